@@ -1,0 +1,1 @@
+"""The merchant's backoffice (sqladmin), mounted at /admin."""

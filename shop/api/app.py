@@ -1,0 +1,65 @@
+"""The ASGI application: the API under /api/v1, the admin under /admin, and (for the demo
+and preview) the built storefront at /."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
+
+from shop import __version__
+from shop.api import health, problems
+from shop.config import Settings, check_production, get_settings
+from shop.core.db import make_engine, make_session_factory
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, serve_site: bool = False) -> FastAPI:
+    settings = settings or get_settings()
+    check_production(settings)
+    engine = make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=f"{settings.store_name} API",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_session_factory(engine)
+    app.state.read_sessions = make_session_factory(engine, read_only=True)
+
+    problems.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.all_cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+    )
+    app.include_router(health.router, prefix=API_PREFIX)
+    _mount_admin(app, settings)
+    if serve_site:
+        settings.output_path.mkdir(parents=True, exist_ok=True)
+        app.mount("/media", StaticFiles(directory=settings.media_path, check_dir=False), name="media")
+        app.mount("/", StaticFiles(directory=settings.output_path, html=True), name="site")
+    return app
+
+
+def _mount_admin(app: FastAPI, settings: Settings) -> None:
+    try:
+        from shop.admin import mount_admin
+    except ImportError:  # the admin is optional until its package provides mount_admin
+        return
+    mount_admin(app, settings)

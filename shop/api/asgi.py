@@ -1,0 +1,16 @@
+"""Factories for uvicorn (`uvicorn --factory shop.api.asgi:app`); settings come from the environment."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shop.api.app import create_app
+
+
+def app() -> FastAPI:
+    return create_app()
+
+
+def site_app() -> FastAPI:
+    """The API and admin plus the built storefront at / (demo and preview)."""
+    return create_app(serve_site=True)

@@ -1,0 +1,1 @@
+"""discounts domain."""

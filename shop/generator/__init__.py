@@ -1,0 +1,1 @@
+"""The static storefront generator: catalog -> pages -> public/."""

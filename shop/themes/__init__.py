@@ -1,0 +1,1 @@
+"""Themes shipped with shop; `default` is the base every store theme extends."""
