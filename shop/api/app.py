@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from shop import __version__
 from shop.api import health, problems
+from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
 from shop.core.db import make_engine, make_session_factory
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.read_sessions = make_session_factory(engine, read_only=True)
+    app.state.rate_limits = RateLimits(settings)
 
     problems.install(app)
     app.add_middleware(

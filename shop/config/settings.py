@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     mail_from: str = "shop@localhost"
 
     redis_url: str | None = Field(None, description="Shared rate limits across processes")
+    # Per client address; "N/second|minute|hour|day" as the `limits` library writes them.
+    rate_limits: dict[str, str] = Field(
+        default_factory=lambda: {
+            "auth": "10/minute",
+            "reviews": "5/minute",
+            "carts": "60/minute",
+            "checkout": "20/minute",
+        }
+    )
     workers: int = Field(1, ge=1, description="API processes `shop serve` starts")
     pending_order_ttl_minutes: int = Field(30, ge=1)
     cart_ttl_days: int = Field(30, ge=1)
