@@ -27,10 +27,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 
 
-class CLIError(Exception):
-    """Printed as one line on stderr, then exit code 1."""
-
-
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -247,11 +243,22 @@ def demo(
     uvicorn.run("shop.api.asgi:site_app", host=host, port=port, factory=True, log_level="warning")
 
 
+# Typer vendors Click; its UsageError is the base of BadParameter, which Typer exports.
+_UsageError = typer.BadParameter.__mro__[1]
+
+
 def main() -> None:
+    """The console script: Click's usage errors become one line, like every other error."""
     try:
-        app()
-    except CLIError as exc:
-        fail(str(exc))
+        code = app(standalone_mode=False)
+    except _UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "shop"
+        typer.echo(f"error: {where}: {exc.format_message()} (see --help)", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

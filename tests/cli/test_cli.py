@@ -164,3 +164,21 @@ def test_demo_creates_a_store_and_serves_it(tmp_path: Path) -> None:
     assert "owner@demo.shop" in output
     assert "36 products" in output
     assert any((tmp_path / "demo" / "media" / "products").rglob("*.jpg"))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["admin", "create-user", "a@example.com", "--role", "god"], "--role"),
+        (["nope"], "No such command"),
+        (["init"], "Missing argument"),
+    ],
+)
+def test_usage_errors_are_one_line_through_the_console_script(args: list[str], needle: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "shop.cli", *args], capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and needle in done.stderr
+    assert done.stderr.startswith("error: shop")
