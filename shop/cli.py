@@ -250,7 +250,7 @@ _UsageError = typer.BadParameter.__mro__[1]
 def main() -> None:
     """The console script: Click's usage errors become one line, like every other error."""
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="shop", standalone_mode=False)
     except _UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "shop"
         typer.echo(f"error: {where}: {exc.format_message()} (see --help)", err=True)
