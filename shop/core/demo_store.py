@@ -97,7 +97,7 @@ def create(directory: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Dem
 
 def _build_storefront(settings: Settings) -> list[str]:
     try:
-        from shop.generator.pipeline import build_site  # type: ignore[attr-defined]
+        from shop.generator.pipeline import build_site
     except ImportError:
         return []
     summary = build_site(settings)

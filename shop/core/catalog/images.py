@@ -14,6 +14,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -94,9 +95,10 @@ def _normalise(image: Image.Image, fmt: str) -> bytes:
         upright = upright.convert("RGB")
     out = io.BytesIO()
     # Saving without exif=/icc_profile=/pnginfo= is what strips the metadata.
-    options: dict[str, object] = {"JPEG": {"quality": 92, "optimize": True}, "WEBP": {"quality": 90}}.get(
-        fmt, {}
-    )
+    options: dict[str, Any] = {
+        "JPEG": {"quality": 92, "optimize": True},
+        "WEBP": {"quality": 90},
+    }.get(fmt, {})
     upright.save(out, format=fmt, **options)
     return out.getvalue()
 
