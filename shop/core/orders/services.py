@@ -32,6 +32,7 @@ from shop.core.inventory.allocation import (
 from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, enqueue
 from shop.core.orders.fulfilment import fulfil_order
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
+from shop.core.orders.queries import latest_payment
 from shop.core.orders.refunds import (
     PAID_STATES,
     record_provider_refund,
@@ -71,12 +72,6 @@ def _transition(session: Session, order: Order, allowed: set[OrderStatus], **val
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _latest_payment(session: Session, order: Order) -> Payment | None:
-    return session.scalars(
-        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc()).limit(1)
-    ).first()
-
-
 def mark_order_paid(
     session: Session, order: Order, *, amount: int, provider_reference: str | None, actor: str
 ) -> None:
@@ -107,7 +102,7 @@ def mark_order_paid(
             return  # a concurrent call got there first
         raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid", field="status")
 
-    payment = _latest_payment(session, order)
+    payment = latest_payment(session, order)
     if payment is None:
         payment = Payment(order_id=order.id, provider=order.payment_provider, amount=amount,
                           currency=order.currency)
