@@ -28,15 +28,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy.orm import Session
 
-from shop.core.catalog.models import Product, ProductStatus, Variant  # noqa: E402
-from shop.core.db import make_engine  # noqa: E402
-from shop.core.inventory.models import Location, StockLevel  # noqa: E402
-from shop.core.models import Base  # noqa: E402
-from shop.core.shipping.models import ShippingMethod  # noqa: E402
-from shop.core.tax.models import TaxRate  # noqa: E402
-from tests.live_server import live_server  # noqa: E402
+from shop.core.catalog.models import Product, ProductStatus, Variant
+from shop.core.db import make_engine
+from shop.core.inventory.models import Location, StockLevel
+from shop.core.models import Base
+from shop.core.shipping.models import ShippingMethod
+from shop.core.tax.models import TaxRate
+from tests.live_server import live_server
 
 SKUS = [f"BENCH-{i}" for i in range(8)]
 ADDRESS = {"first_name": "Bea", "last_name": "Bench", "line1": "Load St 1", "city": "Berlin",
