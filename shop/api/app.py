@@ -46,14 +46,15 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
     app.state.rate_limits = RateLimits(settings)
 
     problems.install(app)
+    # Added first, so it runs inside CORS: a 413 still carries the CORS headers a browser needs.
+    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
+                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.all_cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
     )
-    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
-                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (availability, carts, checkout, orders):
         app.include_router(module.router, prefix=API_PREFIX)

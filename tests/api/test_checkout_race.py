@@ -65,3 +65,30 @@ def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp
             (MovementReason.ALLOCATED, UNITS, UNITS, 0, UNITS)]
         numbers = session.scalars(select(Order.number).order_by(Order.number)).all()
         assert len(set(numbers)) == UNITS
+
+
+@pytest.mark.slow
+def test_concurrent_retries_with_one_key_make_one_order(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    seed_store(engine)
+    retries = 10
+    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
+            httpx.Client(base_url=base, timeout=60) as setup:
+        token = setup.post("/api/v1/carts").json()["token"]
+        setup.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 2})
+        start = threading.Barrier(retries)
+
+        def retry(_index: int) -> tuple[int, dict[str, object]]:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                start.wait()
+                answer = client.post("/api/v1/checkout", json=checkout_body(token),
+                                     headers={"Idempotency-Key": "double-click"})
+                return answer.status_code, answer.json()
+
+        with ThreadPoolExecutor(retries) as pool:
+            results = list(pool.map(retry, range(retries)))
+
+    assert {status for status, _ in results} == {201}, results
+    assert len({body["order_number"] for _, body in results}) == 1
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 1
+        assert session.scalar(select(func.sum(StockMovement.allocated_delta))) == 2

@@ -18,6 +18,7 @@ from shop.core.carts.sellable import SellableVariant, cart_lines, variant_by_id,
 from shop.core.errors import Conflict, InvalidInput, NotFound
 from shop.core.pricing.discounts import find_discount
 from shop.core.pricing.quote import Quote, quote
+from shop.core.pricing.shipping import shipping_rates
 from shop.core.security import new_token
 
 MAX_LINE_QUANTITY = 999
@@ -168,9 +169,13 @@ def update_details(
         cart.shipping_country = country
     if shipping_method is not None:
         country = cart.shipping_country or settings.country
-        # Validated against where the cart ships; the same check runs again at checkout.
-        quote(session, [], currency=cart.currency, country=country, discount_code=None, email=None,
-              shipping_method=shipping_method, now=now, strict=True)
+        # Checked against where the cart ships now; checkout checks again against the address.
+        codes = [rate.code for rate in shipping_rates(session, country)]
+        if shipping_method not in codes:
+            raise InvalidInput(
+                f"shipping method {shipping_method!r} does not ship to {country} "
+                f"(choose from: {', '.join(codes) or 'none'})", field="shipping_method",
+            )
         cart.shipping_method_code = shipping_method
     _touch(cart, settings=settings, now=now)
     session.flush()

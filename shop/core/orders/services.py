@@ -89,18 +89,25 @@ def mark_order_paid(
             f"order #{order.number} totals {order.total} but {amount} was paid", field="amount"
         )
     now = utcnow()
-    was_cancelled = order.status == OrderStatus.CANCELLED
-    if was_cancelled:
-        allocate_order(session, order, actor=actor)
-    moved = _transition(
-        session, order, {OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED},
-        status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID, paid_at=now, expires_at=None,
-        cancelled_at=None, cancel_reason="",
-    )
-    if not moved:
+    # Two rounds: if a concurrent release cancels the order between our look and our
+    # UPDATE, the second round sees it cancelled and takes the stock again first.
+    for _ in range(2):
+        was_cancelled = order.status == OrderStatus.CANCELLED
+        if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
+            raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid",
+                           field="status")
+        if was_cancelled:
+            allocate_order(session, order, actor=actor)
+        if _transition(
+            session, order, {order.status},
+            status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID, paid_at=now, expires_at=None,
+            cancelled_at=None, cancel_reason="",
+        ):
+            break
         if order.payment_status in PAID_STATES:
             return  # a concurrent call got there first
-        raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid", field="status")
+    else:
+        raise Conflict(f"order #{order.number} changed while being marked paid; try again", field="status")
 
     payment = latest_payment(session, order)
     if payment is None:
