@@ -196,55 +196,42 @@ def _order_holdings(session: Session, order: Order) -> dict[tuple[int, int], tup
     return {(v, loc): (int(alloc or 0), -int(delta or 0)) for v, loc, alloc, delta in rows}
 
 
-def release_allocation(session: Session, order: Order, *, actor: str) -> int:
-    """Give back whatever `order` still holds allocated; the number of units released."""
-    released = 0
-    for (variant_id, location_id), (allocated, _sold) in _order_holdings(session, order).items():
-        if allocated <= 0:
+def _settle(
+    session: Session, order: Order, *, actor: str, reason: MovementReason, from_sold: bool,
+    on_hand_sign: int, allocated_sign: int,
+) -> int:
+    """Move what `order` holds (allocated, or sold when `from_sold`) at each location; units moved."""
+    moved = 0
+    for (variant_id, location_id), (allocated, sold) in _order_holdings(session, order).items():
+        n = sold if from_sold else allocated
+        if n <= 0:
             continue
         session.execute(
             update(StockLevel)
             .where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
-            .values(allocated=StockLevel.allocated - allocated)
+            .values(on_hand=StockLevel.on_hand + on_hand_sign * n,
+                    allocated=StockLevel.allocated + allocated_sign * n)
             .execution_options(synchronize_session="fetch")
         )
-        _record(session, order, variant_id, location_id, allocated_delta=-allocated,
-                reason=MovementReason.RELEASED, actor=actor)
-        released += allocated
-    return released
+        _record(session, order, variant_id, location_id, delta=on_hand_sign * n,
+                allocated_delta=allocated_sign * n, reason=reason, actor=actor)
+        moved += n
+    return moved
+
+
+def release_allocation(session: Session, order: Order, *, actor: str) -> int:
+    """Give back whatever `order` still holds allocated; the number of units released."""
+    return _settle(session, order, actor=actor, reason=MovementReason.RELEASED, from_sold=False,
+                   on_hand_sign=0, allocated_sign=-1)
 
 
 def sell_allocation(session: Session, order: Order, *, actor: str) -> int:
     """A paid order's allocation becomes a sale: on hand and allocated both go down."""
-    sold = 0
-    for (variant_id, location_id), (allocated, _sold) in _order_holdings(session, order).items():
-        if allocated <= 0:
-            continue
-        session.execute(
-            update(StockLevel)
-            .where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
-            .values(on_hand=StockLevel.on_hand - allocated, allocated=StockLevel.allocated - allocated)
-            .execution_options(synchronize_session="fetch")
-        )
-        _record(session, order, variant_id, location_id, delta=-allocated, allocated_delta=-allocated,
-                reason=MovementReason.SOLD, actor=actor)
-        sold += allocated
-    return sold
+    return _settle(session, order, actor=actor, reason=MovementReason.SOLD, from_sold=False,
+                   on_hand_sign=-1, allocated_sign=-1)
 
 
 def return_sold_stock(session: Session, order: Order, *, actor: str) -> int:
     """Put a cancelled, unshipped order's sold units back on hand where they came from."""
-    returned = 0
-    for (variant_id, location_id), (_allocated, sold) in _order_holdings(session, order).items():
-        if sold <= 0:
-            continue
-        session.execute(
-            update(StockLevel)
-            .where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
-            .values(on_hand=StockLevel.on_hand + sold)
-            .execution_options(synchronize_session="fetch")
-        )
-        _record(session, order, variant_id, location_id, delta=sold, reason=MovementReason.RETURNED,
-                actor=actor)
-        returned += sold
-    return returned
+    return _settle(session, order, actor=actor, reason=MovementReason.RETURNED, from_sold=True,
+                   on_hand_sign=1, allocated_sign=0)
