@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shop.core.catalog.models import InventoryPolicy, Variant
@@ -162,10 +163,17 @@ def _first_level(session: Session, variant_id: int) -> tuple[int, int]:
     )
     if location_id is None:
         raise Conflict("no active stock location to allocate from", field="lines")
-    level = StockLevel(variant_id=variant_id, location_id=location_id, on_hand=0, allocated=0)
-    session.add(level)
-    session.flush()
-    return level.id, location_id
+    try:
+        with session.begin_nested():
+            level = StockLevel(variant_id=variant_id, location_id=location_id, on_hand=0, allocated=0)
+            session.add(level)
+        return level.id, location_id
+    except IntegrityError:  # a concurrent checkout created it first
+        level_id = session.scalars(
+            select(StockLevel.id).where(StockLevel.variant_id == variant_id,
+                                        StockLevel.location_id == location_id)
+        ).one()
+        return level_id, location_id
 
 
 def _record(

@@ -96,6 +96,8 @@ def mark_order_paid(
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
             raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid",
                            field="status")
+        # The stock taken again must not outlive a transition that someone else won.
+        attempt = session.begin_nested()
         if was_cancelled:
             allocate_order(session, order, actor=actor)
         if _transition(
@@ -103,7 +105,10 @@ def mark_order_paid(
             status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID, paid_at=now, expires_at=None,
             cancelled_at=None, cancel_reason="",
         ):
+            attempt.commit()
             break
+        attempt.rollback()
+        session.refresh(order)
         if order.payment_status in PAID_STATES:
             return  # a concurrent call got there first
     else:
