@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         allow_origins=settings.all_cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+        expose_headers=["Retry-After", "Idempotent-Replayed"],
     )
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (availability, carts, checkout, orders):

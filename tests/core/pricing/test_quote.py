@@ -11,7 +11,7 @@ from shop.core.errors import InvalidInput
 from shop.core.orders.services import mark_order_paid
 from shop.core.pricing.calculator import DiscountType, LineInput
 from shop.core.pricing.discounts import DiscountNotApplicable, find_discount
-from shop.core.pricing.quote import quote
+from shop.core.pricing.quote import Quote, quote
 from shop.core.pricing.tax import tax_for
 from shop.core.shipping.models import ShippingMethod
 from shop.core.tax.models import TaxRate
@@ -79,12 +79,16 @@ def test_strict_quotes_name_the_field(session: Session) -> None:
     session.add(ShippingMethod(name="Local", code="local", price=300, countries="DE"))
     session.flush()
     lines = [LineInput(variant_id=1, sku="A", unit_price=1000, quantity=1)]
-    common = {"currency": "EUR", "discount_code": None, "email": None, "now": utcnow(), "strict": True}
-    assert quote(session, lines, country="DE", shipping_method="local", **common).totals.total == 1300
+
+    def strict(country: str, method: str | None, *, is_strict: bool = True) -> Quote:
+        return quote(session, lines, currency="EUR", country=country, discount_code=None, email=None,
+                     shipping_method=method, now=utcnow(), strict=is_strict)
+
+    assert strict("DE", "local").totals.total == 1300
     for country, method, field in [("DE", None, "shipping_method"), ("DE", "air", "shipping_method"),
                                    ("US", "local", "shipping_address.country")]:
         with pytest.raises(InvalidInput) as caught:
-            quote(session, lines, country=country, shipping_method=method, **common)
+            strict(country, method)
         assert caught.value.field == field
-    loose = quote(session, lines, country="DE", shipping_method="air", **{**common, "strict": False})
+    loose = strict("DE", "air", is_strict=False)
     assert loose.totals.shipping_method == "local" and loose.totals.shipping == 300
