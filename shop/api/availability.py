@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from shop.api.deps import ReadSessionDep, SettingsDep
+from shop.api.types import problems
 from shop.core.carts.sellable import variants_by_sku
 from shop.core.errors import InvalidInput
 
@@ -31,7 +32,7 @@ class Availability(BaseModel):
     unknown: list[str]  # not found, or not for sale
 
 
-@router.get("/availability", response_model=Availability)
+@router.get("/availability", response_model=Availability, responses=problems(422))
 def availability(
     session: ReadSessionDep, settings: SettingsDep,
     skus: Annotated[str, Query(description="Comma-separated SKUs", max_length=10_000)],
