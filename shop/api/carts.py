@@ -126,7 +126,7 @@ def get_cart(token: Token, session: ReadSessionDep, settings: SettingsDep) -> Ca
 @router.patch("/{token}", response_model=CartOut, responses=problems(404, 413, 422))
 def update_cart(token: Token, body: CartDetails, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.update_details(session, cart, settings=settings, now=now, email=body.email,
                             shipping_country=body.shipping_country, shipping_method=body.shipping_method)
     return _answer(session, cart, settings, now)
@@ -136,7 +136,7 @@ def update_cart(token: Token, body: CartDetails, session: SessionDep, settings: 
              responses=problems(404, 409, 413, 422))
 def add_line(token: Token, body: NewLine, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.add_line(session, cart, sku=body.sku, quantity=body.quantity, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
@@ -145,7 +145,7 @@ def add_line(token: Token, body: NewLine, session: SessionDep, settings: Setting
 def update_line(token: Token, line_id: LineId, body: LineChange, session: SessionDep,
                 settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.update_line(session, cart, line_id, quantity=body.quantity, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
@@ -153,7 +153,7 @@ def update_line(token: Token, line_id: LineId, body: LineChange, session: Sessio
 @router.delete("/{token}/lines/{line_id}", response_model=CartOut, responses=problems(404))
 def remove_line(token: Token, line_id: LineId, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.remove_line(session, cart, line_id, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
@@ -163,7 +163,7 @@ def remove_line(token: Token, line_id: LineId, session: SessionDep, settings: Se
              responses=problems(404, 413, 422, 429))
 def apply_discount(token: Token, body: DiscountIn, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.apply_discount(session, cart, code=body.code, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
@@ -171,6 +171,6 @@ def apply_discount(token: Token, body: DiscountIn, session: SessionDep, settings
 @router.delete("/{token}/discount", response_model=CartOut, responses=problems(404))
 def remove_discount(token: Token, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.remove_discount(session, cart, settings=settings, now=now)
     return _answer(session, cart, settings, now)

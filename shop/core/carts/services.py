@@ -52,9 +52,17 @@ def create_cart(session: Session, *, settings: Settings, now: datetime, customer
     return cart
 
 
-def get_cart(session: Session, token: str, *, now: datetime) -> Cart:
-    """The open cart behind `token`; NotFound for unknown, expired or checked-out carts."""
-    cart = session.scalar(select(Cart).where(Cart.token == token)) if token else None
+def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False) -> Cart:
+    """The open cart behind `token`; NotFound for unknown, expired or checked-out carts.
+
+    `lock` (for every change) takes the cart's row lock on PostgreSQL, so two requests on
+    one cart (a double click, two tabs checking out) run one after the other; SQLite's
+    writers are serialised already.
+    """
+    query = select(Cart).where(Cart.token == token)
+    if lock:
+        query = query.with_for_update()
+    cart = session.scalar(query) if token else None
     if cart is None or cart.completed_at is not None or cart.expires_at <= now:
         raise NotFound("cart not found: it may have expired or been checked out", field="token")
     return cart

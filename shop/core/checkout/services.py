@@ -70,7 +70,7 @@ def place_order(
     now: datetime, idempotency_key: str, customer_id: int | None = None,
 ) -> PlacedOrder:
     try:
-        cart = get_cart(session, cart_token, now=now)
+        cart = get_cart(session, cart_token, now=now, lock=True)
     except NotFound as exc:
         raise NotFound(exc.detail, field="cart_token") from None
     email = email.strip().lower()
