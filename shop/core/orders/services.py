@@ -32,7 +32,7 @@ from shop.core.inventory.allocation import (
 from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, enqueue
 from shop.core.orders.fulfilment import fulfil_order
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
-from shop.core.orders.queries import latest_payment
+from shop.core.orders.queries import latest_payment, lock_order
 from shop.core.orders.refunds import (
     PAID_STATES,
     record_provider_refund,
@@ -219,6 +219,7 @@ def cancel_order(session: Session, order: Order, *, reason: str, actor: str, set
     on hand and refunds the rest of what was paid through the order's provider. Orders with
     shipped items cannot be cancelled (refund them instead). Cancelling twice does nothing.
     """
+    lock_order(session, order)
     if order.status == OrderStatus.CANCELLED:
         return
     if order.status == OrderStatus.PENDING_PAYMENT:

@@ -257,3 +257,19 @@ def test_a_payment_racing_a_release_takes_the_stock_again(session: Session) -> N
 
     assert (order.status, order.payment_status) == (OrderStatus.OPEN, PaymentStatus.PAID)
     assert _on_hand_allocated(session, product.variants[0].id) == (0, 0)
+
+
+def test_fulfil_sees_what_another_transaction_shipped(session: Session) -> None:
+    order = _paid_order(session, quantity=2)
+    line_id = order.lines[0].id
+    other = Session(bind=session.connection(), autoflush=False)
+    theirs = other.get(Order, order.id)
+    assert theirs is not None
+    fulfil_order(other, theirs, lines={line_id: 2}, carrier="DHL", tracking_number="A", actor="anna")
+    other.flush()
+    assert order.lines[0].quantity_fulfilled == 0  # our copy is stale
+
+    with pytest.raises(Conflict):
+        fulfil_order(session, order, lines=None, carrier="DHL", tracking_number="B", actor="ben")
+    with pytest.raises(InvalidInput):
+        fulfil_order(session, order, lines={line_id: 1}, carrier="DHL", tracking_number="B", actor="ben")
