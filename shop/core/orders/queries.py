@@ -38,8 +38,7 @@ def lock_order(session: Session, order: Order) -> Order:
     Two staff members fulfilling or cancelling one order at once then run one after the
     other, and the second sees what the first did instead of overwriting it.
     """
-    session.execute(
+    return session.scalars(
         select(Order).where(Order.id == order.id).with_for_update()
         .options(selectinload(Order.lines)).execution_options(populate_existing=True)
-    )
-    return order
+    ).one()
