@@ -126,7 +126,8 @@ def place_order(
                  changes={"total": order.total, "currency": order.currency, "lines": len(order.lines),
                           "provider": provider.name})
     session.flush()
-    allocate_order(session, order, actor="checkout")
+    # No savepoint: a shortage raises out of here and the edge rolls back everything.
+    allocate_order(session, order, actor="checkout", savepoint=False)
     session.flush()
     return PlacedOrder(
         order_id=order.id, order_number=order.number, order_token=order.token, status=order.status.value,

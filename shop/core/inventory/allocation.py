@@ -68,13 +68,15 @@ def available_quantities(session: Session, variant_ids: Iterable[int]) -> dict[i
     return {variant_id: found.get(variant_id, 0) for variant_id in ids}
 
 
-def allocate_order(session: Session, order: Order, *, actor: str) -> None:
+def allocate_order(session: Session, order: Order, *, actor: str, savepoint: bool = True) -> None:
     """Promise every line of `order`, all or nothing.
 
     Deny variants take units from active locations in priority order, never more than a
     location has; continue variants always allocate (what no location has is promised by
     the first one, which then holds less than nothing). Raises InsufficientStock naming
     every short SKU; nothing stays allocated then, even if the caller catches the error.
+    A caller that rolls back its whole transaction on any error (checkout) may pass
+    `savepoint=False` to save the two statements of the savepoint.
     """
     wanted: dict[int, int] = defaultdict(int)
     for line in order.lines:
@@ -85,21 +87,26 @@ def allocate_order(session: Session, order: Order, *, actor: str) -> None:
     variants = {
         v.id: v for v in session.scalars(select(Variant).where(Variant.id.in_(wanted.keys())))
     }
-    short: list[tuple[Variant, int]] = []
-    savepoint = session.begin_nested()
+    short: list[tuple[Variant, int, int]] = []  # variant, requested, taken before running short
+    nested = session.begin_nested() if savepoint else None
     # Variants in id order: concurrent checkouts lock rows in the same order, so they
     # queue instead of deadlocking on PostgreSQL.
     for variant_id in sorted(wanted):
         variant = variants[variant_id]
-        if not _allocate_variant(session, order, variant, wanted[variant_id], actor=actor):
-            short.append((variant, wanted[variant_id]))
+        taken = _allocate_variant(session, order, variant, wanted[variant_id], actor=actor)
+        if taken < wanted[variant_id]:
+            short.append((variant, wanted[variant_id], taken))
     if short:
-        savepoint.rollback()
-        now = available_quantities(session, (variant.id for variant, _ in short))
-        raise InsufficientStock(
-            [Shortage(variant.sku, requested, max(0, now[variant.id])) for variant, requested in short]
-        )
-    savepoint.commit()
+        # What others could have now: what is left plus what this order took before giving up.
+        left = available_quantities(session, (variant.id for variant, _, _ in short))
+        if nested is not None:
+            nested.rollback()
+        raise InsufficientStock([
+            Shortage(variant.sku, requested, max(0, left[variant.id] + taken))
+            for variant, requested, taken in short
+        ])
+    if nested is not None:
+        nested.commit()
 
 
 def _levels(session: Session, variant_id: int) -> list[tuple[int, int, int]]:
@@ -114,7 +121,8 @@ def _levels(session: Session, variant_id: int) -> list[tuple[int, int, int]]:
     return [(level_id, location_id, int(available)) for level_id, location_id, available in rows]
 
 
-def _allocate_variant(session: Session, order: Order, variant: Variant, quantity: int, *, actor: str) -> bool:
+def _allocate_variant(session: Session, order: Order, variant: Variant, quantity: int, *, actor: str) -> int:
+    """Units allocated: `quantity`, or fewer when a deny variant runs short."""
     remaining = quantity
     for _ in range(_MAX_ROUNDS):
         levels = _levels(session, variant.id)
@@ -129,7 +137,7 @@ def _allocate_variant(session: Session, order: Order, variant: Variant, quantity
                         reason=MovementReason.ALLOCATED, actor=actor)
                 remaining -= take
         if remaining == 0:
-            return True
+            return quantity
         if variant.inventory_policy == InventoryPolicy.CONTINUE:
             level_id, location_id = (levels[0][0], levels[0][1]) if levels else _first_level(session, variant.id)
             session.execute(
@@ -140,10 +148,10 @@ def _allocate_variant(session: Session, order: Order, variant: Variant, quantity
             )
             _record(session, order, variant.id, location_id, allocated_delta=remaining,
                     reason=MovementReason.ALLOCATED, actor=actor)
-            return True
+            return quantity
         if sum(max(0, available) for _, _, available in levels) < remaining:
             break  # not a race: the stock simply is not there
-    return False
+    return quantity - remaining
 
 
 def _guarded_allocate(session: Session, level_id: int, n: int) -> bool:
