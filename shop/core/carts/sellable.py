@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shop.core.carts.models import CartLine
@@ -73,21 +73,27 @@ def _query() -> Select[Any]:
     return select(*_columns()).join(Product, Product.id == Variant.product_id)
 
 
+# Built once: cart reads are the hottest path of the API, and building the statement
+# (with its correlated stock subquery) costs more than running it.
+_BY_SKU = _query().where(Variant.sku.in_(bindparam("skus", expanding=True)))
+_BY_ID = _query().where(Variant.id == bindparam("variant_id"))
+_CART_LINES = (
+    select(CartLine.id, CartLine.quantity, *_columns())
+    .join(Variant, Variant.id == CartLine.variant_id)
+    .join(Product, Product.id == Variant.product_id)
+    .where(CartLine.cart_id == bindparam("cart_id"))
+    .order_by(CartLine.id)
+)
+
+
 def variants_by_sku(session: Session, skus: list[str]) -> dict[str, SellableVariant]:
-    return {row[2]: _variant(row) for row in session.execute(_query().where(Variant.sku.in_(skus)))}
+    return {row[2]: _variant(row) for row in session.execute(_BY_SKU, {"skus": skus})}
 
 
 def variant_by_id(session: Session, variant_id: int) -> SellableVariant:
-    return _variant(session.execute(_query().where(Variant.id == variant_id)).one())
+    return _variant(session.execute(_BY_ID, {"variant_id": variant_id}).one())
 
 
 def cart_lines(session: Session, cart_id: int) -> list[tuple[int, int, SellableVariant]]:
     """(line id, quantity, variant) for each line of the cart, oldest first."""
-    rows = session.execute(
-        select(CartLine.id, CartLine.quantity, *_columns())
-        .join(Variant, Variant.id == CartLine.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(CartLine.cart_id == cart_id)
-        .order_by(CartLine.id)
-    )
-    return [(row[0], row[1], _variant(row, 2)) for row in rows]
+    return [(row[0], row[1], _variant(row, 2)) for row in session.execute(_CART_LINES, {"cart_id": cart_id})]

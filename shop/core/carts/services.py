@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shop.config import Settings
@@ -52,6 +52,10 @@ def create_cart(session: Session, *, settings: Settings, now: datetime, customer
     return cart
 
 
+_CART = select(Cart).where(Cart.token == bindparam("token"))
+_CART_FOR_UPDATE = _CART.with_for_update()
+
+
 def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False) -> Cart:
     """The open cart behind `token`; NotFound for unknown, expired or checked-out carts.
 
@@ -59,10 +63,8 @@ def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False)
     one cart (a double click, two tabs checking out) run one after the other; SQLite's
     writers are serialised already.
     """
-    query = select(Cart).where(Cart.token == token)
-    if lock:
-        query = query.with_for_update()
-    cart = session.scalar(query) if token else None
+    query = _CART_FOR_UPDATE if lock else _CART
+    cart = session.scalar(query, {"token": token}) if token else None
     if cart is None or cart.completed_at is not None or cart.expires_at <= now:
         raise NotFound("cart not found: it may have expired or been checked out", field="token")
     return cart

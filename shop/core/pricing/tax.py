@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shop.core.pricing.calculator import Tax
 from shop.core.tax.models import TaxRate
 
+_RATES = select(TaxRate).where(
+    TaxRate.country == bindparam("country"),
+    func.upper(TaxRate.region).in_(bindparam("regions", expanding=True)),
+)
+
 
 def tax_for(session: Session, country: str, region: str | None = None) -> Tax | None:
-    country = country.upper()
     regions = [""] if not region else [region.strip().upper(), ""]
-    rows = session.scalars(
-        select(TaxRate).where(TaxRate.country == country, func.upper(TaxRate.region).in_(regions))
-    ).all()
+    rows = session.scalars(_RATES, {"country": country.upper(), "regions": regions}).all()
     # Region first, then the whole country.
     best = sorted(rows, key=lambda r: r.region == "")
     if not best:
