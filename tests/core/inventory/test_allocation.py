@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -146,3 +150,40 @@ def test_the_guard_holds_when_stock_went_between_read_and_write(
     assert len(reads) >= 2  # refused by the guard, then read again
     level = _level(session, variant.id, location)
     assert (level.on_hand, level.allocated) == (5, 4)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["order", "release", "sell", "return"]), st.integers(1, 6)),
+                min_size=1, max_size=12))
+def test_the_ledger_always_explains_the_levels(session: Session, steps: list[tuple[str, int]]) -> None:
+    """Whatever happens to orders, each level equals its start plus the sum of its movements,
+    and deny stock never goes below zero or promises more than it holds."""
+    example = session.begin_nested()
+    try:
+        first = make_location(session, priority=0)
+        second = make_location(session, priority=1)
+        product = make_product(session, stock=4, location=first)
+        variant = product.variants[0]
+        session.add(StockLevel(variant=variant, location=second, on_hand=3))
+        session.flush()
+        orders = []
+        for action, n in steps:
+            if action == "order":
+                with contextlib.suppress(InsufficientStock):
+                    orders.append(make_order(session, [(product, n)]))
+            elif orders:
+                order = orders[n % len(orders)]
+                {"release": release_allocation, "sell": sell_allocation, "return": return_sold_stock}[action](
+                    session, order, actor="test")
+        session.flush()
+        for location, start in ((first, 4), (second, 3)):
+            level = _level(session, variant.id, location)
+            moved = session.execute(
+                select(func.coalesce(func.sum(StockMovement.delta), 0),
+                       func.coalesce(func.sum(StockMovement.allocated_delta), 0))
+                .where(StockMovement.variant_id == variant.id, StockMovement.location_id == location.id)
+            ).one()
+            assert (level.on_hand, level.allocated) == (start + moved[0], moved[1])
+            assert 0 <= level.allocated <= level.on_hand
+    finally:
+        example.rollback()
