@@ -11,7 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
-from shop.api import health, problems
+from shop.api import health, metrics, problems
+from shop.api.observability import ObservabilityMiddleware
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
 from shop.core.db import make_engine, make_session_factory
@@ -48,9 +49,13 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         CORSMiddleware,
         allow_origins=settings.all_cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+        allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
     )
+    # Outermost, so its id and timing cover CORS and error handling too.
+    app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router, prefix=API_PREFIX)
+    app.include_router(metrics.router)
     _mount_admin(app, settings)
     if serve_site:
         settings.output_path.mkdir(parents=True, exist_ok=True)

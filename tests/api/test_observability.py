@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+
+from shop.api import create_app
+from shop.config import Settings
+from shop.config.logging import JsonFormatter, RequestIdFilter
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_a_request_id_is_made_when_none_is_sent(client: TestClient) -> None:
+    first = client.get("/api/v1/health").headers["x-request-id"]
+    second = client.get("/api/v1/health").headers["x-request-id"]
+    assert len(first) == 32 and first != second
+
+
+def test_a_plain_request_id_is_echoed_and_a_hostile_one_replaced(client: TestClient) -> None:
+    assert client.get("/api/v1/health", headers={"X-Request-ID": "edge-42.a"}).headers["x-request-id"] == "edge-42.a"
+    forged = client.get("/api/v1/health", headers={"X-Request-ID": "x\" level=ERROR"})
+    assert forged.headers["x-request-id"] != "x\" level=ERROR"
+    assert len(forged.headers["x-request-id"]) == 32
+
+
+def _count(route: str, status: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "shop_http_requests_total", {"method": "GET", "route": route, "status": status}
+    )
+    return value or 0.0
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    before_health = _count("/api/v1/health", "200")
+    before_unmatched = _count("unmatched", "404")
+    client.get("/api/v1/health")
+    client.get("/api/v1/health")
+    client.get("/api/v1/no-such-thing/123")
+    assert _count("/api/v1/health", "200") == before_health + 2
+    assert _count("unmatched", "404") == before_unmatched + 1
+
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    assert 'shop_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/health"}' in text
+    for name in ("shop_orders_placed_total", "shop_payments_failed_total",
+                 "shop_stock_allocation_conflicts_total"):
+        assert name in text
+
+
+def test_access_log_is_json_with_the_request_id(client: TestClient) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("shop.api.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        client.get("/api/v1/health", headers={"X-Request-ID": "trace-1"})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    entry = json.loads(stream.getvalue().splitlines()[-1])
+    assert entry["request_id"] == "trace-1"
+    assert entry["route"] == "/api/v1/health"
+    assert entry["status"] == 200
+    assert entry["level"] == "INFO"
+    assert entry["duration_ms"] >= 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_metrics_add_up_across_worker_processes(settings: Settings, tmp_path: Path) -> None:
+    metrics_dir = tmp_path / "prom"
+    metrics_dir.mkdir()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "SHOP_DIR": str(tmp_path),
+        "SHOP_DATABASE_URL": settings.database_url,
+        "SHOP_ENV": "test",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "shop.api.asgi:app", "--port", str(port),
+         "--workers", "2", "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"server did not start: {server.stderr.read() if server.stderr else ''}")
+            time.sleep(0.1)
+        # New connections per request, so both workers answer some of them.
+        for _ in range(40):
+            httpx.get(f"{base}/api/v1/health")
+        text = httpx.get(f"{base}/metrics").text
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert len(list(metrics_dir.glob("counter_*.db"))) == 2
+    line = next(line for line in text.splitlines()
+                if line.startswith('shop_http_requests_total{') and 'route="/api/v1/health"' in line)
+    assert float(line.rsplit(" ", 1)[1]) >= 41
