@@ -21,7 +21,9 @@ from prometheus_client import (
 )
 
 HTTP_REQUESTS = Counter(
-    "shop_http_requests_total", "HTTP requests answered, by route template", ["method", "route", "status"]
+    "shop_http_requests_total",
+    "HTTP requests answered, by route template",
+    ["method", "route", "status"],
 )
 HTTP_LATENCY = Histogram(
     "shop_http_request_duration_seconds",
@@ -30,12 +32,16 @@ HTTP_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 ORDERS_PLACED = Counter("shop_orders_placed_total", "Orders created by checkout")
-PAYMENTS_FAILED = Counter("shop_payments_failed_total", "Payment attempts a provider reported failed")
+PAYMENTS_FAILED = Counter(
+    "shop_payments_failed_total", "Payment attempts a provider reported failed"
+)
 STOCK_CONFLICTS = Counter(
     "shop_stock_allocation_conflicts_total", "Checkouts refused because stock ran short"
 )
 WEBHOOK_EVENTS = Counter(
-    "shop_webhook_events_total", "Provider webhook events received, by outcome", ["provider", "outcome"]
+    "shop_webhook_events_total",
+    "Provider webhook events received, by outcome",
+    ["provider", "outcome"],
 )
 
 UNMATCHED_ROUTE = "unmatched"
@@ -47,7 +53,7 @@ def _registry() -> CollectorRegistry:
     # prometheus-client itself reads this variable when it is imported; we follow its lead.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return registry
     return REGISTRY
 

@@ -66,7 +66,10 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                ]
             await send(message)
 
         try:
@@ -79,8 +82,17 @@ class ObservabilityMiddleware:
             HTTP_LATENCY.labels(method, route).observe(elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
-                    "%s %s %s %.1f ms", method, scope["path"], status, elapsed * 1000,
-                    extra={"method": method, "path": scope["path"], "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 2)},
+                    "%s %s %s %.1f ms",
+                    method,
+                    scope["path"],
+                    status,
+                    elapsed * 1000,
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(token)

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,15 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from shop.api import create_app
 from shop.config import Settings
 from shop.config.logging import JsonFormatter, RequestIdFilter
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def test_a_request_id_is_made_when_none_is_sent(client: TestClient) -> None:
@@ -34,9 +26,12 @@ def test_a_request_id_is_made_when_none_is_sent(client: TestClient) -> None:
 
 
 def test_a_plain_request_id_is_echoed_and_a_hostile_one_replaced(client: TestClient) -> None:
-    assert client.get("/api/v1/health", headers={"X-Request-ID": "edge-42.a"}).headers["x-request-id"] == "edge-42.a"
-    forged = client.get("/api/v1/health", headers={"X-Request-ID": "x\" level=ERROR"})
-    assert forged.headers["x-request-id"] != "x\" level=ERROR"
+    assert (
+        client.get("/api/v1/health", headers={"X-Request-ID": "edge-42.a"}).headers["x-request-id"]
+        == "edge-42.a"
+    )
+    forged = client.get("/api/v1/health", headers={"X-Request-ID": 'x" level=ERROR'})
+    assert forged.headers["x-request-id"] != 'x" level=ERROR'
     assert len(forged.headers["x-request-id"]) == 32
 
 
@@ -60,9 +55,15 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     text = answer.text
-    assert 'shop_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/health"}' in text
-    for name in ("shop_orders_placed_total", "shop_payments_failed_total",
-                 "shop_stock_allocation_conflicts_total"):
+    assert (
+        'shop_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/health"}'
+        in text
+    )
+    for name in (
+        "shop_orders_placed_total",
+        "shop_payments_failed_total",
+        "shop_stock_allocation_conflicts_total",
+    ):
         assert name in text
 
 
@@ -105,9 +106,22 @@ def test_metrics_add_up_across_worker_processes(settings: Settings, tmp_path: Pa
         "SHOP_ENV": "test",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "shop.api.asgi:app", "--port", str(port),
-         "--workers", "2", "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "shop.api.asgi:app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -119,7 +133,9 @@ def test_metrics_add_up_across_worker_processes(settings: Settings, tmp_path: Pa
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(f"server did not start: {server.stderr.read() if server.stderr else ''}")
+                pytest.fail(
+                    f"server did not start: {server.stderr.read() if server.stderr else ''}"
+                )
             time.sleep(0.1)
         # New connections per request, so both workers answer some of them.
         for _ in range(40):
@@ -129,6 +145,9 @@ def test_metrics_add_up_across_worker_processes(settings: Settings, tmp_path: Pa
         server.terminate()
         server.wait(10)
     assert len(list(metrics_dir.glob("counter_*.db"))) == 2
-    line = next(line for line in text.splitlines()
-                if line.startswith('shop_http_requests_total{') and 'route="/api/v1/health"' in line)
+    line = next(
+        line
+        for line in text.splitlines()
+        if line.startswith("shop_http_requests_total{") and 'route="/api/v1/health"' in line
+    )
     assert float(line.rsplit(" ", 1)[1]) >= 41
