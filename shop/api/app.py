@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
-from shop.api import auth, health, me, metrics, problems
+from shop.api import auth, health, me, metrics, problems, reviews
 from shop.api.observability import ObservabilityMiddleware
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(me.router, prefix=API_PREFIX)
+    app.include_router(reviews.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
     _mount_admin(app, settings)
     if serve_site:

@@ -94,7 +94,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_metrics_add_up_across_worker_processes(settings: Settings, tmp_path: Path) -> None:
+def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
     metrics_dir = tmp_path / "prom"
     metrics_dir.mkdir()
     port = _free_port()
@@ -102,7 +102,8 @@ def test_metrics_add_up_across_worker_processes(settings: Settings, tmp_path: Pa
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "SHOP_DIR": str(tmp_path),
-        "SHOP_DATABASE_URL": settings.database_url,
+        # Only the health route is asked, so a fresh SQLite file serves either test database.
+        "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",
         "SHOP_ENV": "test",
     }
     server = subprocess.Popen(
