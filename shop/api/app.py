@@ -11,7 +11,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
-from shop.api import auth, health, me, metrics, problems, reviews
+from shop.api import (
+    auth,
+    availability,
+    carts,
+    checkout,
+    health,
+    me,
+    metrics,
+    orders,
+    problems,
+    reviews,
+)
+from shop.api.bodylimit import WEBHOOK_BODY_LIMIT, BodySizeLimit
 from shop.api.observability import ObservabilityMiddleware
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
@@ -52,12 +64,13 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
-    # Outermost, so its id and timing cover CORS and error handling too.
+    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
+                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
+    # Outermost, so its id and timing cover CORS, size limits and error handling too.
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router, prefix=API_PREFIX)
-    app.include_router(auth.router, prefix=API_PREFIX)
-    app.include_router(me.router, prefix=API_PREFIX)
-    app.include_router(reviews.router, prefix=API_PREFIX)
+    for module in (availability, carts, checkout, orders, auth, me, reviews):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
     _mount_admin(app, settings)
     if serve_site:
