@@ -22,6 +22,7 @@ from shop.api import (
     orders,
     problems,
     reviews,
+    webhooks,
 )
 from shop.api.bodylimit import WEBHOOK_BODY_LIMIT, BodySizeLimit
 from shop.api.observability import ObservabilityMiddleware
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
     # Outermost, so its id and timing cover CORS, size limits and error handling too.
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (availability, carts, checkout, orders, auth, me, reviews):
+    for module in (availability, carts, checkout, orders, auth, me, reviews, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
     _mount_admin(app, settings)
