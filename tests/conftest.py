@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from shop.config import Settings
 from shop.core.db import make_engine, make_session_factory, unit_of_work
 from shop.core.models import Base
+from tests.smtp_inbox import Inbox, start_inbox
 
 PG_ENV = "SHOP_TEST_DATABASE_URL"
 
@@ -120,3 +121,11 @@ def db(engine: Engine) -> Callable[[], AbstractContextManager[Session]]:
     `with db() as s: make_product(s)`. Each block commits on exit and releases SQLite's lock."""
     factory = make_session_factory(engine)
     return lambda: unit_of_work(factory)
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server on a free port; `inbox.url` is what SHOP_SMTP_URL would say."""
+    inbox, controller = start_inbox()
+    yield inbox
+    controller.stop()

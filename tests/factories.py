@@ -86,7 +86,7 @@ def make_order(
         status=OrderStatus.OPEN if paid else OrderStatus.PENDING_PAYMENT,
         payment_status=PaymentStatus.PAID if paid else PaymentStatus.PENDING,
         paid_at=now if paid else None, placed_at=now,
-        shipping_address={"name": "Ada Lovelace", "line1": "1 Main St", "city": "Berlin",
+        shipping_address={"first_name": "Ada", "last_name": "Lovelace", "line1": "1 Main St", "city": "Berlin",
                           "postal_code": "10115", "country": "DE"},
     )
     order.lines.append(OrderLine(
