@@ -28,6 +28,7 @@ from shop.api.bodylimit import WEBHOOK_BODY_LIMIT, BodySizeLimit
 from shop.api.observability import ObservabilityMiddleware
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
+from shop.core import models as _models  # noqa: F401  (every mapper and listener, before any query)
 from shop.core.db import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"

@@ -114,3 +114,33 @@ def test_release_sell_and_return_follow_the_ledger(session: Session) -> None:
     assert release_allocation(session, other, actor="test") == 0
     assert _ledger(session, other.id) == [("allocated", 0, 5), ("released", 0, -5)]
     assert available_quantities(session, [variant.id]) == {variant.id: 5}
+
+
+def test_the_guard_holds_when_stock_went_between_read_and_write(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our read is stale (a competitor took 4 of 5 units since): the UPDATE must not oversell."""
+    from shop.core.inventory import allocation
+
+    location = make_location(session)
+    product = make_product(session, stock=5, location=location)
+    variant = product.variants[0]
+    level = _level(session, variant.id, location)
+    level.allocated = 4  # the competitor's allocation, already committed
+    session.flush()
+    real_levels = allocation._levels
+    reads: list[list[tuple[int, int]]] = []
+
+    def stale_first_read(session_: Session, variant_id: int) -> list[tuple[int, int]]:
+        levels = real_levels(session_, variant_id)
+        reads.append(levels)
+        # What we would have read just before the competitor committed.
+        return [(level_id, available + 4) for level_id, available in levels] if len(reads) == 1 else levels
+
+    monkeypatch.setattr(allocation, "_levels", stale_first_read)
+    with pytest.raises(InsufficientStock) as caught:
+        make_order(session, [(product, 3)])
+    assert caught.value.shortages[0].available == 1
+    assert len(reads) >= 2  # refused by the guard, then read again
+    level = _level(session, variant.id, location)
+    assert (level.on_hand, level.allocated) == (5, 4)
