@@ -3,11 +3,13 @@ and preview) the built storefront at /."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
@@ -34,14 +36,19 @@ from shop.core.db import make_engine, make_session_factory
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, serve_site: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, serve_site: bool = False, outbox_worker: bool = False
+) -> FastAPI:
+    """The app; with `outbox_worker`, it also delivers the outbox in a background thread (the
+    embedded SQLite setup, where no separate `shop worker` process runs)."""
     settings = settings or get_settings()
     check_production(settings)
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        with _background_worker(settings, engine, enabled=outbox_worker):
+            yield
         engine.dispose()
 
     app = FastAPI(
@@ -80,6 +87,24 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         app.mount("/media", StaticFiles(directory=settings.media_path, check_dir=False), name="media")
         app.mount("/", StaticFiles(directory=settings.output_path, html=True), name="site")
     return app
+
+
+@contextmanager
+def _background_worker(settings: Settings, engine: Engine, *, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from shop.core.notifications.worker import OutboxWorker
+
+    stop = threading.Event()
+    thread = threading.Thread(target=OutboxWorker(settings, engine).run_forever, args=(stop,),
+                              name="outbox-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _mount_admin(app: FastAPI, settings: Settings) -> None:

@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from shop.config import Settings
 from shop.config.logging import JsonFormatter, RequestIdFilter
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from shop.config import Settings
@@ -87,17 +87,25 @@ class RunStats:
         self.expired_orders += other.expired_orders
 
 
+def _free(now: datetime) -> ColumnElement[bool]:
+    return or_(OutboxEvent.locked_until.is_(None), OutboxEvent.locked_until <= now)
+
+
+def due(now: datetime, topics: list[str]) -> Select[int]:
+    """Events a worker may take now: undelivered, due, not given up on, not leased."""
+    return select(OutboxEvent.id).where(
+        OutboxEvent.delivered_at.is_(None),
+        OutboxEvent.next_attempt_at <= now,
+        OutboxEvent.attempts < MAX_ATTEMPTS,
+        OutboxEvent.topic.in_(topics),
+        _free(now),
+    )
+
+
 def claim_due(session: Session, *, now: datetime, limit: int, topics: list[str]) -> list[Claimed]:
-    free = or_(OutboxEvent.locked_until.is_(None), OutboxEvent.locked_until <= now)
+    free = _free(now)
     candidates = session.scalars(
-        select(OutboxEvent.id)
-        .where(
-            OutboxEvent.delivered_at.is_(None),
-            OutboxEvent.next_attempt_at <= now,
-            OutboxEvent.attempts < MAX_ATTEMPTS,
-            OutboxEvent.topic.in_(topics),
-            free,
-        )
+        due(now, topics)
         .order_by(OutboxEvent.next_attempt_at, OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's write lock already serialises
@@ -146,10 +154,13 @@ class OutboxWorker:
     def run_batch(self, *, now: datetime | None = None) -> RunStats:
         """Claim and deliver one batch of due events."""
         stats = RunStats()
+        when, topics = now or utcnow(), sorted(HANDLERS)
+        # Look before taking the write lock: an idle worker must not hold up SQLite's writers.
+        with self.context.sessions() as reader:
+            if not reader.scalar(select(due(when, topics).exists())):
+                return stats
         with unit_of_work(self.sessions) as session:
-            claimed = claim_due(
-                session, now=now or utcnow(), limit=self.batch_size, topics=sorted(HANDLERS)
-            )
+            claimed = claim_due(session, now=when, limit=self.batch_size, topics=topics)
         for event in claimed:
             outcome = self._deliver(event)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
