@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -11,6 +10,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.live_server import free_port
 
 
 @dataclass
@@ -46,12 +47,6 @@ class Inbox:
         body = self.messages[index].get_body(preferencelist=("html",))
         text = body.get_content() if body is not None else ""  # type: ignore[union-attr]
         return str(text).replace("\r\n", "\n")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_inbox() -> tuple[Inbox, Controller]:

@@ -94,6 +94,8 @@ OptionalCustomer = Annotated[Customer | None, Depends(optional_customer)]
 
 
 class CustomerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     email: str
     first_name: str
@@ -101,18 +103,6 @@ class CustomerOut(BaseModel):
     phone: str
     accepts_marketing: bool
     created_at: datetime
-
-    @classmethod
-    def of(cls, customer: Customer) -> CustomerOut:
-        return cls(
-            id=customer.id,
-            email=customer.email,
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            phone=customer.phone,
-            accepts_marketing=customer.accepts_marketing,
-            created_at=customer.created_at,
-        )
 
 
 class TokenOut(BaseModel):
@@ -157,7 +147,7 @@ class Accepted(BaseModel):
 # -- routes -----------------------------------------------------------------------------
 
 
-def _signed_in(
+def signed_in(
     settings: Settings, session: Session, customer: Customer, cart_token: str | None
 ) -> dict[str, Any]:
     now = utcnow()
@@ -183,8 +173,8 @@ def register(body: RegisterIn, session: SessionDep, settings: SettingsDep) -> Re
         now=utcnow(),
     )
     return RegisteredOut(
-        customer=CustomerOut.of(customer),
-        **_signed_in(settings, session, customer, body.cart_token),
+        customer=CustomerOut.model_validate(customer),
+        **signed_in(settings, session, customer, body.cart_token),
     )
 
 
@@ -199,7 +189,7 @@ def token(
     customer = services.authenticate(
         session, email=form.username, password=form.password, now=utcnow()
     )
-    return TokenOut(**_signed_in(settings, session, customer, cart_token))
+    return TokenOut(**signed_in(settings, session, customer, cart_token))
 
 
 RESET_REQUESTED = (
@@ -222,4 +212,4 @@ def password_reset_confirm(
     customer = services.reset_password(
         session, token=body.token, password=body.password, now=utcnow()
     )
-    return TokenOut(**_signed_in(settings, session, customer, None))
+    return TokenOut(**signed_in(settings, session, customer, None))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from shop.api.auth import CurrentCustomer, CustomerOut
-from shop.api.deps import ReadSessionDep
-from shop.core.customers.services import customer_orders
+from shop.api.auth import CurrentCustomer, CustomerOut, TokenOut, signed_in
+from shop.api.deps import ReadSessionDep, SessionDep, SettingsDep
+from shop.api.ratelimit import rate_limit
+from shop.core.customers.services import change_password, customer_orders
 
 router = APIRouter(prefix="/me", tags=["accounts"])
 
@@ -34,9 +35,16 @@ class OrderList(BaseModel):
     per_page: int
 
 
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
 @router.get("")
 def me(customer: CurrentCustomer) -> CustomerOut:
-    return CustomerOut.of(customer)
+    return CustomerOut.model_validate(customer)
 
 
 @router.get("/orders")
@@ -63,3 +71,14 @@ def my_orders(
         for order in result.orders
     ]
     return OrderList(items=items, total=result.total, page=page, per_page=per_page)
+
+
+@router.post("/password", dependencies=[Depends(rate_limit("auth"))])
+def new_password(
+    body: PasswordChangeIn, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+) -> TokenOut:
+    """Change the password; every other session is signed out, this one gets a fresh token."""
+    changed = change_password(
+        session, customer.id, current_password=body.current_password, new_password=body.new_password
+    )
+    return TokenOut(**signed_in(settings, session, changed, None))

@@ -13,7 +13,7 @@ from shop.api.deps import ReadSessionDep, SessionDep
 from shop.api.ratelimit import rate_limit
 from shop.core.db import utcnow
 from shop.core.reviews import services
-from shop.core.reviews.models import Review
+from shop.core.reviews.models import ReviewStatus
 
 router = APIRouter(prefix="/products/{slug}/reviews", tags=["reviews"])
 
@@ -22,6 +22,8 @@ CACHE_CONTROL = "public, max-age=60"
 
 
 class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     rating: int
     title: str
@@ -29,18 +31,6 @@ class ReviewOut(BaseModel):
     author_name: str
     verified_purchase: bool
     created_at: datetime
-
-    @classmethod
-    def of(cls, review: Review) -> ReviewOut:
-        return cls(
-            id=review.id,
-            rating=review.rating,
-            title=review.title,
-            body=review.body,
-            author_name=review.author_name,
-            verified_purchase=review.verified_purchase,
-            created_at=review.created_at,
-        )
 
 
 class SummaryOut(BaseModel):
@@ -70,7 +60,7 @@ class ReviewIn(BaseModel):
 
 
 class SubmittedOut(ReviewOut):
-    status: str
+    status: ReviewStatus
 
 
 @router.get("")
@@ -88,7 +78,7 @@ def list_reviews(
         summary=SummaryOut(
             count=summary.count, average=summary.average, histogram=summary.histogram
         ),
-        items=[ReviewOut.of(review) for review in result.reviews],
+        items=[ReviewOut.model_validate(review) for review in result.reviews],
         total=result.total,
         page=page,
         per_page=per_page,
@@ -111,4 +101,4 @@ def create_review(
         customer=customer,
         now=utcnow(),
     )
-    return SubmittedOut(**ReviewOut.of(review).model_dump(), status=review.status.value)
+    return SubmittedOut.model_validate(review)

@@ -308,3 +308,26 @@ def test_my_orders_lists_only_my_orders_newest_first_in_pages(client: TestClient
     bad = client.get("/api/v1/me/orders?per_page=0", headers=bearer(token))
     assert bad.status_code == 422 and bad.json()["field"] == "per_page"
     assert client.get("/api/v1/me/orders").status_code == 401
+
+
+def test_changing_the_password_needs_the_current_one_and_signs_out_elsewhere(
+    client: TestClient, db: Db
+) -> None:
+    with db() as s:
+        make_customer(s, email="change@example.com")
+    old = sign_in(client, "change@example.com")["access_token"]
+    wrong = client.post("/api/v1/me/password", headers=bearer(old),
+                        json={"current_password": "not it at all", "new_password": "another long one"})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "current_password"
+    weak = client.post("/api/v1/me/password", headers=bearer(old),
+                       json={"current_password": PASSWORD, "new_password": "short"})
+    assert weak.status_code == 422 and weak.json()["field"] == "password"
+    anonymous = client.post("/api/v1/me/password",
+                            json={"current_password": PASSWORD, "new_password": "another long one"})
+    assert anonymous.status_code == 401
+    done = client.post("/api/v1/me/password", headers=bearer(old),
+                       json={"current_password": PASSWORD, "new_password": "another long one"})
+    assert done.status_code == 200
+    assert client.get("/api/v1/me", headers=bearer(old)).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(done.json()["access_token"])).status_code == 200
+    sign_in(client, "change@example.com", "another long one")

@@ -3,19 +3,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from shop.config.logging import JsonFormatter, RequestIdFilter
+from tests.live_server import live_server
 
 
 def test_a_request_id_is_made_when_none_is_sent(client: TestClient) -> None:
@@ -87,63 +82,21 @@ def test_access_log_is_json_with_the_request_id(client: TestClient) -> None:
     assert entry["duration_ms"] >= 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
     metrics_dir = tmp_path / "prom"
     metrics_dir.mkdir()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "SHOP_DIR": str(tmp_path),
-        # Only the health route is asked, so a fresh SQLite file serves either test database.
-        "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",
-        "SHOP_ENV": "test",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "shop.api.asgi:app",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(
-                    f"server did not start: {server.stderr.read() if server.stderr else ''}"
-                )
-            time.sleep(0.1)
+    # Only the health route is asked, so a fresh SQLite file serves either test database.
+    with live_server(
+        database_url=f"sqlite:///{tmp_path / 'shop.db'}",
+        store_dir=tmp_path,
+        workers=2,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        startup_timeout=60,
+    ) as base:
         # New connections per request, so both workers answer some of them.
         for _ in range(40):
-            httpx.get(f"{base}/api/v1/health")
-        text = httpx.get(f"{base}/metrics").text
-    finally:
-        server.terminate()
-        server.wait(10)
+            httpx.get(f"{base}/api/v1/health", timeout=10)
+        text = httpx.get(f"{base}/metrics", timeout=10).text
     assert len(list(metrics_dir.glob("counter_*.db"))) == 2
     line = next(
         line

@@ -42,7 +42,7 @@ def _hash(password: str) -> str:
 
 
 def password_fingerprint(customer: Customer) -> str:
-    """Changes whenever the password does; access tokens carry it, so a reset signs out everywhere."""
+    """Changes with the password; access tokens carry it, so a new password signs out everywhere."""
     return hashlib.sha256((customer.password_hash or "").encode()).hexdigest()[:16]
 
 
@@ -151,6 +151,18 @@ def reset_password(session: Session, *, token: str, password: str, now: datetime
         )
     customer.password_hash = _hash(password)
     _retire_reset_tokens(session, customer, now=now)
+    session.flush()
+    return customer
+
+
+def change_password(
+    session: Session, customer_id: int, *, current_password: str, new_password: str
+) -> Customer:
+    """A signed-in customer picks a new password; tokens issued before stop working."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or not verify_password(customer.password_hash, current_password):
+        raise InvalidInput("the current password is wrong", field="current_password")
+    customer.password_hash = _hash(new_password)
     session.flush()
     return customer
 

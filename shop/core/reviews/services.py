@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from shop.core.audit.models import AuditLog
+from shop.core.audit.services import record_audit
 from shop.core.catalog.models import Product, ProductStatus
 from shop.core.customers.models import Customer
 from shop.core.db import utcnow
@@ -188,15 +188,13 @@ def moderate_reviews(
         .returning(Review.id, Review.product_id)
     ).all()
     for review_id, _product_id in changed:
-        session.add(
-            AuditLog(
-                actor=actor,
-                action="approve" if approve else "reject",
-                object_type="review",
-                object_id=str(review_id),
-                changes={"status": target.value},
-                created_at=when,
-            )
+        record_audit(
+            session,
+            actor=actor,
+            action="approve" if approve else "reject",
+            object_type="review",
+            object_id=review_id,
+            changes={"status": target.value},
         )
     if changed:
         product_ids = sorted({product_id for _id, product_id in changed})
