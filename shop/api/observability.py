@@ -6,10 +6,12 @@ cost per request stays a few microseconds.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 import time
-import uuid
+from typing import Any
 
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +30,13 @@ def _incoming_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER and _ACCEPTABLE_ID.match(value):
             return value.decode()
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # a quarter of uuid4's cost, same 128 random bits
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    # Looking a labelled child up takes a lock and a dict; routes are few, so keep them.
+    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)
 
 
 def route_template(scope: Scope) -> str:
@@ -78,8 +86,8 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            _series(method, route, status)[0].inc()
+            _series(method, route, status)[1].observe(elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s %s %s %.1f ms",
