@@ -79,6 +79,9 @@ def test_a_product_without_reviews_has_an_empty_summary(client: TestClient, db: 
     body = client.get("/api/v1/products/quiet/reviews").json()
     assert body["summary"]["count"] == 0 and body["summary"]["average"] is None
     assert body["items"] == []
+    for query, field in (("per_page=51", "per_page"), ("page=0", "page"), ("page=x", "page")):
+        bad = client.get(f"/api/v1/products/quiet/reviews?{query}")
+        assert bad.status_code == 422 and bad.json()["field"] == field
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
