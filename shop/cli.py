@@ -249,6 +249,11 @@ def demo(
     uvicorn.run("shop.api.asgi:site_app", host=host, port=port, factory=True, log_level="warning")
 
 
+from shop.orders_cli import orders_app  # noqa: E402  (imports shop.cli lazily)
+
+app.add_typer(orders_app, name="orders")
+
+
 def main() -> None:
     try:
         app()

@@ -66,15 +66,16 @@ def create_app(
     app.state.rate_limits = RateLimits(settings)
 
     problems.install(app)
+    # Added first, so it runs inside CORS: a 413 still carries the CORS headers a browser needs.
+    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
+                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.all_cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After"],
+        expose_headers=["Retry-After", "Idempotent-Replayed", "X-Request-ID"],
     )
-    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
-                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
     # Outermost, so its id and timing cover CORS, size limits and error handling too.
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router, prefix=API_PREFIX)

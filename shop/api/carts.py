@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shop.api.deps import ReadSessionDep, SessionDep, SettingsDep
 from shop.api.ratelimit import rate_limit
-from shop.api.types import CountryCode, EmailAddress, ShortText, Sku, StrictModel
+from shop.api.types import CountryCode, EmailAddress, ShortText, Sku, StrictModel, problems
 from shop.config import Settings
 from shop.core.carts import services
 from shop.core.carts.models import Cart
@@ -109,65 +109,68 @@ def _answer(session: Session, cart: Cart, settings: Settings, now: datetime) -> 
     )
 
 
-@router.post("", status_code=201, response_model=CartOut, dependencies=[Depends(rate_limit("carts"))])
+@router.post("", status_code=201, response_model=CartOut, dependencies=[Depends(rate_limit("carts"))],
+             responses=problems(429))
 def create_cart(session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     cart = services.create_cart(session, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
 
-@router.get("/{token}", response_model=CartOut)
+@router.get("/{token}", response_model=CartOut, responses=problems(404))
 def get_cart(token: Token, session: ReadSessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     return _answer(session, services.get_cart(session, token, now=now), settings, now)
 
 
-@router.patch("/{token}", response_model=CartOut)
+@router.patch("/{token}", response_model=CartOut, responses=problems(404, 413, 422))
 def update_cart(token: Token, body: CartDetails, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.update_details(session, cart, settings=settings, now=now, email=body.email,
                             shipping_country=body.shipping_country, shipping_method=body.shipping_method)
     return _answer(session, cart, settings, now)
 
 
-@router.post("/{token}/lines", status_code=201, response_model=CartOut)
+@router.post("/{token}/lines", status_code=201, response_model=CartOut,
+             responses=problems(404, 409, 413, 422))
 def add_line(token: Token, body: NewLine, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.add_line(session, cart, sku=body.sku, quantity=body.quantity, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
 
-@router.patch("/{token}/lines/{line_id}", response_model=CartOut)
+@router.patch("/{token}/lines/{line_id}", response_model=CartOut, responses=problems(404, 409, 413, 422))
 def update_line(token: Token, line_id: LineId, body: LineChange, session: SessionDep,
                 settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.update_line(session, cart, line_id, quantity=body.quantity, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
 
-@router.delete("/{token}/lines/{line_id}", response_model=CartOut)
+@router.delete("/{token}/lines/{line_id}", response_model=CartOut, responses=problems(404))
 def remove_line(token: Token, line_id: LineId, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.remove_line(session, cart, line_id, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
 
 # Rate limited like cart creation: codes must not be guessable by brute force.
-@router.post("/{token}/discount", response_model=CartOut, dependencies=[Depends(rate_limit("carts"))])
+@router.post("/{token}/discount", response_model=CartOut, dependencies=[Depends(rate_limit("carts"))],
+             responses=problems(404, 413, 422, 429))
 def apply_discount(token: Token, body: DiscountIn, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.apply_discount(session, cart, code=body.code, settings=settings, now=now)
     return _answer(session, cart, settings, now)
 
 
-@router.delete("/{token}/discount", response_model=CartOut)
+@router.delete("/{token}/discount", response_model=CartOut, responses=problems(404))
 def remove_discount(token: Token, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
-    cart = services.get_cart(session, token, now=now)
+    cart = services.get_cart(session, token, now=now, lock=True)
     services.remove_discount(session, cart, settings=settings, now=now)
     return _answer(session, cart, settings, now)

@@ -11,7 +11,7 @@ from shop.api.auth import OptionalCustomer
 from shop.api.deps import SessionDep, SettingsDep
 from shop.api.metrics import ORDERS_PLACED, STOCK_CONFLICTS
 from shop.api.ratelimit import rate_limit
-from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel
+from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, problems
 from shop.core.checkout.idempotency import StoredAnswer, claim, remember, request_hash
 from shop.core.checkout.services import place_order
 from shop.core.db import utcnow
@@ -60,8 +60,7 @@ class CheckoutOut(BaseModel):
 
 @router.post("/checkout", status_code=201, response_model=CheckoutOut,
              dependencies=[Depends(rate_limit("checkout"))],
-             responses={409: {"description": "stock short (names each SKU) or key in flight"},
-                        422: {"description": "invalid body, or the key reused with another body"}})
+             responses=problems(404, 409, 413, 422, 429, 503))
 def checkout(
     body: CheckoutIn, session: SessionDep, settings: SettingsDep, response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],

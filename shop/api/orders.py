@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from shop.api.deps import ReadSessionDep
+from shop.api.types import problems
 from shop.core.orders.models import Order
 from shop.core.orders.queries import guest_order, latest_payment
 from shop.core.payments.models import Payment, PaymentState
@@ -92,7 +93,7 @@ def _answer(order: Order, payment: Payment | None) -> OrderOut:
 
 
 @router.get("/orders/{order_number}", response_model=OrderOut,
-            responses={404: {"description": "no such order, or the token does not match"}})
+            responses=problems(404, 422))
 def get_order(
     order_number: Annotated[int, Path(ge=1)],
     token: Annotated[str, Query(min_length=1, max_length=64, description="the order's secret token")],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
@@ -35,3 +35,29 @@ class StrictModel(BaseModel):
     """Unknown fields are refused: a client never slips an amount past us."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of the API is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+
+
+_MEANINGS = {
+    404: "not found (field names what)", 409: "conflict, e.g. not enough stock (names each SKU)",
+    413: "request body too large", 422: "invalid input (field names it)", 429: "rate limited (Retry-After)",
+    503: "payment provider unavailable",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem+json answers a route can give."""
+    return {
+        status: {"model": Problem, "description": _MEANINGS[status],
+                 "content": {"application/problem+json": {}}}
+        for status in statuses
+    }

@@ -41,3 +41,14 @@ def test_availability_needs_skus(client: TestClient) -> None:
     _problem(client.get("/api/v1/availability", params={"skus": " , "}), 422, "skus")
     _problem(client.get("/api/v1/availability", params={"skus": ",".join(f"S{i}" for i in range(101))}),
              422, "skus")
+
+
+def test_openapi_lists_the_commerce_paths_and_their_problems(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    for path in ["/api/v1/availability", "/api/v1/carts", "/api/v1/carts/{token}", "/api/v1/carts/{token}/lines",
+                 "/api/v1/carts/{token}/lines/{line_id}", "/api/v1/carts/{token}/discount", "/api/v1/checkout",
+                 "/api/v1/orders/{order_number}"]:
+        assert path in spec["paths"], path
+    checkout = spec["paths"]["/api/v1/checkout"]["post"]
+    assert {"201", "409", "422", "429"} <= set(checkout["responses"])
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in checkout["parameters"])

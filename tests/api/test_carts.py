@@ -180,3 +180,16 @@ def test_cart_creation_is_rate_limited(settings: Settings, engine: Engine) -> No
         answer = client.post("/api/v1/carts")
     _problem(answer, 429)
     assert int(answer.headers["Retry-After"]) >= 1
+
+
+def test_refusals_carry_cors_headers_for_the_storefront(client: TestClient) -> None:
+    token = _new_cart(client)
+    origin = {"Origin": "http://shop.test"}
+    too_large = client.post(f"/api/v1/carts/{token}/lines", content=b"x" * 70_000,
+                            headers={**origin, "content-type": "application/json"})
+    short = client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 9}, headers=origin)
+    for answer, status in [(too_large, 413), (short, 409)]:
+        assert answer.status_code == status
+        assert answer.headers["access-control-allow-origin"] == "http://shop.test"
+    foreign = client.get(f"/api/v1/carts/{token}", headers={"Origin": "http://evil.test"})
+    assert "access-control-allow-origin" not in foreign.headers

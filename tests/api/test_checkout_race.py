@@ -65,3 +65,63 @@ def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp
             (MovementReason.ALLOCATED, UNITS, UNITS, 0, UNITS)]
         numbers = session.scalars(select(Order.number).order_by(Order.number)).all()
         assert len(set(numbers)) == UNITS
+
+
+@pytest.mark.slow
+def test_concurrent_retries_with_one_key_make_one_order(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    seed_store(engine)
+    retries = 10
+    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
+            httpx.Client(base_url=base, timeout=60) as setup:
+        token = setup.post("/api/v1/carts").json()["token"]
+        setup.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 2})
+        start = threading.Barrier(retries)
+
+        def retry(_index: int) -> tuple[int, dict[str, object]]:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                start.wait()
+                answer = client.post("/api/v1/checkout", json=checkout_body(token),
+                                     headers={"Idempotency-Key": "double-click"})
+                return answer.status_code, answer.json()
+
+        with ThreadPoolExecutor(retries) as pool:
+            results = list(pool.map(retry, range(retries)))
+
+    assert {status for status, _ in results} == {201}, results
+    assert len({body["order_number"] for _, body in results}) == 1
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 1
+        assert session.scalar(select(func.sum(StockMovement.allocated_delta))) == 2
+
+
+@pytest.mark.slow
+def test_one_cart_checked_out_twice_at_once_makes_one_order(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    """Two tabs, two keys, one cart; and a double-clicked "add to cart" before that."""
+    seed_store(engine)
+    tabs = 6
+    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
+            httpx.Client(base_url=base, timeout=60) as setup:
+        token = setup.post("/api/v1/carts").json()["token"]
+        start = threading.Barrier(tabs)
+
+        def add(_index: int) -> int:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                start.wait()
+                return client.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 1}).status_code
+
+        def check_out(index: int) -> int:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                start.wait()
+                return client.post("/api/v1/checkout", json=checkout_body(token),
+                                   headers={"Idempotency-Key": f"tab-{index}"}).status_code
+
+        with ThreadPoolExecutor(tabs) as pool:
+            added = list(pool.map(add, range(tabs)))
+            lines = setup.get(f"/api/v1/carts/{token}").json()["lines"]
+            placed = sorted(pool.map(check_out, range(tabs)))
+
+    assert added == [201] * tabs
+    assert [(line["sku"], line["quantity"]) for line in lines] == [("TEE", tabs)]
+    assert placed == [201] + [404] * (tabs - 1)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 1

@@ -10,16 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from shop.config import Settings
 from shop.core.carts.models import Cart, CartLine
-from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus, Variant
+from shop.core.carts.sellable import SellableVariant, cart_lines, variant_by_id, variants_by_sku
 from shop.core.errors import Conflict, InvalidInput, NotFound
-from shop.core.inventory.allocation import available_quantities
-from shop.core.pricing.calculator import LineInput
 from shop.core.pricing.discounts import find_discount
 from shop.core.pricing.quote import Quote, quote
+from shop.core.pricing.shipping import shipping_rates
 from shop.core.security import new_token
 
 MAX_LINE_QUANTITY = 999
@@ -28,25 +27,6 @@ MAX_LINES = 100
 
 class QuantityUnavailable(Conflict):
     code = "insufficient-stock"
-
-
-@dataclass(frozen=True, slots=True)
-class SellableVariant:
-    variant_id: int
-    product_id: int
-    sku: str
-    title: str
-    variant_title: str
-    price: int
-    compare_at_price: int | None
-    taxable: bool
-    requires_shipping: bool
-    backorder: bool  # inventory policy continue: sells below zero
-    for_sale: bool  # the product is active
-
-    def line(self, quantity: int) -> LineInput:
-        return LineInput(variant_id=self.variant_id, sku=self.sku, unit_price=self.price, quantity=quantity,
-                         taxable=self.taxable, requires_shipping=self.requires_shipping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +52,17 @@ def create_cart(session: Session, *, settings: Settings, now: datetime, customer
     return cart
 
 
-def get_cart(session: Session, token: str, *, now: datetime) -> Cart:
-    """The open cart behind `token`; NotFound for unknown, expired or checked-out carts."""
-    cart = session.scalar(
-        select(Cart).where(Cart.token == token).options(selectinload(Cart.lines))
-    ) if token else None
+def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False) -> Cart:
+    """The open cart behind `token`; NotFound for unknown, expired or checked-out carts.
+
+    `lock` (for every change) takes the cart's row lock on PostgreSQL, so two requests on
+    one cart (a double click, two tabs checking out) run one after the other; SQLite's
+    writers are serialised already.
+    """
+    query = select(Cart).where(Cart.token == token)
+    if lock:
+        query = query.with_for_update()
+    cart = session.scalar(query) if token else None
     if cart is None or cart.completed_at is not None or cart.expires_at <= now:
         raise NotFound("cart not found: it may have expired or been checked out", field="token")
     return cart
@@ -87,28 +73,8 @@ def _touch(cart: Cart, *, settings: Settings, now: datetime) -> None:
     cart.expires_at = now + timedelta(days=settings.cart_ttl_days)
 
 
-def sellable_variants(session: Session, *, skus: list[str] | None = None,
-                      variant_ids: list[int] | None = None) -> dict[str, SellableVariant]:
-    """The variants named by SKU or id with their product's title and status, keyed by SKU."""
-    query = select(Variant, Product).join(Product, Product.id == Variant.product_id)
-    if skus is not None:
-        query = query.where(Variant.sku.in_(skus))
-    if variant_ids is not None:
-        query = query.where(Variant.id.in_(variant_ids))
-    return {
-        v.sku: SellableVariant(
-            variant_id=v.id, product_id=p.id, sku=v.sku, title=p.title,
-            variant_title="" if v.title == "Default" else v.title, price=v.price,
-            compare_at_price=v.compare_at_price, taxable=v.taxable,
-            requires_shipping=v.requires_shipping, backorder=v.inventory_policy == InventoryPolicy.CONTINUE,
-            for_sale=p.status == ProductStatus.ACTIVE,
-        )
-        for v, p in session.execute(query).all()
-    }
-
-
 def _variant_for_sale(session: Session, sku: str) -> SellableVariant:
-    found = sellable_variants(session, skus=[sku]).get(sku)
+    found = variants_by_sku(session, [sku]).get(sku)
     if found is None:
         raise InvalidInput(f"unknown SKU {sku!r}", field="sku")
     if not found.for_sale:
@@ -116,13 +82,11 @@ def _variant_for_sale(session: Session, sku: str) -> SellableVariant:
     return found
 
 
-def _check_quantity(session: Session, variant: SellableVariant, quantity: int) -> None:
+def _check_quantity(variant: SellableVariant, quantity: int) -> None:
     if quantity > MAX_LINE_QUANTITY:
         raise InvalidInput(f"at most {MAX_LINE_QUANTITY} of one item per order", field="quantity")
-    if variant.backorder:
-        return
-    available = max(0, available_quantities(session, [variant.variant_id])[variant.variant_id])
-    if quantity > available:
+    available = variant.available
+    if available is not None and quantity > available:
         raise QuantityUnavailable(
             f"only {available} of {variant.sku} available", field="quantity", sku=variant.sku,
             available=available,
@@ -139,7 +103,7 @@ def add_line(session: Session, cart: Cart, *, sku: str, quantity: int, settings:
     if line is None and len(cart.lines) >= MAX_LINES:
         raise InvalidInput(f"a cart holds at most {MAX_LINES} different items", field="sku")
     total = quantity + (line.quantity if line else 0)
-    _check_quantity(session, variant, total)
+    _check_quantity(variant, total)
     if line is None:
         line = CartLine(variant_id=variant.variant_id, quantity=total)
         cart.lines.append(line)
@@ -166,11 +130,11 @@ def update_line(session: Session, cart: Cart, line_id: int, *, quantity: int, se
     if quantity == 0:
         cart.lines.remove(line)
     elif quantity != line.quantity:
-        variant = next(iter(sellable_variants(session, variant_ids=[line.variant_id]).values()))
+        variant = variant_by_id(session, line.variant_id)
         if quantity > line.quantity:
             if not variant.for_sale:
                 raise InvalidInput(f"{variant.sku} is not for sale", field="quantity")
-            _check_quantity(session, variant, quantity)
+            _check_quantity(variant, quantity)
         line.quantity = quantity
     _touch(cart, settings=settings, now=now)
     session.flush()
@@ -213,25 +177,22 @@ def update_details(
         cart.shipping_country = country
     if shipping_method is not None:
         country = cart.shipping_country or settings.country
-        # Validated against where the cart ships; the same check runs again at checkout.
-        quote(session, [], currency=cart.currency, country=country, discount_code=None, email=None,
-              shipping_method=shipping_method, now=now, strict=True)
+        # Checked against where the cart ships now; checkout checks again against the address.
+        codes = [rate.code for rate in shipping_rates(session, country)]
+        if shipping_method not in codes:
+            raise InvalidInput(
+                f"shipping method {shipping_method!r} does not ship to {country} "
+                f"(choose from: {', '.join(codes) or 'none'})", field="shipping_method",
+            )
         cart.shipping_method_code = shipping_method
     _touch(cart, settings=settings, now=now)
     session.flush()
 
 
 def cart_items(session: Session, cart: Cart) -> tuple[CartItem, ...]:
-    by_id = {v.variant_id: v for v in sellable_variants(
-        session, variant_ids=[line.variant_id for line in cart.lines]).values()}
-    limited = [v.variant_id for v in by_id.values() if not v.backorder]
-    available = available_quantities(session, limited)
     return tuple(
-        CartItem(
-            line_id=line.id, variant=by_id[line.variant_id], quantity=line.quantity,
-            available=None if by_id[line.variant_id].backorder else max(0, available[line.variant_id]),
-        )
-        for line in cart.lines
+        CartItem(line_id=line_id, variant=variant, quantity=quantity, available=variant.available)
+        for line_id, quantity, variant in cart_lines(session, cart.id)
     )
 
 

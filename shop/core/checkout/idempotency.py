@@ -56,9 +56,7 @@ def claim(session: Session, *, scope: str, key: str, digest: str) -> Idempotency
     """The new row when this request owns `key`; the earlier answer when it was given already."""
     key = _check_key(key)
     query = select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    existing = session.scalar(query)
-    if existing is not None:
-        return _answer(existing, digest)
+    # Insert first: a new key (the common case) costs one statement, a replay one more.
     row = IdempotencyKey(scope=scope, key=key, request_hash=digest)
     try:
         with session.begin_nested():

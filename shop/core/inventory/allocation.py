@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shop.core.catalog.models import InventoryPolicy, Variant
@@ -101,45 +102,46 @@ def allocate_order(session: Session, order: Order, *, actor: str) -> None:
     savepoint.commit()
 
 
-def _levels(session: Session, variant_id: int) -> list[tuple[int, int]]:
-    """(stock level id, available) at active locations, in allocation order."""
+def _levels(session: Session, variant_id: int) -> list[tuple[int, int, int]]:
+    """(stock level id, location id, available) at active locations, in allocation order."""
     rows = session.execute(
-        select(StockLevel.id, StockLevel.on_hand - StockLevel.allocated)
+        select(StockLevel.id, StockLevel.location_id, StockLevel.on_hand - StockLevel.allocated)
         .join(Location, Location.id == StockLevel.location_id)
         .where(StockLevel.variant_id == variant_id, Location.active.is_(True))
         .order_by(Location.priority, Location.id)
         .execution_options(populate_existing=True)
     ).all()
-    return [(level_id, int(available)) for level_id, available in rows]
+    return [(level_id, location_id, int(available)) for level_id, location_id, available in rows]
 
 
 def _allocate_variant(session: Session, order: Order, variant: Variant, quantity: int, *, actor: str) -> bool:
     remaining = quantity
     for _ in range(_MAX_ROUNDS):
         levels = _levels(session, variant.id)
-        for level_id, available in levels:
+        for level_id, location_id, available in levels:
             if remaining == 0:
                 break
             take = min(available, remaining)
             if take <= 0:
                 continue
             if _guarded_allocate(session, level_id, take):
-                _record(session, order, variant.id, level_id, allocated_delta=take,
+                _record(session, order, variant.id, location_id, allocated_delta=take,
                         reason=MovementReason.ALLOCATED, actor=actor)
                 remaining -= take
         if remaining == 0:
             return True
         if variant.inventory_policy == InventoryPolicy.CONTINUE:
-            level_id = levels[0][0] if levels else _first_level(session, variant.id)
+            level_id, location_id = (levels[0][0], levels[0][1]) if levels else _first_level(session, variant.id)
             session.execute(
                 update(StockLevel)
                 .where(StockLevel.id == level_id)
                 .values(allocated=StockLevel.allocated + remaining)
+                .execution_options(synchronize_session="fetch")
             )
-            _record(session, order, variant.id, level_id, allocated_delta=remaining,
+            _record(session, order, variant.id, location_id, allocated_delta=remaining,
                     reason=MovementReason.ALLOCATED, actor=actor)
             return True
-        if sum(max(0, available) for _, available in levels) < remaining:
+        if sum(max(0, available) for _, _, available in levels) < remaining:
             break  # not a race: the stock simply is not there
     return False
 
@@ -154,24 +156,30 @@ def _guarded_allocate(session: Session, level_id: int, n: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _first_level(session: Session, variant_id: int) -> int:
+def _first_level(session: Session, variant_id: int) -> tuple[int, int]:
     """A stock level for a continue variant that has none: at the first active location."""
     location_id = session.scalar(
         select(Location.id).where(Location.active.is_(True)).order_by(Location.priority, Location.id).limit(1)
     )
     if location_id is None:
         raise Conflict("no active stock location to allocate from", field="lines")
-    level = StockLevel(variant_id=variant_id, location_id=location_id, on_hand=0, allocated=0)
-    session.add(level)
-    session.flush()
-    return level.id
+    try:
+        with session.begin_nested():
+            level = StockLevel(variant_id=variant_id, location_id=location_id, on_hand=0, allocated=0)
+            session.add(level)
+        return level.id, location_id
+    except IntegrityError:  # a concurrent checkout created it first
+        level_id = session.scalars(
+            select(StockLevel.id).where(StockLevel.variant_id == variant_id,
+                                        StockLevel.location_id == location_id)
+        ).one()
+        return level_id, location_id
 
 
 def _record(
-    session: Session, order: Order, variant_id: int, level_id: int, *, reason: MovementReason,
+    session: Session, order: Order, variant_id: int, location_id: int, *, reason: MovementReason,
     actor: str, delta: int = 0, allocated_delta: int = 0,
 ) -> None:
-    location_id = session.scalar(select(StockLevel.location_id).where(StockLevel.id == level_id))
     session.add(
         StockMovement(
             variant_id=variant_id, location_id=location_id, delta=delta, allocated_delta=allocated_delta,
@@ -196,64 +204,42 @@ def _order_holdings(session: Session, order: Order) -> dict[tuple[int, int], tup
     return {(v, loc): (int(alloc or 0), -int(delta or 0)) for v, loc, alloc, delta in rows}
 
 
-def _level_id(session: Session, variant_id: int, location_id: int) -> int:
-    return session.scalars(
-        select(StockLevel.id).where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
-    ).one()
+def _settle(
+    session: Session, order: Order, *, actor: str, reason: MovementReason, from_sold: bool,
+    on_hand_sign: int, allocated_sign: int,
+) -> int:
+    """Move what `order` holds (allocated, or sold when `from_sold`) at each location; units moved."""
+    moved = 0
+    for (variant_id, location_id), (allocated, sold) in _order_holdings(session, order).items():
+        n = sold if from_sold else allocated
+        if n <= 0:
+            continue
+        session.execute(
+            update(StockLevel)
+            .where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
+            .values(on_hand=StockLevel.on_hand + on_hand_sign * n,
+                    allocated=StockLevel.allocated + allocated_sign * n)
+            .execution_options(synchronize_session="fetch")
+        )
+        _record(session, order, variant_id, location_id, delta=on_hand_sign * n,
+                allocated_delta=allocated_sign * n, reason=reason, actor=actor)
+        moved += n
+    return moved
 
 
 def release_allocation(session: Session, order: Order, *, actor: str) -> int:
     """Give back whatever `order` still holds allocated; the number of units released."""
-    released = 0
-    for (variant_id, location_id), (allocated, _sold) in _order_holdings(session, order).items():
-        if allocated <= 0:
-            continue
-        level_id = _level_id(session, variant_id, location_id)
-        session.execute(
-            update(StockLevel)
-            .where(StockLevel.id == level_id)
-            .values(allocated=StockLevel.allocated - allocated)
-            .execution_options(synchronize_session="fetch")
-        )
-        _record(session, order, variant_id, level_id, allocated_delta=-allocated,
-                reason=MovementReason.RELEASED, actor=actor)
-        released += allocated
-    return released
+    return _settle(session, order, actor=actor, reason=MovementReason.RELEASED, from_sold=False,
+                   on_hand_sign=0, allocated_sign=-1)
 
 
 def sell_allocation(session: Session, order: Order, *, actor: str) -> int:
     """A paid order's allocation becomes a sale: on hand and allocated both go down."""
-    sold = 0
-    for (variant_id, location_id), (allocated, _sold) in _order_holdings(session, order).items():
-        if allocated <= 0:
-            continue
-        level_id = _level_id(session, variant_id, location_id)
-        session.execute(
-            update(StockLevel)
-            .where(StockLevel.id == level_id)
-            .values(on_hand=StockLevel.on_hand - allocated, allocated=StockLevel.allocated - allocated)
-            .execution_options(synchronize_session="fetch")
-        )
-        _record(session, order, variant_id, level_id, delta=-allocated, allocated_delta=-allocated,
-                reason=MovementReason.SOLD, actor=actor)
-        sold += allocated
-    return sold
+    return _settle(session, order, actor=actor, reason=MovementReason.SOLD, from_sold=False,
+                   on_hand_sign=-1, allocated_sign=-1)
 
 
 def return_sold_stock(session: Session, order: Order, *, actor: str) -> int:
     """Put a cancelled, unshipped order's sold units back on hand where they came from."""
-    returned = 0
-    for (variant_id, location_id), (_allocated, sold) in _order_holdings(session, order).items():
-        if sold <= 0:
-            continue
-        level_id = _level_id(session, variant_id, location_id)
-        session.execute(
-            update(StockLevel)
-            .where(StockLevel.id == level_id)
-            .values(on_hand=StockLevel.on_hand + sold)
-            .execution_options(synchronize_session="fetch")
-        )
-        _record(session, order, variant_id, level_id, delta=sold, reason=MovementReason.RETURNED,
-                actor=actor)
-        returned += sold
-    return returned
+    return _settle(session, order, actor=actor, reason=MovementReason.RETURNED, from_sold=True,
+                   on_hand_sign=1, allocated_sign=0)

@@ -15,6 +15,7 @@ from shop.core.orders.models import (
     OrderStatus,
     PaymentStatus,
 )
+from shop.core.orders.queries import lock_order
 
 _SHIPPABLE_PAYMENTS = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
 
@@ -28,6 +29,7 @@ def fulfil_order(
     Only paid, open orders ship, and never more of a line than was ordered minus what
     already shipped. The order completes when every line has shipped in full.
     """
+    lock_order(session, order)
     if order.status != OrderStatus.OPEN or order.payment_status not in _SHIPPABLE_PAYMENTS:
         raise Conflict(
             f"order #{order.number} is {order.status} and {order.payment_status}; only paid, open "

@@ -30,3 +30,15 @@ def latest_payment(session: Session, order: Order) -> Payment | None:
     return session.scalars(
         select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc()).limit(1)
     ).first()
+
+
+def lock_order(session: Session, order: Order) -> Order:
+    """Take the order's row lock (PostgreSQL) and reload it and its lines as committed.
+
+    Two staff members fulfilling or cancelling one order at once then run one after the
+    other, and the second sees what the first did instead of overwriting it.
+    """
+    return session.scalars(
+        select(Order).where(Order.id == order.id).with_for_update()
+        .options(selectinload(Order.lines)).execution_options(populate_existing=True)
+    ).one()

@@ -32,7 +32,7 @@ from shop.core.inventory.allocation import (
 from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, enqueue
 from shop.core.orders.fulfilment import fulfil_order
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
-from shop.core.orders.queries import latest_payment
+from shop.core.orders.queries import latest_payment, lock_order
 from shop.core.orders.refunds import (
     PAID_STATES,
     record_provider_refund,
@@ -89,18 +89,30 @@ def mark_order_paid(
             f"order #{order.number} totals {order.total} but {amount} was paid", field="amount"
         )
     now = utcnow()
-    was_cancelled = order.status == OrderStatus.CANCELLED
-    if was_cancelled:
-        allocate_order(session, order, actor=actor)
-    moved = _transition(
-        session, order, {OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED},
-        status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID, paid_at=now, expires_at=None,
-        cancelled_at=None, cancel_reason="",
-    )
-    if not moved:
+    # Two rounds: if a concurrent release cancels the order between our look and our
+    # UPDATE, the second round sees it cancelled and takes the stock again first.
+    for _ in range(2):
+        was_cancelled = order.status == OrderStatus.CANCELLED
+        if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
+            raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid",
+                           field="status")
+        # The stock taken again must not outlive a transition that someone else won.
+        attempt = session.begin_nested()
+        if was_cancelled:
+            allocate_order(session, order, actor=actor)
+        if _transition(
+            session, order, {order.status},
+            status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID, paid_at=now, expires_at=None,
+            cancelled_at=None, cancel_reason="",
+        ):
+            attempt.commit()
+            break
+        attempt.rollback()
+        session.refresh(order)
         if order.payment_status in PAID_STATES:
             return  # a concurrent call got there first
-        raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid", field="status")
+    else:
+        raise Conflict(f"order #{order.number} changed while being marked paid; try again", field="status")
 
     payment = latest_payment(session, order)
     if payment is None:
@@ -207,6 +219,7 @@ def cancel_order(session: Session, order: Order, *, reason: str, actor: str, set
     on hand and refunds the rest of what was paid through the order's provider. Orders with
     shipped items cannot be cancelled (refund them instead). Cancelling twice does nothing.
     """
+    lock_order(session, order)
     if order.status == OrderStatus.CANCELLED:
         return
     if order.status == OrderStatus.PENDING_PAYMENT:

@@ -129,13 +129,15 @@ def test_the_guard_holds_when_stock_went_between_read_and_write(
     level.allocated = 4  # the competitor's allocation, already committed
     session.flush()
     real_levels = allocation._levels
-    reads: list[list[tuple[int, int]]] = []
+    reads: list[list[tuple[int, int, int]]] = []
 
-    def stale_first_read(session_: Session, variant_id: int) -> list[tuple[int, int]]:
+    def stale_first_read(session_: Session, variant_id: int) -> list[tuple[int, int, int]]:
         levels = real_levels(session_, variant_id)
         reads.append(levels)
         # What we would have read just before the competitor committed.
-        return [(level_id, available + 4) for level_id, available in levels] if len(reads) == 1 else levels
+        if len(reads) == 1:
+            return [(level_id, location_id, available + 4) for level_id, location_id, available in levels]
+        return levels
 
     monkeypatch.setattr(allocation, "_levels", stale_first_read)
     with pytest.raises(InsufficientStock) as caught:

@@ -242,3 +242,34 @@ def test_unknown_provider_is_a_clear_error(store_settings: Settings) -> None:
     with pytest.raises(ProviderUnavailable) as caught:
         get_provider("paypal", store_settings)
     assert "paypal" in caught.value.detail and caught.value.status == 503
+
+
+def test_a_payment_racing_a_release_takes_the_stock_again(session: Session) -> None:
+    product = make_product(session, stock=2)
+    order = make_order(session, [(product, 2)])
+    # Another transaction (the expiry job) releases the order; our copy of it is now stale.
+    other = Session(bind=session.connection(), autoflush=False)
+    release_order(other, other.get(Order, order.id), reason="expired", actor="system")  # type: ignore[arg-type]
+    other.flush()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+
+    mark_order_paid(session, order, amount=order.total, provider_reference="pi_late", actor="stripe")
+
+    assert (order.status, order.payment_status) == (OrderStatus.OPEN, PaymentStatus.PAID)
+    assert _on_hand_allocated(session, product.variants[0].id) == (0, 0)
+
+
+def test_fulfil_sees_what_another_transaction_shipped(session: Session) -> None:
+    order = _paid_order(session, quantity=2)
+    line_id = order.lines[0].id
+    other = Session(bind=session.connection(), autoflush=False)
+    theirs = other.get(Order, order.id)
+    assert theirs is not None
+    fulfil_order(other, theirs, lines={line_id: 1}, carrier="DHL", tracking_number="A", actor="anna")
+    other.flush()
+    assert order.lines[0].quantity_fulfilled == 0  # our copy is stale
+
+    with pytest.raises(InvalidInput, match="only 1 of 2"):
+        fulfil_order(session, order, lines={line_id: 2}, carrier="DHL", tracking_number="B", actor="ben")
+    fulfil_order(session, order, lines=None, carrier="DHL", tracking_number="B", actor="ben")
+    assert order.lines[0].quantity_fulfilled == 2 and order.status == OrderStatus.COMPLETED

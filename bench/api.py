@@ -1,0 +1,191 @@
+"""Benchmark the commerce API on a real server: uvicorn with several workers on PostgreSQL.
+
+    SHOP_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/shop_bench \
+        .venv/bin/python bench/api.py [--workers 4] [--clients 16] [--seconds 5]
+
+The database is emptied and seeded first. This process is the load generator (asyncio +
+httpx, one connection per client); the server runs in its own processes. Printed per
+scenario: requests/s, p50 and p99 latency, and non-2xx answers, with /health as the
+ceiling of what this server and client can do at all. Aims (issue 5): cart reads at least
+half of health's rate; checkout p99 under 100 ms at 16 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy.orm import Session
+
+from shop.core.catalog.models import Product, ProductStatus, Variant
+from shop.core.db import make_engine
+from shop.core.inventory.models import Location, StockLevel
+from shop.core.models import Base
+from shop.core.shipping.models import ShippingMethod
+from shop.core.tax.models import TaxRate
+from tests.live_server import live_server
+
+SKUS = [f"BENCH-{i}" for i in range(8)]
+ADDRESS = {"first_name": "Bea", "last_name": "Bench", "line1": "Load St 1", "city": "Berlin",
+           "postal_code": "10115", "country": "DE"}
+
+Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    failures: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (f"{self.name:<28} {self.rate:>9.0f} req/s   p50 {self.percentile(0.50):>7.1f} ms   "
+                f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} non-2xx={self.failures}")
+
+
+def seed(url: str) -> None:
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        location = Location(name="Warehouse", code="WH", priority=0)
+        session.add(location)
+        for i, sku in enumerate(SKUS):
+            product = Product(title=f"Bench product {i}", slug=f"bench-{i}", status=ProductStatus.ACTIVE)
+            variant = Variant(sku=sku, price=1000 + 100 * i)
+            product.variants.append(variant)
+            session.add(product)
+            session.add(StockLevel(variant=variant, location=location, on_hand=10_000_000))
+        session.add_all([
+            ShippingMethod(name="Standard", code="standard", price=490, free_over=5000),
+            TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
+        ])
+    engine.dispose()
+
+
+async def run(name: str, base: str, clients: int, seconds: float, request: Request,
+              limit: int | None = None) -> Result:
+    """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all)."""
+    latencies: list[float] = []
+    failures = 0
+    counter = iter(range(limit if limit is not None else 10**12))
+    deadline = time.perf_counter() + seconds
+
+    async def loop() -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            while time.perf_counter() < deadline:
+                index = next(counter, None)
+                if index is None:
+                    return
+                started = time.perf_counter()
+                answer = await request(client, index)
+                latencies.append(time.perf_counter() - started)
+                if not answer.is_success:
+                    failures += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(clients)))
+    return Result(name, len(latencies), time.perf_counter() - started, latencies, failures)
+
+
+async def make_carts(base: str, count: int, lines: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async def one(i: int) -> str:
+            token = str((await client.post("/api/v1/carts")).json()["token"])
+            for j in range(lines):
+                await client.post(f"/api/v1/carts/{token}/lines",
+                                  json={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1})
+            return token
+
+        tokens: list[str] = []
+        for start in range(0, count, 32):
+            tokens += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 32))))
+        return tokens
+
+
+async def bench(base: str, clients: int, seconds: float) -> list[Result]:
+    results = []
+
+    async def health(client: httpx.AsyncClient, _i: int) -> httpx.Response:
+        return await client.get("/api/v1/health")
+
+    results.append(await run("GET /health (ceiling)", base, clients, seconds, health))
+
+    read_carts = await make_carts(base, 64, 3)
+
+    async def read(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await client.get(f"/api/v1/carts/{read_carts[i % len(read_carts)]}")
+
+    results.append(await run("GET /carts/{token}", base, clients, seconds, read))
+
+    line_carts = await make_carts(base, 256, 0)
+
+    async def add(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        token = line_carts[i % len(line_carts)]
+        return await client.post(f"/api/v1/carts/{token}/lines", json={"sku": SKUS[i % len(SKUS)], "quantity": 1})
+
+    results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add))
+
+    checkout_carts = await make_carts(base, 1200, 2)
+
+    async def checkout(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        body = {"cart_token": checkout_carts[i], "email": f"bench{i}@example.com",
+                "shipping_address": ADDRESS, "shipping_method": "standard"}
+        return await client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    results.append(await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts)))
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("SHOP_BENCH_DATABASE_URL"))
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    if not args.database_url or not args.database_url.startswith("postgresql"):
+        print("error: set SHOP_BENCH_DATABASE_URL (or --database-url) to a PostgreSQL database it may empty",
+              file=sys.stderr)
+        return 2
+    seed(args.database_url)
+    with tempfile.TemporaryDirectory() as store, \
+            live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base:
+        results = asyncio.run(bench(base, args.clients, args.seconds))
+    print(f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
+          f"{args.seconds:.0f} s per scenario, load generator in this process (asyncio + httpx)")
+    for result in results:
+        print(result.line())
+    health, cart_read, _add, checkout = results
+    print(f"cart reads / health: {cart_read.rate / health.rate:.2f} (aim >= 0.5); "
+          f"checkout p99: {checkout.percentile(0.99):.1f} ms (aim < 100 ms); "
+          f"median checkout latency {statistics.median(checkout.latencies) * 1000:.1f} ms")
+    return 0 if all(r.failures == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

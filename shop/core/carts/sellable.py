@@ -1,0 +1,93 @@
+"""What a shopper can buy: variants with their product's title and status and live stock, in one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from shop.core.carts.models import CartLine
+from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus, Variant
+from shop.core.inventory.models import Location, StockLevel
+from shop.core.pricing.calculator import LineInput
+
+
+@dataclass(frozen=True, slots=True)
+class SellableVariant:
+    variant_id: int
+    product_id: int
+    sku: str
+    title: str
+    variant_title: str
+    price: int
+    compare_at_price: int | None
+    taxable: bool
+    requires_shipping: bool
+    backorder: bool  # inventory policy continue: sells below zero
+    for_sale: bool  # the product is active
+    stock: int  # on hand minus allocated over active locations (negative with backorders)
+
+    @property
+    def available(self) -> int | None:
+        """Units that can be bought now; None when there is no limit (backorders)."""
+        return None if self.backorder else max(0, self.stock)
+
+    def line(self, quantity: int) -> LineInput:
+        return LineInput(variant_id=self.variant_id, sku=self.sku, unit_price=self.price, quantity=quantity,
+                         taxable=self.taxable, requires_shipping=self.requires_shipping)
+
+
+def _stock() -> Any:
+    return (
+        select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.allocated), 0))
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(StockLevel.variant_id == Variant.id, Location.active.is_(True))
+        .correlate(Variant)
+        .scalar_subquery()
+    )
+
+
+def _columns() -> tuple[Any, ...]:
+    return (
+        Variant.id, Product.id, Variant.sku, Product.title, Variant.title, Variant.price,
+        Variant.compare_at_price, Variant.taxable, Variant.requires_shipping, Variant.inventory_policy,
+        Product.status, _stock(),
+    )
+
+
+def _variant(row: Any, offset: int = 0) -> SellableVariant:
+    (variant_id, product_id, sku, title, variant_title, price, compare_at, taxable, ships, policy,
+     status, stock) = row[offset:]
+    return SellableVariant(
+        variant_id=variant_id, product_id=product_id, sku=sku, title=title,
+        variant_title="" if variant_title == "Default" else variant_title, price=price,
+        compare_at_price=compare_at, taxable=taxable, requires_shipping=ships,
+        backorder=policy == InventoryPolicy.CONTINUE, for_sale=status == ProductStatus.ACTIVE,
+        stock=int(stock),
+    )
+
+
+def _query() -> Select[Any]:
+    return select(*_columns()).join(Product, Product.id == Variant.product_id)
+
+
+def variants_by_sku(session: Session, skus: list[str]) -> dict[str, SellableVariant]:
+    return {row[2]: _variant(row) for row in session.execute(_query().where(Variant.sku.in_(skus)))}
+
+
+def variant_by_id(session: Session, variant_id: int) -> SellableVariant:
+    return _variant(session.execute(_query().where(Variant.id == variant_id)).one())
+
+
+def cart_lines(session: Session, cart_id: int) -> list[tuple[int, int, SellableVariant]]:
+    """(line id, quantity, variant) for each line of the cart, oldest first."""
+    rows = session.execute(
+        select(CartLine.id, CartLine.quantity, *_columns())
+        .join(Variant, Variant.id == CartLine.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .where(CartLine.cart_id == cart_id)
+        .order_by(CartLine.id)
+    )
+    return [(row[0], row[1], _variant(row, 2)) for row in rows]
