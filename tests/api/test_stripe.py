@@ -20,7 +20,7 @@ from shop.core.audit.models import AuditLog
 from shop.core.inventory.models import StockLevel, StockMovement
 from shop.core.notifications.models import OutboxEvent
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
-from shop.core.orders.services import expire_unpaid_orders, refund_order
+from shop.core.orders.services import cancel_order, expire_unpaid_orders, refund_order
 from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
 from shop.core.site.models import WebhookEvent
 from tests.api.store import checkout_body, seed_store
@@ -475,3 +475,24 @@ def test_webhooks_answer_503_when_stripe_is_not_configured(settings: Settings) -
         payload = event("checkout.session.completed", {"id": "cs_1"})
         answer = deliver(client, payload)
     assert answer.status_code == 503 and answer.json()["field"] == "stripe_secret_key"
+
+
+def test_a_payment_for_an_order_the_merchant_cancelled_is_refunded(
+    client: TestClient, standin: StripeStandIn, stripe_settings: Settings, db: Db
+) -> None:
+    placed = place(client, ("MUG", 1))
+    with db() as s:
+        order = s.scalars(select(Order).where(Order.number == placed["order_number"])).one()
+        cancel_order(
+            s, order, reason="customer called", actor="owner@shop.test", settings=stripe_settings
+        )
+    session = completed(standin, _session_id(placed))
+    answer = deliver(client, event("checkout.session.completed", session))
+    assert answer.json()["outcome"] == "cancelled_order_refunded"
+    (refund,) = standin.posts("/v1/refunds")
+    assert refund.params["payment_intent"] == session["payment_intent"]
+    assert int(refund.params["amount"]) == placed["total"]
+    order, _payment = order_state(db, placed["order_number"])
+    assert (order.status, order.payment_status) == (OrderStatus.CANCELLED, PaymentStatus.REFUNDED)
+    with db() as s:
+        assert s.scalar(select(func.sum(StockLevel.allocated))) == 0

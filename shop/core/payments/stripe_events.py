@@ -6,8 +6,9 @@ and changes nothing. Events this shop cannot place (no such order or payment) ra
 UnknownOrder; the caller rolls back and tells Stripe 200, so it stops retrying.
 
 - checkout.session.completed (paid) and .async_payment_succeeded: the order is paid, when
-  the amount and currency are the order's; a payment that arrives after the order was
-  released and its stock sold elsewhere is refunded at once.
+  the amount and currency are the order's. A payment for an order that timed out takes its
+  stock again; when the stock was sold meanwhile, or the order was cancelled on purpose (by
+  the merchant, a failed payment), the money is refunded at once.
 - checkout.session.expired: the unpaid order gives its stock back.
 - checkout.session.async_payment_failed: the order gives its stock back (payment failed).
 - payment_intent.payment_failed: counted on the payment; the session stays open for another
@@ -29,6 +30,7 @@ from shop.core.audit.services import record_audit
 from shop.core.inventory.allocation import InsufficientStock
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
 from shop.core.orders.services import (
+    REASON_EXPIRED,
     REASON_PAYMENT_FAILED,
     REASON_SESSION_EXPIRED,
     mark_order_paid,
@@ -49,6 +51,7 @@ PAYMENT_FAILED = "payment_failed"
 REFUNDED = "refunded"
 AMOUNT_MISMATCH = "amount_mismatch"
 LATE_PAYMENT_REFUNDED = "late_payment_refunded"
+CANCELLED_ORDER_REFUNDED = "cancelled_order_refunded"
 NO_CHANGE = "no_change"
 IGNORED = "ignored"
 DUPLICATE = "duplicate"
@@ -171,23 +174,48 @@ def _paid(
         PaymentStatus.REFUNDED,
     ):
         return NO_CHANGE
+    if order.status == OrderStatus.CANCELLED and order.cancel_reason != REASON_EXPIRED:
+        # Cancelled on purpose (not merely timed out while the shopper was paying): keep it so.
+        _refund_unwanted(
+            session,
+            order,
+            payment,
+            intent,
+            provider,
+            event_id,
+            reason="paid after the order was cancelled",
+        )
+        return CANCELLED_ORDER_REFUNDED
     try:
         mark_order_paid(session, order, amount=amount, provider_reference=intent, actor=NAME)
     except InsufficientStock:
-        return _refund_late_payment(session, order, payment, intent, provider, event_id)
+        log.warning(
+            "order #%s was paid after its stock was released and sold; refunding", order.number
+        )
+        _refund_unwanted(
+            session,
+            order,
+            payment,
+            intent,
+            provider,
+            event_id,
+            reason="paid after the order expired; out of stock",
+        )
+        return LATE_PAYMENT_REFUNDED
     return PAID
 
 
-def _refund_late_payment(
+def _refund_unwanted(
     session: Session,
     order: Order,
     payment: Payment,
     intent: str | None,
     provider: StripeProvider,
     event_id: str,
-) -> str:
-    """Paid after the order was released, and the stock is gone: give the money straight back."""
-    log.warning("order #%s was paid after its stock was released and sold; refunding", order.number)
+    *,
+    reason: str,
+) -> None:
+    """Money for an order that will not ship: give all of it straight back."""
     payment.status = PaymentState.SUCCEEDED
     payment.provider_payment_id = intent
     session.flush()
@@ -195,21 +223,20 @@ def _refund_late_payment(
         session,
         payment,
         payment.amount,
-        reason="paid after the order expired; out of stock",
+        reason=reason,
         actor=NAME,
-        idempotency_key=f"late-{event_id}",
+        idempotency_key=f"unwanted-{event_id}",
     )
     order.payment_status = PaymentStatus.REFUNDED
     record_audit(
         session,
         actor=NAME,
-        action="refund_late_payment",
+        action="refund_unwanted_payment",
         object_type="order",
         object_id=order.number,
-        changes={"amount": payment.amount, "event": event_id},
+        changes={"amount": payment.amount, "reason": reason, "event": event_id},
     )
     session.flush()
-    return LATE_PAYMENT_REFUNDED
 
 
 def _release(reason: str, outcome: str) -> Handler:
