@@ -55,8 +55,11 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter(TEXT_FORMAT))
-    for name in ("shop", "uvicorn.error"):
+    for name in ("shop", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(settings.log_level.upper())
         logger.propagate = False
+    # shop.api.access writes one line per request, with its id and route: uvicorn's own access
+    # line would only repeat it without them.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shop.api import create_app
@@ -244,6 +244,11 @@ def test_a_newer_reset_link_retires_older_ones_and_links_expire(client: TestClie
     with db() as s:
         customer = make_customer(s, email="twice@example.com")
     client.post("/api/v1/auth/password-reset", json={"email": "twice@example.com"})
+    # Asking again at once sends nothing more (same answer), so the form cannot flood an inbox.
+    again = client.post("/api/v1/auth/password-reset", json={"email": "twice@example.com"})
+    assert again.status_code == 202 and len(_reset_events(db)) == 1
+    with db() as s:
+        s.execute(update(PasswordResetToken).values(created_at=utcnow() - timedelta(minutes=2)))
     client.post("/api/v1/auth/password-reset", json={"email": "twice@example.com"})
     first, second = (e.payload["token"] for e in _reset_events(db))
     stale = client.post(

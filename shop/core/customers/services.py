@@ -32,6 +32,7 @@ from shop.core.security import (
 from shop.core.staff.services import normalise_email
 
 RESET_TOKEN_TTL = timedelta(hours=1)
+RESET_MAIL_INTERVAL = timedelta(minutes=1)
 
 
 def _hash(password: str) -> str:
@@ -109,6 +110,13 @@ def request_password_reset(
     customer = session.scalar(select(Customer).where(Customer.email == address))
     if customer is None or customer.password_hash is None or not customer.is_active:
         return
+    latest = session.scalar(
+        select(func.max(PasswordResetToken.created_at)).where(
+            PasswordResetToken.customer_id == customer.id
+        )
+    )
+    if latest is not None and now - latest < RESET_MAIL_INTERVAL:
+        return  # a link just went out: no mail bombing a stranger's inbox through this form
     _retire_reset_tokens(session, customer, now=now)
     token = new_token()
     expires_at = now + ttl
