@@ -176,33 +176,16 @@ def _paid(
         return NO_CHANGE
     if order.status == OrderStatus.CANCELLED and order.cancel_reason != REASON_EXPIRED:
         # Cancelled on purpose (not merely timed out while the shopper was paying): keep it so.
-        _refund_unwanted(
-            session,
-            order,
-            payment,
-            intent,
-            provider,
-            event_id,
-            reason="paid after the order was cancelled",
-        )
-        return CANCELLED_ORDER_REFUNDED
-    try:
-        mark_order_paid(session, order, amount=amount, provider_reference=intent, actor=NAME)
-    except InsufficientStock:
-        log.warning(
-            "order #%s was paid after its stock was released and sold; refunding", order.number
-        )
-        _refund_unwanted(
-            session,
-            order,
-            payment,
-            intent,
-            provider,
-            event_id,
-            reason="paid after the order expired; out of stock",
-        )
-        return LATE_PAYMENT_REFUNDED
-    return PAID
+        reason, outcome = "paid after the order was cancelled", CANCELLED_ORDER_REFUNDED
+    else:
+        try:
+            mark_order_paid(session, order, amount=amount, provider_reference=intent, actor=NAME)
+            return PAID
+        except InsufficientStock:
+            reason, outcome = "paid after the order expired; out of stock", LATE_PAYMENT_REFUNDED
+    log.warning("order #%s: %s; refunding %s", order.number, reason, amount)
+    _refund_unwanted(session, order, payment, intent, provider, event_id, reason=reason)
+    return outcome
 
 
 def _refund_unwanted(

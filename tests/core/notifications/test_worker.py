@@ -57,6 +57,21 @@ def confirmation(session: Session, order: Order, *, resend: bool = False) -> Out
     return event
 
 
+def refund_mail(session: Session, order: Order, amount: int) -> OutboxEvent:
+    return enqueue(
+        session,
+        EMAIL_REFUND,
+        {
+            "order_id": order.id,
+            "order_number": order.number,
+            "email": order.email,
+            "refund_id": 1,
+            "amount": amount,
+            "currency": "EUR",
+        },
+    )
+
+
 def event_row(db: Db, event_id: int) -> OutboxEvent:
     with db() as s:
         row = s.get(OutboxEvent, event_id)
@@ -122,18 +137,7 @@ def test_shipping_and_refund_mails(
                 "tracking_number": "JD0001",
             },
         )
-        enqueue(
-            s,
-            EMAIL_REFUND,
-            {
-                "order_id": order.id,
-                "order_number": order.number,
-                "email": order.email,
-                "refund_id": 1,
-                "amount": 450,
-                "currency": "EUR",
-            },
-        )
+        refund_mail(s, order, 450)
     assert OutboxWorker(mail_settings, engine).run_once().delivered == 2
     subjects = sorted(m["Subject"] for m in smtp_inbox.messages)
     assert subjects == [
@@ -303,18 +307,7 @@ def test_a_store_can_override_a_mail_template(
     )
     with db() as s:
         order = make_order(s, product=make_product(s))
-        enqueue(
-            s,
-            EMAIL_REFUND,
-            {
-                "order_id": order.id,
-                "order_number": order.number,
-                "email": order.email,
-                "refund_id": 1,
-                "amount": 1000,
-                "currency": "EUR",
-            },
-        )
+        refund_mail(s, order, 1000)
     OutboxWorker(mail_settings, engine).run_once()
     assert smtp_inbox.messages[0]["Subject"] == f"Money back, #{order.number}"
     assert smtp_inbox.text().strip() == "All 10.00 EUR."
