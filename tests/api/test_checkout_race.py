@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -16,6 +18,8 @@ from shop.core.orders.models import Order
 from tests.api.store import checkout_body, seed_store
 from tests.factories import make_product
 from tests.live_server import live_server
+
+T = TypeVar("T")
 
 BUYERS = 40
 UNITS = 7
@@ -67,61 +71,43 @@ def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp
         assert len(set(numbers)) == UNITS
 
 
-@pytest.mark.slow
-def test_concurrent_retries_with_one_key_make_one_order(db_url: str, engine: Engine, tmp_path: Path) -> None:
-    seed_store(engine)
-    retries = 10
-    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
-            httpx.Client(base_url=base, timeout=60) as setup:
-        token = setup.post("/api/v1/carts").json()["token"]
-        setup.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 2})
-        start = threading.Barrier(retries)
+def _all_at_once(count: int, call: Callable[[int], T]) -> list[T]:
+    start = threading.Barrier(count)
 
-        def retry(_index: int) -> tuple[int, dict[str, object]]:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                start.wait()
-                answer = client.post("/api/v1/checkout", json=checkout_body(token),
-                                     headers={"Idempotency-Key": "double-click"})
-                return answer.status_code, answer.json()
+    def run(index: int) -> T:
+        start.wait()
+        return call(index)
 
-        with ThreadPoolExecutor(retries) as pool:
-            results = list(pool.map(retry, range(retries)))
-
-    assert {status for status, _ in results} == {201}, results
-    assert len({body["order_number"] for _, body in results}) == 1
-    with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(Order)) == 1
-        assert session.scalar(select(func.sum(StockMovement.allocated_delta))) == 2
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
 
 
 @pytest.mark.slow
-def test_one_cart_checked_out_twice_at_once_makes_one_order(db_url: str, engine: Engine, tmp_path: Path) -> None:
-    """Two tabs, two keys, one cart; and a double-clicked "add to cart" before that."""
+def test_double_clicks_and_second_tabs_make_one_order(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    """One server: a double-clicked "add to cart", retries with one Idempotency-Key, and two
+    tabs checking out one cart with different keys; each makes exactly one thing."""
     seed_store(engine)
-    tabs = 6
+    n = 6
     with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
             httpx.Client(base_url=base, timeout=60) as setup:
-        token = setup.post("/api/v1/carts").json()["token"]
-        start = threading.Barrier(tabs)
 
-        def add(_index: int) -> int:
+        def post(path: str, body: dict[str, object], key: str | None = None) -> httpx.Response:
             with httpx.Client(base_url=base, timeout=60) as client:
-                start.wait()
-                return client.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 1}).status_code
+                return client.post(path, json=body, headers={"Idempotency-Key": key} if key else {})
 
-        def check_out(index: int) -> int:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                start.wait()
-                return client.post("/api/v1/checkout", json=checkout_body(token),
-                                   headers={"Idempotency-Key": f"tab-{index}"}).status_code
+        retried = setup.post("/api/v1/carts").json()["token"]
+        tabs = setup.post("/api/v1/carts").json()["token"]
+        setup.post(f"/api/v1/carts/{retried}/lines", json={"sku": "TEE", "quantity": 2})
+        added = _all_at_once(n, lambda _: post(f"/api/v1/carts/{tabs}/lines", {"sku": "TEE", "quantity": 1}).status_code)
+        lines = setup.get(f"/api/v1/carts/{tabs}").json()["lines"]
+        retries = _all_at_once(n, lambda _: post("/api/v1/checkout", checkout_body(retried), "double-click"))
+        tab_answers = _all_at_once(n, lambda i: post("/api/v1/checkout", checkout_body(tabs), f"tab-{i}"))
 
-        with ThreadPoolExecutor(tabs) as pool:
-            added = list(pool.map(add, range(tabs)))
-            lines = setup.get(f"/api/v1/carts/{token}").json()["lines"]
-            placed = sorted(pool.map(check_out, range(tabs)))
-
-    assert added == [201] * tabs
-    assert [(line["sku"], line["quantity"]) for line in lines] == [("TEE", tabs)]
-    assert placed == [201] + [404] * (tabs - 1)
+    assert added == [201] * n
+    assert [(line["sku"], line["quantity"]) for line in lines] == [("TEE", n)]
+    assert {answer.status_code for answer in retries} == {201}, [a.text for a in retries]
+    assert len({answer.json()["order_number"] for answer in retries}) == 1
+    assert sorted(answer.status_code for answer in tab_answers) == [201] + [404] * (n - 1)
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(Order)) == 1
+        assert session.scalar(select(func.count()).select_from(Order)) == 2
+        assert session.scalar(select(func.sum(StockMovement.allocated_delta))) == 2 + n
