@@ -50,8 +50,10 @@ def make_product(
     return product
 
 
-def make_customer(session: Session, *, email: str | None = None, password: str | None = "correct horse battery",
-                  **fields: Any) -> Customer:
+def make_customer(
+    session: Session, *, email: str | None = None, password: str | None = "correct horse battery",
+    **fields: Any,
+) -> Customer:
     """A customer with an account (password set), or a guest-only one with `password=None`."""
     n = next(_seq)
     customer = Customer(
@@ -86,8 +88,8 @@ def make_order(
         status=OrderStatus.OPEN if paid else OrderStatus.PENDING_PAYMENT,
         payment_status=PaymentStatus.PAID if paid else PaymentStatus.PENDING,
         paid_at=now if paid else None, placed_at=now,
-        shipping_address={"first_name": "Ada", "last_name": "Lovelace", "line1": "1 Main St", "city": "Berlin",
-                          "postal_code": "10115", "country": "DE"},
+        shipping_address={"first_name": "Ada", "last_name": "Lovelace", "line1": "1 Main St",
+                          "city": "Berlin", "postal_code": "10115", "country": "DE"},
     )
     order.lines.append(OrderLine(
         variant_id=variant.id, product_id=product.id, title=product.title, sku=variant.sku,

@@ -77,8 +77,8 @@ def checkout(
             session, cart_token=body.cart_token, email=body.email,
             shipping_address=body.shipping_address.model_dump(),
             billing_address=body.billing_address.model_dump() if body.billing_address else None,
-            shipping_method=body.shipping_method, customer_note=body.customer_note, settings=settings,
-            now=utcnow(), idempotency_key=idempotency_key,
+            shipping_method=body.shipping_method, customer_note=body.customer_note,
+            settings=settings, now=utcnow(), idempotency_key=idempotency_key,
             customer_id=customer.id if customer else None,
         )
     except InsufficientStock:

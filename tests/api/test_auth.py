@@ -322,7 +322,8 @@ def test_changing_the_password_needs_the_current_one_and_signs_out_elsewhere(
         make_customer(s, email="change@example.com")
     old = sign_in(client, "change@example.com")["access_token"]
     wrong = client.post("/api/v1/me/password", headers=bearer(old),
-                        json={"current_password": "not it at all", "new_password": "another long one"})
+                        json={"current_password": "not it at all",
+                              "new_password": "another long one"})
     assert wrong.status_code == 422 and wrong.json()["field"] == "current_password"
     weak = client.post("/api/v1/me/password", headers=bearer(old),
                        json={"current_password": PASSWORD, "new_password": "short"})

@@ -177,7 +177,8 @@ def test_the_stripe_session_charges_exactly_the_order_total(
         "order_number": str(placed["order_number"]),
     }
     assert params["payment_intent_data"]["metadata"] == params["metadata"]
-    page = f"{stripe_settings.site_url}/order/?number={placed['order_number']}&token={placed['order_token']}"
+    number, token = placed["order_number"], placed["order_token"]
+    page = f"{stripe_settings.site_url}/order/?number={number}&token={token}"
     assert params["success_url"] == page + "&session_id={CHECKOUT_SESSION_ID}"
     assert params["cancel_url"] == page + "&cancelled=1"
     assert params["customer_email"] == "ada@example.com"

@@ -165,7 +165,8 @@ class StripeProvider:
         ):
             raise PaymentFailed(
                 f"Stripe computed {checkout.amount_total} {checkout.currency} for order "
-                f"#{order.number}, which totals {order.total} {order.currency}; not sending the shopper there"
+                f"#{order.number}, which totals {order.total} {order.currency}; "
+                "not sending the shopper there"
             )
         payment = Payment(
             order_id=order.id,
@@ -238,7 +239,7 @@ class StripeProvider:
         return [refund.to_dict() for refund in page.data]
 
     def parse_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        """The event, once its `Stripe-Signature` proves it came from Stripe (else InvalidSignature)."""
+        """The event, once its `Stripe-Signature` proves Stripe sent it (else InvalidSignature)."""
         secret = self.settings.stripe_webhook_secret
         if not secret:
             raise ProviderUnavailable(
