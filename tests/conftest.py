@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from shop.config import Settings
-from shop.core.db import make_engine
+from shop.core.db import make_engine, make_session_factory, unit_of_work
 from shop.core.models import Base
+from tests.smtp_inbox import Inbox, start_inbox
 
 PG_ENV = "SHOP_TEST_DATABASE_URL"
 
@@ -111,3 +113,19 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         site_url="http://shop.test",
         api_url="http://shop.test/api/v1",
     )
+
+
+@pytest.fixture
+def db(engine: Engine) -> Callable[[], AbstractContextManager[Session]]:
+    """Committed units of work, for data that an app or server under test must see:
+    `with db() as s: make_product(s)`. Each block commits on exit and releases SQLite's lock."""
+    factory = make_session_factory(engine)
+    return lambda: unit_of_work(factory)
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server on a free port; `inbox.url` is what SHOP_SMTP_URL would say."""
+    inbox, controller = start_inbox()
+    yield inbox
+    controller.stop()

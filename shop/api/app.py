@@ -3,16 +3,31 @@ and preview) the built storefront at /."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
-from shop.api import availability, carts, checkout, health, orders, problems
+from shop.api import (
+    auth,
+    availability,
+    carts,
+    checkout,
+    health,
+    me,
+    metrics,
+    orders,
+    problems,
+    reviews,
+    webhooks,
+)
 from shop.api.bodylimit import WEBHOOK_BODY_LIMIT, BodySizeLimit
+from shop.api.observability import ObservabilityMiddleware
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
 from shop.core import models as _models  # noqa: F401  (every mapper and listener, before any query)
@@ -21,14 +36,19 @@ from shop.core.db import make_engine, make_session_factory
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, serve_site: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, serve_site: bool = False, outbox_worker: bool = False
+) -> FastAPI:
+    """The app; with `outbox_worker`, it also delivers the outbox in a background thread (the
+    embedded SQLite setup, where no separate `shop worker` process runs)."""
     settings = settings or get_settings()
     check_production(settings)
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        with _background_worker(settings, engine, enabled=outbox_worker):
+            yield
         engine.dispose()
 
     app = FastAPI(
@@ -53,18 +73,39 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         CORSMiddleware,
         allow_origins=settings.all_cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
-        expose_headers=["Retry-After", "Idempotent-Replayed"],
+        allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["Retry-After", "Idempotent-Replayed", "X-Request-ID"],
     )
+    # Outermost, so its id and timing cover CORS, size limits and error handling too.
+    app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (availability, carts, checkout, orders):
+    for module in (availability, carts, checkout, orders, auth, me, reviews, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(metrics.router)
     _mount_admin(app, settings)
     if serve_site:
         settings.output_path.mkdir(parents=True, exist_ok=True)
         app.mount("/media", StaticFiles(directory=settings.media_path, check_dir=False), name="media")
         app.mount("/", StaticFiles(directory=settings.output_path, html=True), name="site")
     return app
+
+
+@contextmanager
+def _background_worker(settings: Settings, engine: Engine, *, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from shop.core.notifications.worker import OutboxWorker
+
+    stop = threading.Event()
+    thread = threading.Thread(target=OutboxWorker(settings, engine).run_forever, args=(stop,),
+                              name="outbox-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _mount_admin(app: FastAPI, settings: Settings) -> None:

@@ -7,12 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
+from shop.api.auth import OptionalCustomer
 from shop.api.deps import SessionDep, SettingsDep
+from shop.api.metrics import ORDERS_PLACED, STOCK_CONFLICTS
 from shop.api.ratelimit import rate_limit
 from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, problems
 from shop.core.checkout.idempotency import StoredAnswer, claim, remember, request_hash
 from shop.core.checkout.services import place_order
 from shop.core.db import utcnow
+from shop.core.inventory.allocation import InsufficientStock
 
 router = APIRouter(tags=["checkout"])
 
@@ -61,6 +64,7 @@ class CheckoutOut(BaseModel):
 def checkout(
     body: CheckoutIn, session: SessionDep, settings: SettingsDep, response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+    customer: OptionalCustomer,
 ) -> CheckoutOut:
     claimed = claim(session, scope=SCOPE, key=idempotency_key,
                     digest=request_hash(body.model_dump(mode="json")))
@@ -68,13 +72,19 @@ def checkout(
         response.status_code = claimed.status_code
         response.headers["Idempotent-Replayed"] = "true"
         return CheckoutOut.model_validate(claimed.body)
-    placed = place_order(
-        session, cart_token=body.cart_token, email=body.email,
-        shipping_address=body.shipping_address.model_dump(),
-        billing_address=body.billing_address.model_dump() if body.billing_address else None,
-        shipping_method=body.shipping_method, customer_note=body.customer_note, settings=settings,
-        now=utcnow(), idempotency_key=idempotency_key,
-    )
+    try:
+        placed = place_order(
+            session, cart_token=body.cart_token, email=body.email,
+            shipping_address=body.shipping_address.model_dump(),
+            billing_address=body.billing_address.model_dump() if body.billing_address else None,
+            shipping_method=body.shipping_method, customer_note=body.customer_note,
+            settings=settings, now=utcnow(), idempotency_key=idempotency_key,
+            customer_id=customer.id if customer else None,
+        )
+    except InsufficientStock:
+        STOCK_CONFLICTS.inc()
+        raise
+    ORDERS_PLACED.inc()
     answer = CheckoutOut(
         order_number=placed.order_number, order_token=placed.order_token, status=placed.status,
         total=placed.total, currency=placed.currency,

@@ -21,9 +21,16 @@ def _manual(settings: Settings) -> PaymentProvider:
     return ManualProvider(settings)
 
 
+def _stripe(settings: Settings) -> PaymentProvider:
+    # Imported on first use: the stripe library is large, and manual stores never need it.
+    from shop.core.payments.stripe_provider import StripeProvider
+
+    return StripeProvider(settings)
+
+
 FACTORIES: dict[str, ProviderFactory] = {
     "manual": _manual,
-    # "stripe": registered by shop.core.payments.stripe (its factory checks the keys).
+    "stripe": _stripe,  # refuses to start without SHOP_STRIPE_SECRET_KEY
 }
 
 
