@@ -247,6 +247,9 @@ def demo(
     uvicorn.run("shop.api.asgi:site_app", host=host, port=port, factory=True, log_level="warning")
 
 
+from shop import catalog_cli as _catalog_cli  # noqa: E402, F401  (registers import, export)
+
+
 def main() -> None:
     try:
         app()

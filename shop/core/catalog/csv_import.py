@@ -1,0 +1,175 @@
+"""Import a Shopify product CSV: all of it in one transaction, or nothing.
+
+`import_products` is what the CLI and the admin call. It reads the whole file first
+(csv_read), fetches images when asked, then applies the catalog inside a savepoint
+(csv_apply). Any bad row, or `dry_run`, rolls the savepoint back, so the caller's
+transaction is left exactly as it was; the caller (the edge) commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.core.audit.models import AuditLog
+from shop.core.catalog import csv_format as f
+from shop.core.catalog.csv_apply import Applier, Counts
+from shop.core.catalog.csv_read import FileRejected, ParsedFile, RowError, Source, read_products
+from shop.core.catalog.image_fetch import FetchRefused, ImageFetcher
+from shop.core.catalog.images import ImageRejected, StoredImage, store_image
+from shop.core.catalog.models import ProductImage
+
+__all__ = ["FileRejected", "ImportResult", "RowError", "import_products"]
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    imported: bool = False
+    products_created: int = 0
+    products_updated: int = 0
+    variants_created: int = 0
+    variants_updated: int = 0
+    # Products in the file that were already exactly as the file says.
+    skipped: int = 0
+    variants_unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    # Image URLs recorded as ProductImage.source_url without being downloaded.
+    images_kept: list[str] = field(default_factory=list)
+    images_fetched: int = 0
+    # SKUs of variants of imported products that the file does not list; left as they were.
+    variants_not_in_file: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-able data: what `shop import --json` prints and the admin shows."""
+        data = asdict(self)
+        data["errors"] = [error.as_dict() for error in self.errors]
+        return data
+
+
+def import_products(
+    session: Session,
+    source: Source,
+    *,
+    currency: str,
+    actor: str = "system",
+    actor_id: int | None = None,
+    dry_run: bool = False,
+    fetch_images: bool = False,
+    media_dir: Path | None = None,
+    fetcher: ImageFetcher | None = None,
+    media_base_url: str | None = None,
+    filename: str = "",
+) -> ImportResult:
+    """Import `source` (bytes, text or a text/binary stream). Raises FileRejected when the
+    file is not a product CSV at all; every row-level problem is in `result.errors`."""
+    parsed = read_products(source, currency=currency)
+    result = ImportResult(dry_run=dry_run, ignored_columns=parsed.ignored_columns, rows=parsed.rows)
+    if parsed.errors:
+        result.errors = parsed.errors
+        return result
+    stored: dict[str, StoredImage] = {}
+    if fetch_images and not dry_run:
+        if media_dir is None:
+            raise ValueError("fetch_images needs the media folder")
+        stored, result.errors = _fetch(session, parsed, fetcher or ImageFetcher(), media_dir)
+        if result.errors:
+            return result
+    savepoint = session.begin_nested()
+    try:
+        applier = Applier(session, parsed, actor=actor, fetched=stored, media_base_url=media_base_url)
+        counts = applier.run()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if counts.errors or dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    _fill(result, counts)
+    if result.errors:
+        _zero(result)
+        return result
+    result.imported = not dry_run
+    if result.imported:
+        session.add(AuditLog(
+            actor=actor, actor_id=actor_id, action="import_products", object_type="product",
+            object_id=None, changes={"file": filename, **_audit_summary(result)},
+        ))
+        session.flush()
+    return result
+
+
+def _fill(result: ImportResult, counts: Counts) -> None:
+    result.errors = sorted(counts.errors, key=lambda e: (e.row, e.column))
+    result.products_created = counts.products_created
+    result.products_updated = counts.products_updated
+    result.skipped = counts.products_unchanged
+    result.variants_created = counts.variants_created
+    result.variants_updated = counts.variants_updated
+    result.variants_unchanged = counts.variants_unchanged
+    result.images_kept = counts.images_kept
+    result.images_fetched = counts.images_fetched
+    result.variants_not_in_file = counts.variants_not_in_file
+
+
+def _zero(result: ImportResult) -> None:
+    # Nothing was imported, so no count may suggest otherwise.
+    result.products_created = result.products_updated = result.skipped = 0
+    result.variants_created = result.variants_updated = result.variants_unchanged = 0
+    result.images_kept, result.images_fetched, result.variants_not_in_file = [], 0, []
+
+
+def _audit_summary(result: ImportResult) -> dict[str, Any]:
+    keys = ("products_created", "products_updated", "variants_created", "variants_updated",
+            "skipped", "images_fetched", "rows")
+    data = {key: getattr(result, key) for key in keys}
+    data["images_kept"] = len(result.images_kept)
+    data["variants_not_in_file"] = result.variants_not_in_file[:100]
+    return data
+
+
+def _image_urls(parsed: ParsedFile) -> Iterable[tuple[str, int, str]]:
+    for product in parsed.products:
+        for image in product.images:
+            yield image.url, image.row, f.IMAGE_SRC
+        for variant in product.variants:
+            if variant.image_url:
+                yield variant.image_url, variant.row, f.VARIANT_IMAGE
+
+
+def _fetch(session: Session, parsed: ParsedFile, fetcher: ImageFetcher,
+           media_dir: Path) -> tuple[dict[str, StoredImage], list[RowError]]:
+    """Download each image URL once, skipping those already stored from the same URL."""
+    wanted: dict[str, tuple[int, str]] = {}
+    for url, row, column in _image_urls(parsed):
+        wanted.setdefault(url, (row, column))
+    have: set[str] = set()
+    urls = list(wanted)
+    for start in range(0, len(urls), 500):
+        have.update(session.scalars(
+            select(ProductImage.source_url).where(
+                ProductImage.source_url.in_(urls[start:start + 500]), ProductImage.file.is_not(None))
+        ).all())  # type: ignore[arg-type]
+    stored: dict[str, StoredImage] = {}
+    errors: list[RowError] = []
+    for url, (row, column) in wanted.items():
+        if url in have:
+            continue
+        try:
+            stored[url] = store_image(fetcher.fetch(url), media_dir, field=column)
+        except (FetchRefused, ImageRejected) as exc:
+            reason = exc.detail if isinstance(exc, ImageRejected) else str(exc)
+            errors.append(RowError(row, column, f'"{url}" was not fetched: {reason}'))
+    return stored, errors
