@@ -68,7 +68,8 @@ class Stocktake:
                     f"at {level.location.name}")))
         for variant, _policy, row in self.policies:
             for level in (lv for lv in levels if lv.variant_id == variant.id):
-                final = counted[variant.id] if level is here.get(variant.id) else level.on_hand
+                counts_here = variant.id in counted and level is here.get(variant.id)
+                final = counted[variant.id] if counts_here else level.on_hand
                 if final < max(0, level.allocated):
                     self.errors.append(RowError(row, f.POLICY, (
                         f'"deny" needs stock of at least {level.allocated} at '
