@@ -118,19 +118,24 @@ class ImageFetcher:
                                     extensions=extensions)
 
     def _body(self, response: httpx.Response, deadline: float) -> bytes:
+        too_big = f"the image is larger than {_size(self.max_bytes)}"
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
-            raise FetchRefused(f"the image is larger than {self.max_bytes // (1024 * 1024)} MB")
+            raise FetchRefused(too_big)
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise FetchRefused(f"the image is larger than {self.max_bytes // (1024 * 1024)} MB")
+                    raise FetchRefused(too_big)
                 if time.monotonic() > deadline:
                     raise FetchRefused(f"the download took longer than {self.timeout:g} s")
                 chunks.append(chunk)
         except httpx.HTTPError as exc:
             raise FetchRefused(f"could not download it ({type(exc).__name__}: {exc})") from None
         return b"".join(chunks)
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"

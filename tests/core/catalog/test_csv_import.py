@@ -37,7 +37,7 @@ def test_imports_a_shopify_export(session: Session) -> None:
     assert tee["title"] == "Classic Tee"
     assert (tee["vendor"], tee["type"], tee["tags"]) == ("Acme Apparel", "T-Shirts", "cotton, summer, Bestseller")
     assert (tee["status"], tee["published"]) == ("active", True)
-    assert tee["seo"] == ("Classic Tee – organic cotton", "Our heavyweight organic tee.")
+    assert tee["seo"] == ("Classic Tee – organic cotton", "Our heavyweight organic tee.")  # noqa: RUF001
     assert tee["options"] == [("Color", ["Black", "White"]), ("Size", ["S", "M"])]
     assert [v["sku"] for v in tee["variants"]] == ["TEE-BLK-S", "TEE-BLK-M", "TEE-WHT-S", "TEE-WHT-M"]
     first = tee["variants"][0]
@@ -299,7 +299,7 @@ def test_weights_in_other_units_become_grams(session: Session) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8"),
         (b"name,price\nsocks,3\n", "no Handle column"),
         (b"Handle,Title,Handle\n", "appears twice"),
-        ("Handle,Title\nsocks,\x00\n".encode(), "binary"),
+        (b"Handle,Title\nsocks,\x00\n", "binary"),
     ],
 )
 def test_a_file_that_is_no_product_csv_is_refused(session: Session, data: bytes, reason: str) -> None:

@@ -36,7 +36,7 @@ class ImageHost:
         host = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 host.hits.append((self.path, self.headers.get("Host", "")))
                 if self.path.startswith("/hop"):
                     self.send_response(302)
