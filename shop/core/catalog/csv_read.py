@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 from shop.core.catalog import csv_format as f
