@@ -83,6 +83,12 @@ class Applier:
         self.counts.errors.append(RowError(row, column, message))
 
     def run(self) -> Counts:
+        # Flushes happen where this says, not whenever a query runs; queries here never
+        # depend on unflushed rows (SKUs in the file are tracked in memory).
+        with self.session.no_autoflush:
+            return self._run()
+
+    def _run(self) -> Counts:
         existing = self._load_products([p.handle for p in self.parsed.products])
         owners = self._sku_owners([v.sku for p in self.parsed.products for v in p.variants if v.sku])
         for spec in self.parsed.products:
@@ -139,7 +145,9 @@ class Applier:
             if "title" not in spec.fields:
                 self.error(spec.row, f.TITLE, "the file has no Title column and this product is new")
                 return
-            product = Product(slug=spec.handle, title=spec.fields["title"])
+            # Empty collections, so that reading them never lazy-loads from the database.
+            product = Product(slug=spec.handle, title=spec.fields["title"], options=[], variants=[],
+                              images=[])
             self.session.add(product)
         fields = dict(spec.fields)
         status = fields.pop("status", None)
@@ -151,6 +159,11 @@ class Applier:
         if spec.published is not None and spec.published != (product.published_at is not None):
             product.published_at = utcnow() if spec.published else None
             changed = True
+        if not spec.variants and not spec.option_names:
+            # A file of product fields only (say Handle and Body (HTML)): variants and
+            # options are not what it imports, so they stay exactly as they are.
+            self.done.append((spec, product, {}, created, changed))
+            return
         matched = self._match_variants(spec, product, owners)
         if matched is None:
             return
@@ -210,7 +223,8 @@ class Applier:
                     self.error(vs.row, f.PRICE,
                                "the file has no Variant Price column and this variant is new")
                     return None
-                variant = Variant(sku=vs.sku or self._make_sku(spec.handle, vs.option_values))
+                variant = Variant(sku=vs.sku or self._make_sku(spec.handle, vs.option_values),
+                                  option_values=[])
                 self.created_variants.add(id(variant))
                 matched[vs.row] = variant
             if self._variant_fields(variant, vs, position):
@@ -285,7 +299,7 @@ class Applier:
         by_name = {o.name.casefold(): o for o in product.options}
         options: list[ProductOption] = []
         for position, name in enumerate(spec.option_names, start=1):
-            option = by_name.get(name.casefold()) or ProductOption(name=name)
+            option = by_name.get(name.casefold()) or ProductOption(name=name, values=[])
             option.name, option.position = name, position
             wanted: list[str] = []
             for vs in spec.variants:

@@ -33,6 +33,8 @@ def sanitize_description(html: str) -> str:
     """Safe HTML for a product page; applying it twice gives the same text as once."""
     if not html.strip():
         return ""
+    # Lone surrogates cannot reach the (Rust) sanitiser; they are no text anyway.
+    html = html.encode("utf-8", "replace").decode("utf-8")
     return nh3.clean(
         html,
         tags=set(DESCRIPTION_TAGS),

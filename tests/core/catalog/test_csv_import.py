@@ -306,3 +306,15 @@ def test_a_file_that_is_no_product_csv_is_refused(session: Session, data: bytes,
     with pytest.raises(FileRejected, match=reason):
         run(session, data)
     assert count(session, Product) == 0
+
+
+def test_a_file_of_product_fields_only_touches_nothing_else(session: Session) -> None:
+    run(session, fixture_bytes(SHOPIFY))
+    before = {p["handle"]: p for p in dump_catalog(session)}
+    result = run(session, "Handle,Body (HTML)\nclassic-tee,<p>New <b>copy</b><script>x()</script></p>\n")
+    assert result.ok, result.errors
+    assert (result.products_updated, result.variants_updated, result.variants_not_in_file) == (1, 0, [])
+    after = {p["handle"]: p for p in dump_catalog(session)}
+    assert after["classic-tee"]["description"] == "<p>New <b>copy</b></p>"
+    assert {**after["classic-tee"], "description": None} == {**before["classic-tee"], "description": None}
+    assert after["ceramic-mug"] == before["ceramic-mug"]
