@@ -196,7 +196,7 @@ class Applier:
                         owners: dict[str, str]) -> dict[int, Variant] | None:
         names = [n.casefold() for n in spec.option_names]
         by_sku = {v.sku: v for v in product.variants}
-        matched: dict[int, Variant] = {}
+        found: dict[int, Variant | None] = {}  # row -> existing variant, None: to be made
         claimed: set[int] = set()
         ok = True
         for vs in spec.variants:
@@ -209,15 +209,15 @@ class Applier:
                 variant = self._same_options(product, names, vs, claimed)
             if variant is not None:
                 claimed.add(id(variant))
-            matched[vs.row] = variant  # type: ignore[assignment]  # None: created below
+            found[vs.row] = variant
         absent = [v for v in product.variants if id(v) not in claimed]
         ok &= self._check_absent(spec, names, absent)
         if not ok:
             return None
         self.counts.variants_not_in_file.extend(v.sku for v in absent)
-        ordered: list[Variant] = []
+        matched: dict[int, Variant] = {}
         for position, vs in enumerate(spec.variants, start=1):
-            variant = matched[vs.row]
+            variant = found[vs.row]
             if variant is None:
                 if "price" not in vs.fields:
                     self.error(vs.row, f.PRICE,
@@ -226,10 +226,10 @@ class Applier:
                 variant = Variant(sku=vs.sku or self._make_sku(spec.handle, vs.option_values),
                                   option_values=[])
                 self.created_variants.add(id(variant))
-                matched[vs.row] = variant
+            matched[vs.row] = variant
             if self._variant_fields(variant, vs, position):
                 self.changed_variants.add(id(variant))
-            ordered.append(variant)
+        ordered = list(matched.values())
         for position, variant in enumerate(absent, start=len(ordered) + 1):
             variant.position = position
         product.variants = ordered + absent

@@ -278,7 +278,7 @@ class _Reader:
                     number, f.OPTION_VALUES[0],
                     f'"{shown}" is already a variant of {product.handle} on row {first}'))
         fields = self.variant_fields(number, cells)
-        policy = fields.get("inventory_policy", InventoryPolicy.DENY)
+        policy = fields.get("inventory_policy")  # None: not in the file; checked on import
         qty = None
         if cells.get(f.QTY, "").strip():
             qty = self.cell(number, f.QTY, lambda: f.parse_int(cells[f.QTY]))

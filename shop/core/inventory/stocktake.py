@@ -62,7 +62,10 @@ class Stocktake:
         for variant, on_hand, row in self.counted:
             level = here.get(variant.id)
             policy = new_policy.get(id(variant), variant.inventory_policy)
-            if level is not None and policy == InventoryPolicy.DENY and on_hand < level.allocated:
+            if policy == InventoryPolicy.DENY and on_hand < 0:
+                self.errors.append(RowError(
+                    row, f.QTY, f'"{on_hand}" is negative and the inventory policy is deny'))
+            elif level is not None and policy == InventoryPolicy.DENY and on_hand < level.allocated:
                 self.errors.append(RowError(row, f.QTY, (
                     f'"{on_hand}" is less than the {level.allocated} units promised to orders '
                     f"at {level.location.name}")))

@@ -318,3 +318,12 @@ def test_a_file_of_product_fields_only_touches_nothing_else(session: Session) ->
     assert after["classic-tee"]["description"] == "<p>New <b>copy</b></p>"
     assert {**after["classic-tee"], "description": None} == {**before["classic-tee"], "description": None}
     assert after["ceramic-mug"] == before["ceramic-mug"]
+
+
+def test_negative_stock_for_an_existing_deny_variant_is_a_row_error(session: Session) -> None:
+    run(session, fixture_bytes(SHOPIFY))
+    # No policy column: the variant's own policy (deny) decides.
+    result = run(session, "Handle,Variant SKU,Option1 Value,Option2 Value,Option1 Name,Option2 Name,"
+                          "Variant Inventory Qty\nclassic-tee,TEE-BLK-S,Black,S,Color,Size,-1\n")
+    assert [(e.row, e.column) for e in result.errors] == [(2, "Variant Inventory Qty")]
+    assert "negative" in result.errors[0].message
