@@ -14,16 +14,10 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from shop.cli import _database_hint, app, fail, load_settings, unit_of_work
-from shop.config import Settings
 
 if TYPE_CHECKING:
     from shop.core.catalog.csv_export import ExportResult
     from shop.core.catalog.csv_import import ImportResult
-
-
-def media_base_url(settings: Settings) -> str:
-    """Where uploaded images are served; exported CSVs name them by URLs under it."""
-    return f"{settings.site_url}/media"
 
 
 @app.command("import")
@@ -39,6 +33,7 @@ def import_command(
 
     The whole file is imported in one transaction; if any row is bad, nothing is.
     """
+    from shop.core.catalog.csv_export import media_base_url
     from shop.core.catalog.csv_import import FileRejected, import_products
 
     settings = load_settings()
@@ -102,7 +97,7 @@ def export_command(
     file: Annotated[str, typer.Argument(help="Where to write the CSV, or - for standard output.")],
 ) -> None:
     """Export every product as a Shopify product CSV (re-importable as it is)."""
-    from shop.core.catalog.csv_export import export_products
+    from shop.core.catalog.csv_export import export_products, media_base_url
     from shop.core.db import make_engine, make_session_factory
 
     settings = load_settings()

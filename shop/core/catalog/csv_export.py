@@ -16,6 +16,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from shop.config import Settings
 from shop.core.catalog import csv_format as f
 from shop.core.catalog.models import Product, ProductImage, ProductOption, ProductOptionValue, Variant
 from shop.core.inventory.models import Location, StockLevel
@@ -23,6 +24,12 @@ from shop.core.inventory.stocktake import first_location
 from shop.core.money import Money
 
 BATCH = 200
+
+
+def media_base_url(settings: Settings) -> str:
+    """Where uploaded images are served; exports name them by URLs under it, and imports
+    given the same base recognise those URLs as the images they came from."""
+    return f"{settings.site_url}/media"
 
 
 @dataclass(frozen=True, slots=True)
