@@ -13,14 +13,15 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from shop.cli import _database_hint, app, fail, load_settings, unit_of_work
+# Commands import shop.cli's helpers when they run: shop.cli imports this module first.
+catalog_app = typer.Typer()
 
 if TYPE_CHECKING:
     from shop.core.catalog.csv_export import ExportResult
     from shop.core.catalog.csv_import import ImportResult
 
 
-@app.command("import")
+@catalog_app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="A product CSV in Shopify's format.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, change nothing.")] = False,
@@ -33,6 +34,7 @@ def import_command(
 
     The whole file is imported in one transaction; if any row is bad, nothing is.
     """
+    from shop.cli import _database_hint, fail, load_settings, unit_of_work
     from shop.core.catalog.csv_export import media_base_url
     from shop.core.catalog.csv_import import FileRejected, import_products
 
@@ -92,11 +94,12 @@ def _summary_lines(name: str, result: ImportResult) -> list[str]:
     return lines
 
 
-@app.command("export")
+@catalog_app.command("export")
 def export_command(
     file: Annotated[str, typer.Argument(help="Where to write the CSV, or - for standard output.")],
 ) -> None:
     """Export every product as a Shopify product CSV (re-importable as it is)."""
+    from shop.cli import _database_hint, fail, load_settings
     from shop.core.catalog.csv_export import export_products, media_base_url
     from shop.core.db import make_engine, make_session_factory
 

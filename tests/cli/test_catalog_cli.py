@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,17 @@ def test_export_into_a_missing_folder_fails_cleanly(here: Path) -> None:
     result = runner.invoke(app, ["export", "nowhere/out.csv"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: nowhere/out.csv: the folder nowhere does not exist")
+
+
+def test_a_real_process_imports_and_exports(here: Path, db_url: str) -> None:
+    # A fresh interpreter imports only what the commands import: listeners and mappers
+    # they rely on must be loaded by them, not by the test suite.
+    env = {**os.environ, "SHOP_DIR": str(here), "SHOP_DATABASE_URL": db_url}
+    imported = subprocess.run([sys.executable, "-m", "shop.cli", "import", "products.csv", "--json"],
+                              cwd=here, env=env, capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["variants_created"] == 9
+    exported = subprocess.run([sys.executable, "-m", "shop.cli", "export", "-"],
+                              cwd=here, env=env, capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("Handle,Title,Body (HTML)") and "PRINT-A3" in exported.stdout

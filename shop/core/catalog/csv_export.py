@@ -17,8 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shop.config import Settings
+from shop.core import models as _all_models  # noqa: F401  (every mapper, for foreign keys)
 from shop.core.catalog import csv_format as f
-from shop.core.catalog.models import Product, ProductImage, ProductOption, ProductOptionValue, Variant
+from shop.core.catalog.models import (
+    Product,
+    ProductImage,
+    ProductOption,
+    ProductOptionValue,
+    Variant,
+)
 from shop.core.inventory.models import Location, StockLevel
 from shop.core.inventory.stocktake import first_location
 from shop.core.money import Money

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shop.core import models as _all_models  # noqa: F401  (every mapper, for foreign keys)
 from shop.core.audit.models import AuditLog
 from shop.core.catalog import csv_format as f
 from shop.core.catalog.csv_apply import Applier, Counts

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shop.core.catalog import csv_format as f
 from shop.core.catalog.csv_read import RowError
 from shop.core.catalog.models import InventoryPolicy, Variant
+from shop.core.inventory import policy as _policy  # noqa: F401  (keeps allow_negative in step)
 from shop.core.inventory.models import Location, MovementReason, StockLevel, StockMovement
 
 DEFAULT_LOCATION = {"name": "Default location", "code": "DEFAULT"}
@@ -69,7 +70,7 @@ class Stocktake:
                 self.errors.append(RowError(row, f.QTY, (
                     f'"{on_hand}" is less than the {level.allocated} units promised to orders '
                     f"at {level.location.name}")))
-        for variant, _policy, row in self.policies:
+        for variant, _new, row in self.policies:
             for level in (lv for lv in levels if lv.variant_id == variant.id):
                 counts_here = variant.id in counted and level is here.get(variant.id)
                 final = counted[variant.id] if counts_here else level.on_hand
