@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 catalog_app = typer.Typer()
 
 if TYPE_CHECKING:
+    from shop.config import Settings
     from shop.core.catalog.csv_export import ExportResult
-    from shop.core.catalog.csv_import import ImportResult
+    from shop.core.catalog.csv_import import ImportResult, PreparedImport
 
 
 @catalog_app.command("import")
@@ -36,7 +37,7 @@ def import_command(
     """
     from shop.cli import _database_hint, fail, load_settings, unit_of_work
     from shop.core.catalog.csv_export import media_base_url
-    from shop.core.catalog.csv_import import FileRejected, import_products
+    from shop.core.catalog.csv_import import FileRejected, apply_import
 
     settings = load_settings()
     if not file.exists():
@@ -48,12 +49,11 @@ def import_command(
     except OSError as exc:
         fail(f"{file}: cannot be read ({exc.strerror})")
     try:
+        # Downloads happen before the write transaction: on SQLite it would hold the lock.
+        prepared = _prepare(settings, data, fetch=fetch_images and not dry_run)
         with unit_of_work(settings) as session:
-            result = import_products(
-                session, data, currency=settings.currency, actor="cli", dry_run=dry_run,
-                fetch_images=fetch_images, media_dir=settings.media_path,
-                media_base_url=media_base_url(settings), filename=file.name,
-            )
+            result = apply_import(session, prepared, actor="cli", dry_run=dry_run,
+                                  media_base_url=media_base_url(settings), filename=file.name)
     except FileRejected as exc:
         fail(f"{file}: {exc.detail}")
     except SQLAlchemyError as exc:
@@ -67,6 +67,21 @@ def import_command(
             typer.echo(line)
     if result.errors:
         raise typer.Exit(1)
+
+
+def _prepare(settings: Settings, data: bytes, *, fetch: bool) -> PreparedImport:
+    from shop.core.catalog.csv_import import prepare_import
+    from shop.core.db import make_engine, make_session_factory
+
+    if not fetch:
+        return prepare_import(None, data, currency=settings.currency)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine, read_only=True)() as session:
+            return prepare_import(session, data, currency=settings.currency, fetch_images=True,
+                                  media_dir=settings.media_path)
+    finally:
+        engine.dispose()
 
 
 def _summary_lines(name: str, result: ImportResult) -> list[str]:

@@ -1,9 +1,10 @@
 """Import a Shopify product CSV: all of it in one transaction, or nothing.
 
-`import_products` is what the CLI and the admin call. It reads the whole file first
-(csv_read), fetches images when asked, then applies the catalog inside a savepoint
-(csv_apply). Any bad row, or `dry_run`, rolls the savepoint back, so the caller's
-transaction is left exactly as it was; the caller (the edge) commits.
+`import_products` is what the admin calls: it reads the whole file first (csv_read),
+fetches images when asked, then applies the catalog inside a savepoint (csv_apply). Any
+bad row, or `dry_run`, rolls the savepoint back, so the caller's transaction is left
+exactly as it was; the caller (the edge) commits. `prepare_import` + `apply_import` are
+the same in two steps, so that slow downloads need not happen inside the write transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from shop.core.catalog.image_fetch import FetchRefused, ImageFetcher
 from shop.core.catalog.images import ImageRejected, StoredImage, store_image
 from shop.core.catalog.models import ProductImage
 
-__all__ = ["FileRejected", "ImportResult", "RowError", "import_products"]
+__all__ = [
+    "FileRejected", "ImportResult", "PreparedImport", "RowError", "apply_import", "import_products",
+    "prepare_import",
+]
 
 
 @dataclass
@@ -59,6 +63,15 @@ class ImportResult:
         return data
 
 
+@dataclass
+class PreparedImport:
+    """A file read and checked on its own, with its images downloaded when asked."""
+
+    parsed: ParsedFile
+    stored: dict[str, StoredImage] = field(default_factory=dict)  # image URL -> stored file
+    errors: list[RowError] = field(default_factory=list)
+
+
 def import_products(
     session: Session,
     source: Source,
@@ -74,22 +87,60 @@ def import_products(
     filename: str = "",
 ) -> ImportResult:
     """Import `source` (bytes, text or a text/binary stream). Raises FileRejected when the
-    file is not a product CSV at all; every row-level problem is in `result.errors`."""
+    file is not a product CSV at all; every row-level problem is in `result.errors`.
+
+    With `fetch_images` this downloads inside the caller's transaction; on SQLite, whose
+    writers take the lock up front, an edge that fetches many images should call
+    `prepare_import` with a read-only session first and then `apply_import`."""
+    prepared = prepare_import(session, source, currency=currency, fetch_images=fetch_images and not dry_run,
+                              media_dir=media_dir, fetcher=fetcher)
+    return apply_import(session, prepared, actor=actor, actor_id=actor_id, dry_run=dry_run,
+                        media_base_url=media_base_url, filename=filename)
+
+
+def prepare_import(
+    session: Session | None,
+    source: Source,
+    *,
+    currency: str,
+    fetch_images: bool = False,
+    media_dir: Path | None = None,
+    fetcher: ImageFetcher | None = None,
+) -> PreparedImport:
+    """Read and check the file; with `fetch_images`, download each image URL once (skipping
+    those already stored from the same URL, when a session is given to look them up).
+    Only reads the database, and writes nothing but content-addressed media files."""
     parsed = read_products(source, currency=currency)
-    result = ImportResult(dry_run=dry_run, ignored_columns=parsed.ignored_columns, rows=parsed.rows)
-    if parsed.errors:
-        result.errors = parsed.errors
-        return result
-    stored: dict[str, StoredImage] = {}
-    if fetch_images and not dry_run:
+    prepared = PreparedImport(parsed=parsed, errors=list(parsed.errors))
+    if fetch_images and not prepared.errors:
         if media_dir is None:
             raise ValueError("fetch_images needs the media folder")
-        stored, result.errors = _fetch(session, parsed, fetcher or ImageFetcher(), media_dir)
-        if result.errors:
-            return result
+        known = _stored_urls(session, parsed) if session is not None else set()
+        prepared.stored, prepared.errors = _fetch(parsed, known, fetcher or ImageFetcher(), media_dir)
+    return prepared
+
+
+def apply_import(
+    session: Session,
+    prepared: PreparedImport,
+    *,
+    actor: str = "system",
+    actor_id: int | None = None,
+    dry_run: bool = False,
+    media_base_url: str | None = None,
+    filename: str = "",
+) -> ImportResult:
+    """Apply a prepared file in a savepoint: kept when every row is good (and not a dry
+    run), rolled back otherwise. The caller commits."""
+    parsed = prepared.parsed
+    result = ImportResult(dry_run=dry_run, ignored_columns=parsed.ignored_columns, rows=parsed.rows)
+    if prepared.errors:
+        result.errors = prepared.errors
+        return result
     savepoint = session.begin_nested()
     try:
-        applier = Applier(session, parsed, actor=actor, fetched=stored, media_base_url=media_base_url)
+        applier = Applier(session, parsed, actor=actor, fetched=prepared.stored,
+                          media_base_url=media_base_url)
         counts = applier.run()
     except BaseException:
         savepoint.rollback()
@@ -150,23 +201,27 @@ def _image_urls(parsed: ParsedFile) -> Iterable[tuple[str, int, str]]:
                 yield variant.image_url, variant.row, f.VARIANT_IMAGE
 
 
-def _fetch(session: Session, parsed: ParsedFile, fetcher: ImageFetcher,
+def _stored_urls(session: Session, parsed: ParsedFile) -> set[str]:
+    urls = list(dict.fromkeys(url for url, _, _ in _image_urls(parsed)))
+    have: set[str] = set()
+    for start in range(0, len(urls), 500):
+        have.update(url for url in session.scalars(
+            select(ProductImage.source_url).where(
+                ProductImage.source_url.in_(urls[start:start + 500]), ProductImage.file.is_not(None))
+        ) if url is not None)
+    return have
+
+
+def _fetch(parsed: ParsedFile, known: set[str], fetcher: ImageFetcher,
            media_dir: Path) -> tuple[dict[str, StoredImage], list[RowError]]:
     """Download each image URL once, skipping those already stored from the same URL."""
     wanted: dict[str, tuple[int, str]] = {}
     for url, row, column in _image_urls(parsed):
         wanted.setdefault(url, (row, column))
-    have: set[str] = set()
-    urls = list(wanted)
-    for start in range(0, len(urls), 500):
-        have.update(session.scalars(
-            select(ProductImage.source_url).where(
-                ProductImage.source_url.in_(urls[start:start + 500]), ProductImage.file.is_not(None))
-        ).all())  # type: ignore[arg-type]
     stored: dict[str, StoredImage] = {}
     errors: list[RowError] = []
     for url, (row, column) in wanted.items():
-        if url in have:
+        if url in known:
             continue
         try:
             stored[url] = store_image(fetcher.fetch(url), media_dir, field=column)
