@@ -9,15 +9,17 @@ Products are read in batches, so memory stays flat however large the catalog.
 from __future__ import annotations
 
 import csv
+import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shop.config import Settings
 from shop.core import models as _all_models  # noqa: F401  (every mapper, for foreign keys)
+from shop.core.bulk import gc_paused
 from shop.core.catalog import csv_format as f
 from shop.core.catalog.models import (
     Product,
@@ -66,43 +68,49 @@ def export_products(
     writer.writerow(f.EXPORT_COLUMNS)
     location = first_location(session, create=False)
     base = media_base_url.rstrip("/")
-    products = variants = images = rows = 0
-    for batch in _batches(session, product_ids):
-        stock = _on_hand(session, [v.id for p in batch for v in p.variants], location)
-        for product in batch:
-            for row in _rows(product, currency, base, stock):
-                writer.writerow([row.get(column, "") for column in f.EXPORT_COLUMNS])
-                rows += 1
-            products += 1
-            variants += len(product.variants)
-            images += len(product.images)
+    totals = [0, 0, 0, 0]  # products, variants, images, rows
+    last: str | None = ""
+    with gc_paused():
+        while last is not None:
+            last = _write_batch(session, writer, totals, after=last, product_ids=product_ids,
+                                currency=currency, base=base, location=location)
+            gc.collect(0)  # the finished batch's cycles; it was detached and is unreferenced
+    products, variants, images, rows = totals
     return ExportResult(products=products, variants=variants, images=images, rows=rows)
 
 
-def _batches(session: Session, product_ids: Sequence[int] | None) -> Iterator[list[Product]]:
-    last = ""
-    while True:
-        query = (
-            select(Product)
-            .where(Product.slug > last)
-            .order_by(Product.slug)
-            .limit(BATCH)
-            .options(
-                selectinload(Product.options).selectinload(ProductOption.values),
-                selectinload(Product.variants).selectinload(Variant.option_values)
-                .joinedload(ProductOptionValue.option),
-                selectinload(Product.images),
-            )
+def _write_batch(session: Session, writer: Any, totals: list[int], *, after: str,
+                 product_ids: Sequence[int] | None, currency: str, base: str,
+                 location: Location | None) -> str | None:
+    """Write the next batch of products after the handle `after`; its last handle, or None
+    when there were none left."""
+    query = (
+        select(Product)
+        .where(Product.slug > after)
+        .order_by(Product.slug)
+        .limit(BATCH)
+        .options(
+            selectinload(Product.options).selectinload(ProductOption.values),
+            selectinload(Product.variants).selectinload(Variant.option_values)
+            .joinedload(ProductOptionValue.option),
+            selectinload(Product.images),
         )
-        if product_ids is not None:
-            query = query.where(Product.id.in_(list(product_ids)))
-        batch = list(session.scalars(query))
-        if not batch:
-            return
-        yield batch
-        last = batch[-1].slug
-        for product in batch:  # keep memory flat on large catalogs
-            session.expunge(product)
+    )
+    if product_ids is not None:
+        query = query.where(Product.id.in_(list(product_ids)))
+    batch = list(session.scalars(query))
+    if not batch:
+        return None
+    stock = _on_hand(session, [v.id for p in batch for v in p.variants], location)
+    for product in batch:
+        for row in _rows(product, currency, base, stock):
+            writer.writerow([row.get(column, "") for column in f.EXPORT_COLUMNS])
+            totals[3] += 1
+        totals[0] += 1
+        totals[1] += len(product.variants)
+        totals[2] += len(product.images)
+        session.expunge(product)  # keep memory flat on large catalogs
+    return batch[-1].slug
 
 
 def _on_hand(session: Session, variant_ids: list[int], location: Location | None) -> dict[int, int]:

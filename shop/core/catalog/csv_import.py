@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from shop.core import models as _all_models  # noqa: F401  (every mapper, for foreign keys)
 from shop.core.audit.models import AuditLog
+from shop.core.bulk import gc_paused
 from shop.core.catalog import csv_format as f
 from shop.core.catalog.csv_apply import Applier, Counts
 from shop.core.catalog.csv_read import FileRejected, ParsedFile, RowError, Source, read_products
@@ -110,7 +111,8 @@ def prepare_import(
     """Read and check the file; with `fetch_images`, download each image URL once (skipping
     those already stored from the same URL, when a session is given to look them up).
     Only reads the database, and writes nothing but content-addressed media files."""
-    parsed = read_products(source, currency=currency)
+    with gc_paused():
+        parsed = read_products(source, currency=currency)
     prepared = PreparedImport(parsed=parsed, errors=list(parsed.errors))
     if fetch_images and not prepared.errors:
         if media_dir is None:
@@ -139,9 +141,9 @@ def apply_import(
         return result
     savepoint = session.begin_nested()
     try:
-        applier = Applier(session, parsed, actor=actor, fetched=prepared.stored,
-                          media_base_url=media_base_url)
-        counts = applier.run()
+        with gc_paused():
+            counts = Applier(session, parsed, actor=actor, fetched=prepared.stored,
+                             media_base_url=media_base_url).run()
     except BaseException:
         savepoint.rollback()
         raise
