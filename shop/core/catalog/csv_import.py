@@ -26,6 +26,7 @@ from shop.core.catalog.csv_read import FileRejected, ParsedFile, RowError, Sourc
 from shop.core.catalog.image_fetch import FetchRefused, ImageFetcher
 from shop.core.catalog.images import ImageRejected, StoredImage, store_image
 from shop.core.catalog.models import ProductImage
+from shop.core.notifications.services import SITE_REBUILD, enqueue
 
 __all__ = [
     "FileRejected", "ImportResult", "PreparedImport", "RowError", "apply_import", "import_products",
@@ -161,6 +162,8 @@ def apply_import(
             actor=actor, actor_id=actor_id, action="import_products", object_type="product",
             object_id=None, changes={"file": filename, **_audit_summary(result)},
         ))
+        if result.products_created or result.products_updated:
+            enqueue(session, SITE_REBUILD, {"reason": "product import", "file": filename})
         session.flush()
     return result
 

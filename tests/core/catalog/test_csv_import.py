@@ -14,6 +14,8 @@ from shop.core.catalog.csv_import import FileRejected, ImportResult, import_prod
 from shop.core.catalog.csv_read import Source
 from shop.core.catalog.models import InventoryPolicy, Product, ProductImage, Variant
 from shop.core.inventory.models import Location, MovementReason, StockLevel, StockMovement
+from shop.core.notifications.models import OutboxEvent
+from shop.core.notifications.services import SITE_REBUILD
 from tests.core.catalog.catalog_dump import dump_catalog, edit_csv, fixture_bytes
 
 SHOPIFY = "shopify_products.csv"
@@ -143,7 +145,7 @@ def test_dry_run_changes_nothing_but_reports_what_it_would_do(session: Session) 
     result = run(session, fixture_bytes(SHOPIFY), dry_run=True)
     assert result.ok and not result.imported and result.dry_run
     assert (result.products_created, result.variants_created) == (4, 9)
-    for model in (Product, Variant, ProductImage, StockLevel, StockMovement, Location, AuditLog):
+    for model in (Product, Variant, ProductImage, StockLevel, StockMovement, Location, AuditLog, OutboxEvent):
         assert count(session, model) == 0, model
 
 
@@ -248,9 +250,13 @@ def test_switching_to_deny_needs_non_negative_stock(session: Session) -> None:
     assert (variant.inventory_policy, level.on_hand, level.allow_negative) == (InventoryPolicy.DENY, 4, False)
 
 
-def test_one_audit_row_per_import(session: Session) -> None:
+def test_one_audit_row_per_import_and_a_rebuild_when_the_catalog_changed(session: Session) -> None:
     run(session, fixture_bytes(SHOPIFY), filename="products.csv")
-    entry = session.scalars(select(AuditLog)).one()
+    assert session.scalars(select(OutboxEvent.topic)).all() == [SITE_REBUILD]
+    run(session, fixture_bytes(SHOPIFY), filename="products.csv")  # nothing changes: no rebuild
+    assert session.scalars(select(OutboxEvent.topic)).all() == [SITE_REBUILD]
+    entry = session.scalars(select(AuditLog).order_by(AuditLog.id)).first()
+    assert entry is not None
     assert (entry.actor, entry.action, entry.object_type) == ("tester@example.com", "import_products", "product")
     assert entry.changes is not None
     assert entry.changes["file"] == "products.csv" and entry.changes["products_created"] == 4
