@@ -152,3 +152,11 @@ def test_a_real_process_imports_and_exports(here: Path, db_url: str) -> None:
                               cwd=here, env=env, capture_output=True, text=True, timeout=120)
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout.startswith("Handle,Title,Body (HTML)") and "PRINT-A3" in exported.stdout
+
+
+def test_help_lists_import_and_export() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "import" in result.output and "export" in result.output
+    usage = runner.invoke(app, ["import", "--help"])
+    assert all(option in usage.output for option in ("--dry-run", "--json", "--fetch-images"))
