@@ -36,16 +36,21 @@ CHUNK = 500
 
 @dataclass
 class Counts:
+    """What an import did (or, on a dry run, would do)."""
+
     products_created: int = 0
     products_updated: int = 0
-    products_unchanged: int = 0
+    # Products in the file that were already exactly as the file says.
+    skipped: int = 0
     variants_created: int = 0
     variants_updated: int = 0
     variants_unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    # Image URLs recorded as ProductImage.source_url without being downloaded.
     images_kept: list[str] = field(default_factory=list)
     images_fetched: int = 0
+    # SKUs of variants of imported products that the file does not list; left as they were.
     variants_not_in_file: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
 
 
 def assign(target: Any, values: dict[str, Any]) -> bool:
@@ -188,7 +193,7 @@ class Applier:
         elif changed or variants_changed:
             c.products_updated += 1
         else:
-            c.products_unchanged += 1
+            c.skipped += 1
 
     # -- variants -----------------------------------------------------------------------
 

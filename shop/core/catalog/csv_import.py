@@ -10,7 +10,7 @@ the same in two steps, so that slow downloads need not happen inside the write t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +35,9 @@ __all__ = [
 
 
 @dataclass
-class ImportResult:
-    dry_run: bool
+class ImportResult(Counts):
+    dry_run: bool = False
     imported: bool = False
-    products_created: int = 0
-    products_updated: int = 0
-    variants_created: int = 0
-    variants_updated: int = 0
-    # Products in the file that were already exactly as the file says.
-    skipped: int = 0
-    variants_unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    # Image URLs recorded as ProductImage.source_url without being downloaded.
-    images_kept: list[str] = field(default_factory=list)
-    images_fetched: int = 0
-    # SKUs of variants of imported products that the file does not list; left as they were.
-    variants_not_in_file: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     rows: int = 0
 
@@ -169,23 +156,16 @@ def apply_import(
 
 
 def _fill(result: ImportResult, counts: Counts) -> None:
+    for item in fields(Counts):
+        setattr(result, item.name, getattr(counts, item.name))
     result.errors = sorted(counts.errors, key=lambda e: (e.row, e.column))
-    result.products_created = counts.products_created
-    result.products_updated = counts.products_updated
-    result.skipped = counts.products_unchanged
-    result.variants_created = counts.variants_created
-    result.variants_updated = counts.variants_updated
-    result.variants_unchanged = counts.variants_unchanged
-    result.images_kept = counts.images_kept
-    result.images_fetched = counts.images_fetched
-    result.variants_not_in_file = counts.variants_not_in_file
 
 
 def _zero(result: ImportResult) -> None:
     # Nothing was imported, so no count may suggest otherwise.
-    result.products_created = result.products_updated = result.skipped = 0
-    result.variants_created = result.variants_updated = result.variants_unchanged = 0
-    result.images_kept, result.images_fetched, result.variants_not_in_file = [], 0, []
+    for name, value in vars(Counts()).items():
+        if name != "errors":
+            setattr(result, name, value)
 
 
 def _audit_summary(result: ImportResult) -> dict[str, Any]:
