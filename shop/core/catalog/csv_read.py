@@ -87,7 +87,8 @@ class ParsedFile:
 
 def read_products(source: Source, *, currency: str) -> ParsedFile:
     """Parse the whole file; raises FileRejected when it is not a product CSV at all."""
-    records = _records(_text(source))
+    text = _text(source)
+    records = _records(text, _delimiter(text))
     try:
         header = next(records)
     except StopIteration:
@@ -124,8 +125,21 @@ def _text(source: Source) -> str:
     return text
 
 
-def _records(text: str) -> Any:
-    return csv.reader(io.StringIO(text, newline=""), strict=True)
+def _records(text: str, delimiter: str = ",") -> Any:
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+def _delimiter(text: str) -> str:
+    """Commas, as Shopify writes; but spreadsheets in many locales save with semicolons,
+    and some tools with tabs: whichever makes a header with a Handle column."""
+    for delimiter in (",", ";", "\t"):
+        try:
+            header = next(_records(text, delimiter), [])
+        except csv.Error:
+            continue
+        if any(f.canonical_column(name) == f.HANDLE for name in header):
+            return delimiter
+    return ","
 
 
 def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -335,3 +336,14 @@ def test_negative_stock_for_an_existing_deny_variant_is_a_row_error(session: Ses
                           "Variant Inventory Qty\nclassic-tee,TEE-BLK-S,Black,S,Color,Size,-1\n")
     assert [(e.row, e.column) for e in result.errors] == [(2, "Variant Inventory Qty")]
     assert "negative" in result.errors[0].message
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_files_from_spreadsheets(session: Session, delimiter: str) -> None:
+    text = fixture_bytes(SHOPIFY).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(rows)
+    result = run(session, out.getvalue())
+    assert result.ok, result.errors
+    assert (result.products_created, result.variants_created) == (4, 9)
