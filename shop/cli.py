@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from sqlalchemy.orm import Session
 
+from shop.catalog_cli import catalog_app
 from shop.cli_worker import worker
 from shop.config import ConfigError, Settings, check_production, get_settings
 
@@ -27,6 +28,7 @@ admin_app = typer.Typer(help="Admin (staff) accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.command()(worker)
+app.add_typer(catalog_app)  # shop import, shop export
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
