@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
+from shop.admin import mount_admin
 from shop.api import health, problems
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
@@ -51,17 +52,10 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
     )
     app.include_router(health.router, prefix=API_PREFIX)
-    _mount_admin(app, settings)
+    mount_admin(app, settings)
     if serve_site:
         settings.output_path.mkdir(parents=True, exist_ok=True)
         app.mount("/media", StaticFiles(directory=settings.media_path, check_dir=False), name="media")
         app.mount("/", StaticFiles(directory=settings.output_path, html=True), name="site")
     return app
 
-
-def _mount_admin(app: FastAPI, settings: Settings) -> None:
-    try:
-        from shop.admin import mount_admin
-    except ImportError:  # the admin is optional until its package provides mount_admin
-        return
-    mount_admin(app, settings)

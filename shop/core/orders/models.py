@@ -77,7 +77,7 @@ class Order(Timestamps, Base):
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # An unpaid order gives its stock back after this moment.
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
-    paid_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None] = mapped_column(index=True)  # the dashboard's sales figures
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(String(255), default="")
 

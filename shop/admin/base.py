@@ -1,0 +1,110 @@
+"""The base of every admin view: read-only sessions for pages, money columns shown as
+decimals, the before-state kept for the audit trail, and optimistic locking for
+versioned rows, so that an edit made meanwhile by someone else is never overwritten."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqladmin import ModelView
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ClauseElement
+from starlette.requests import Request
+from wtforms import Form, HiddenField
+from wtforms.validators import InputRequired, Optional
+
+from shop.admin.audit import BEFORE_STATE, json_safe
+from shop.admin.fields import MoneyField, PercentField, format_money
+from shop.core.errors import Conflict
+
+if TYPE_CHECKING:
+    from shop.admin.site import ShopAdmin
+
+EXPECTED_VERSION = "expected_version"
+
+
+class ShopModelView(ModelView):
+    read_session_maker: ClassVar[sessionmaker[Session]]
+    # Integer minor-unit columns shown and entered as decimals of the store currency.
+    money_columns: ClassVar[tuple[str, ...]] = ()
+    percent_columns: ClassVar[tuple[str, ...]] = ()
+    page_size = 25
+    page_size_options = [25, 50, 100]
+
+    def __init__(self) -> None:
+        formatters = {name: self._money_formatter(name) for name in self.money_columns}
+        formatters |= {name: self._percent_formatter(name) for name in self.percent_columns}
+        self.column_formatters = {**formatters, **self.column_formatters}
+        self.column_formatters_detail = {**formatters, **self.column_formatters_detail}
+        super().__init__()
+
+    @property
+    def shop_admin(self) -> ShopAdmin:
+        return self._admin_ref  # type: ignore[return-value]
+
+    @property
+    def currency(self) -> str:
+        return self.shop_admin.settings.currency
+
+    # Pages read through a session that begins deferred: on SQLite a list page never
+    # waits for (or holds) the write lock.
+    def _run_query_sync(self, stmt: ClauseElement) -> Any:
+        with self.read_session_maker() as session:
+            return session.execute(stmt).scalars().unique().all()
+
+    def _run_arbitrary_query_sync(self, stmt: ClauseElement) -> Any:
+        with self.read_session_maker() as session:
+            return session.execute(stmt).all()
+
+    @staticmethod
+    def _money_formatter(name: str) -> Any:
+        def formatter(model: Any, attribute: Any, request: Request) -> str:
+            currency = getattr(model, "currency", None) or request.app.state.settings.currency
+            return format_money(getattr(model, name), currency)
+
+        return formatter
+
+    @staticmethod
+    def _percent_formatter(name: str) -> Any:
+        def formatter(model: Any, attribute: Any) -> str:
+            value = getattr(model, name)
+            return "" if value is None else f"{value / 100:.2f} %"
+
+        return formatter
+
+    @property
+    def is_versioned(self) -> bool:
+        return "version" in self._mapper.columns
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        form = await super().scaffold_form(rules)
+        for name in self.money_columns:
+            if name in self._form_prop_names:
+                column = self._mapper.columns[name]
+                required = [Optional()] if column.nullable else [InputRequired()]
+                label = self._column_labels.get(name, name.replace("_", " ").capitalize())
+                setattr(form, name, MoneyField(f"{label} ({self.currency})", required, currency=self.currency))
+        for name in self.percent_columns:
+            if name in self._form_prop_names:
+                label = self._column_labels.get(name, name.replace("_", " ").capitalize())
+                setattr(form, name, PercentField(f"{label} (%)", [InputRequired()]))
+        if self.is_versioned:
+            setattr(form, EXPECTED_VERSION, HiddenField())
+        return form
+
+    async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
+        data = await super().get_form_data_for_edit(obj)
+        if self.is_versioned:
+            data[EXPECTED_VERSION] = obj.version
+        return data
+
+    async def on_model_change(self, data: dict, model: Any, is_created: bool, request: Request) -> None:
+        expected = data.pop(EXPECTED_VERSION, None)
+        if is_created:
+            return
+        if self.is_versioned and expected and str(expected) != str(model.version):
+            raise Conflict(
+                f"{self.name} was changed by someone else since you opened it; "
+                "your changes were not saved. Open it again to see the current version."
+            )
+        setattr(request.state, BEFORE_STATE, {k: json_safe(getattr(model, k, None)) for k in data})
