@@ -49,6 +49,16 @@ class AdminClient:
         return self.http.post(url, data={**(data or {}), "pks": ids, "csrf_token": token}, follow_redirects=False)
 
 
+@pytest.fixture(autouse=True)
+def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with test-sized costs: the same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    from shop.core import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     return create_app(settings)

@@ -69,7 +69,7 @@ class StockLevelAdmin(ShopModelView, model=StockLevel):
         return await self._stock_action(request, "adjust", "Adjust stock", AdjustForm)
 
     @action("count", "Record a count")
-    async def count(self, request: Request) -> Response:
+    async def record_count(self, request: Request) -> Response:
         return await self._stock_action(request, "count", "Record a stock count", CountForm)
 
     @action("transfer", "Transfer to another location")
