@@ -12,9 +12,11 @@ from starlette.staticfiles import StaticFiles
 
 from shop import __version__
 from shop.admin import mount_admin
-from shop.api import health, problems
+from shop.api import availability, carts, checkout, health, orders, problems
+from shop.api.bodylimit import WEBHOOK_BODY_LIMIT, BodySizeLimit
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
+from shop.core import models as _models  # noqa: F401  (every mapper and listener, before any query)
 from shop.core.db import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"
@@ -51,7 +53,11 @@ def create_app(settings: Settings | None = None, *, serve_site: bool = False) ->
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
     )
+    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
+                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
     app.include_router(health.router, prefix=API_PREFIX)
+    for module in (availability, carts, checkout, orders):
+        app.include_router(module.router, prefix=API_PREFIX)
     mount_admin(app, settings)
     if serve_site:
         settings.output_path.mkdir(parents=True, exist_ok=True)

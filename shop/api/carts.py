@@ -1,0 +1,173 @@
+"""Cart paths: every answer is the whole cart, priced on the server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from shop.api.deps import ReadSessionDep, SessionDep, SettingsDep
+from shop.api.ratelimit import rate_limit
+from shop.api.types import CountryCode, EmailAddress, ShortText, Sku, StrictModel
+from shop.config import Settings
+from shop.core.carts import services
+from shop.core.carts.models import Cart
+from shop.core.db import utcnow
+
+router = APIRouter(prefix="/carts", tags=["carts"])
+
+Token = Annotated[str, Path(min_length=1, max_length=64)]
+LineId = Annotated[int, Path(ge=1)]
+
+
+class NewLine(StrictModel):
+    sku: Sku
+    quantity: int = Field(1, ge=1, le=services.MAX_LINE_QUANTITY)
+
+
+class LineChange(StrictModel):
+    quantity: int = Field(ge=0, le=services.MAX_LINE_QUANTITY, description="0 removes the line")
+
+
+class DiscountIn(StrictModel):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CartDetails(StrictModel):
+    email: EmailAddress | None = None
+    shipping_country: CountryCode | None = None
+    shipping_method: ShortText | None = None
+
+
+class CartLineOut(BaseModel):
+    id: int
+    sku: str
+    title: str
+    variant_title: str
+    quantity: int
+    unit_price: int
+    subtotal: int
+    discount: int
+    tax: int
+    total: int
+    available: int | None = Field(description="units that can be bought now; null: no limit")
+    for_sale: bool
+
+
+class ShippingOptionOut(BaseModel):
+    code: str
+    name: str
+    price: int
+    delivery_estimate: str
+
+
+class CartOut(BaseModel):
+    token: str
+    currency: str
+    expires_at: datetime
+    email: str | None
+    lines: list[CartLineOut]
+    item_count: int
+    subtotal: int
+    discount: int
+    discount_code: str | None
+    discount_error: str | None
+    shipping: int
+    shipping_country: str
+    shipping_method: str | None
+    shipping_options: list[ShippingOptionOut]
+    tax: int
+    prices_include_tax: bool
+    total: int
+
+
+def _answer(session: Session, cart: Cart, settings: Settings, now: datetime) -> CartOut:
+    priced = services.price_cart(session, cart, settings=settings, now=now)
+    totals = priced.quote.totals
+    return CartOut(
+        token=cart.token, currency=cart.currency, expires_at=cart.expires_at, email=cart.email,
+        lines=[
+            CartLineOut(
+                id=item.line_id, sku=item.variant.sku, title=item.variant.title,
+                variant_title=item.variant.variant_title, quantity=item.quantity,
+                unit_price=line.unit_price, subtotal=line.subtotal, discount=line.discount, tax=line.tax,
+                total=line.total, available=item.available, for_sale=item.variant.for_sale,
+            )
+            for item, line in zip(priced.items, totals.lines, strict=True)
+        ],
+        item_count=sum(item.quantity for item in priced.items),
+        subtotal=totals.subtotal, discount=totals.discount, discount_code=cart.discount_code,
+        discount_error=priced.quote.discount_error, shipping=totals.shipping,
+        shipping_country=priced.quote.country, shipping_method=totals.shipping_method,
+        shipping_options=[ShippingOptionOut(code=o.code, name=o.name, price=o.price,
+                                            delivery_estimate=o.delivery_estimate)
+                          for o in priced.quote.shipping_options],
+        tax=totals.tax, prices_include_tax=totals.prices_include_tax, total=totals.total,
+    )
+
+
+@router.post("", status_code=201, response_model=CartOut, dependencies=[Depends(rate_limit("carts"))])
+def create_cart(session: SessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.create_cart(session, settings=settings, now=now)
+    return _answer(session, cart, settings, now)
+
+
+@router.get("/{token}", response_model=CartOut)
+def get_cart(token: Token, session: ReadSessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    return _answer(session, services.get_cart(session, token, now=now), settings, now)
+
+
+@router.patch("/{token}", response_model=CartOut)
+def update_cart(token: Token, body: CartDetails, session: SessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.get_cart(session, token, now=now)
+    services.update_details(session, cart, settings=settings, now=now, email=body.email,
+                            shipping_country=body.shipping_country, shipping_method=body.shipping_method)
+    return _answer(session, cart, settings, now)
+
+
+@router.post("/{token}/lines", status_code=201, response_model=CartOut)
+def add_line(token: Token, body: NewLine, session: SessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.get_cart(session, token, now=now)
+    services.add_line(session, cart, sku=body.sku, quantity=body.quantity, settings=settings, now=now)
+    return _answer(session, cart, settings, now)
+
+
+@router.patch("/{token}/lines/{line_id}", response_model=CartOut)
+def update_line(token: Token, line_id: LineId, body: LineChange, session: SessionDep,
+                settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.get_cart(session, token, now=now)
+    services.update_line(session, cart, line_id, quantity=body.quantity, settings=settings, now=now)
+    return _answer(session, cart, settings, now)
+
+
+@router.delete("/{token}/lines/{line_id}", response_model=CartOut)
+def remove_line(token: Token, line_id: LineId, session: SessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.get_cart(session, token, now=now)
+    services.remove_line(session, cart, line_id, settings=settings, now=now)
+    return _answer(session, cart, settings, now)
+
+
+# Rate limited like cart creation: codes must not be guessable by brute force.
+@router.post("/{token}/discount", response_model=CartOut, dependencies=[Depends(rate_limit("carts"))])
+def apply_discount(token: Token, body: DiscountIn, session: SessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.get_cart(session, token, now=now)
+    services.apply_discount(session, cart, code=body.code, settings=settings, now=now)
+    return _answer(session, cart, settings, now)
+
+
+@router.delete("/{token}/discount", response_model=CartOut)
+def remove_discount(token: Token, session: SessionDep, settings: SettingsDep) -> CartOut:
+    now = utcnow()
+    cart = services.get_cart(session, token, now=now)
+    services.remove_discount(session, cart, settings=settings, now=now)
+    return _answer(session, cart, settings, now)

@@ -1,0 +1,21 @@
+"""Writing the audit trail from services (the admin's own edits go through sqladmin's backend)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shop.core.audit.models import AuditLog
+
+
+def record_audit(
+    session: Session, *, actor: str, action: str, object_type: str, object_id: object,
+    changes: dict[str, Any] | None = None, actor_id: int | None = None, ip: str | None = None,
+) -> AuditLog:
+    entry = AuditLog(
+        actor=actor, actor_id=actor_id, action=action, object_type=object_type,
+        object_id=str(object_id), changes=changes, ip=ip,
+    )
+    session.add(entry)
+    return entry

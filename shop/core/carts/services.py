@@ -1,0 +1,253 @@
+"""Carts: server-side baskets behind an opaque token, priced on every read.
+
+A cart promises nothing: stock is only allocated at checkout. Adding more than can be
+sold right now is refused with the quantity available, so a shopper learns early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shop.config import Settings
+from shop.core.carts.models import Cart, CartLine
+from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus, Variant
+from shop.core.errors import Conflict, InvalidInput, NotFound
+from shop.core.inventory.allocation import available_quantities
+from shop.core.pricing.calculator import LineInput
+from shop.core.pricing.discounts import find_discount
+from shop.core.pricing.quote import Quote, quote
+from shop.core.security import new_token
+
+MAX_LINE_QUANTITY = 999
+MAX_LINES = 100
+
+
+class QuantityUnavailable(Conflict):
+    code = "insufficient-stock"
+
+
+@dataclass(frozen=True, slots=True)
+class SellableVariant:
+    variant_id: int
+    product_id: int
+    sku: str
+    title: str
+    variant_title: str
+    price: int
+    compare_at_price: int | None
+    taxable: bool
+    requires_shipping: bool
+    backorder: bool  # inventory policy continue: sells below zero
+    for_sale: bool  # the product is active
+
+    def line(self, quantity: int) -> LineInput:
+        return LineInput(variant_id=self.variant_id, sku=self.sku, unit_price=self.price, quantity=quantity,
+                         taxable=self.taxable, requires_shipping=self.requires_shipping)
+
+
+@dataclass(frozen=True, slots=True)
+class CartItem:
+    line_id: int
+    variant: SellableVariant
+    quantity: int
+    available: int | None  # None: no limit (backorders allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    cart: Cart
+    items: tuple[CartItem, ...]
+    quote: Quote
+
+
+def create_cart(session: Session, *, settings: Settings, now: datetime, customer_id: int | None = None) -> Cart:
+    cart = Cart(token=new_token(), currency=settings.currency, customer_id=customer_id,
+                expires_at=now + timedelta(days=settings.cart_ttl_days))
+    session.add(cart)
+    session.flush()
+    return cart
+
+
+def get_cart(session: Session, token: str, *, now: datetime) -> Cart:
+    """The open cart behind `token`; NotFound for unknown, expired or checked-out carts."""
+    cart = session.scalar(
+        select(Cart).where(Cart.token == token).options(selectinload(Cart.lines))
+    ) if token else None
+    if cart is None or cart.completed_at is not None or cart.expires_at <= now:
+        raise NotFound("cart not found: it may have expired or been checked out", field="token")
+    return cart
+
+
+def _touch(cart: Cart, *, settings: Settings, now: datetime) -> None:
+    # Expiry slides with activity, so a shopper who keeps coming back keeps the cart.
+    cart.expires_at = now + timedelta(days=settings.cart_ttl_days)
+
+
+def sellable_variants(session: Session, *, skus: list[str] | None = None,
+                      variant_ids: list[int] | None = None) -> dict[str, SellableVariant]:
+    """The variants named by SKU or id with their product's title and status, keyed by SKU."""
+    query = select(Variant, Product).join(Product, Product.id == Variant.product_id)
+    if skus is not None:
+        query = query.where(Variant.sku.in_(skus))
+    if variant_ids is not None:
+        query = query.where(Variant.id.in_(variant_ids))
+    return {
+        v.sku: SellableVariant(
+            variant_id=v.id, product_id=p.id, sku=v.sku, title=p.title,
+            variant_title="" if v.title == "Default" else v.title, price=v.price,
+            compare_at_price=v.compare_at_price, taxable=v.taxable,
+            requires_shipping=v.requires_shipping, backorder=v.inventory_policy == InventoryPolicy.CONTINUE,
+            for_sale=p.status == ProductStatus.ACTIVE,
+        )
+        for v, p in session.execute(query).all()
+    }
+
+
+def _variant_for_sale(session: Session, sku: str) -> SellableVariant:
+    found = sellable_variants(session, skus=[sku]).get(sku)
+    if found is None:
+        raise InvalidInput(f"unknown SKU {sku!r}", field="sku")
+    if not found.for_sale:
+        raise InvalidInput(f"{sku} is not for sale", field="sku")
+    return found
+
+
+def _check_quantity(session: Session, variant: SellableVariant, quantity: int) -> None:
+    if quantity > MAX_LINE_QUANTITY:
+        raise InvalidInput(f"at most {MAX_LINE_QUANTITY} of one item per order", field="quantity")
+    if variant.backorder:
+        return
+    available = max(0, available_quantities(session, [variant.variant_id])[variant.variant_id])
+    if quantity > available:
+        raise QuantityUnavailable(
+            f"only {available} of {variant.sku} available", field="quantity", sku=variant.sku,
+            available=available,
+        )
+
+
+def add_line(session: Session, cart: Cart, *, sku: str, quantity: int, settings: Settings,
+             now: datetime) -> CartLine:
+    """Add `quantity` of `sku`; a SKU already in the cart gets its quantity increased."""
+    if quantity <= 0:
+        raise InvalidInput("quantity must be at least 1", field="quantity")
+    variant = _variant_for_sale(session, sku.strip())
+    line = next((line for line in cart.lines if line.variant_id == variant.variant_id), None)
+    if line is None and len(cart.lines) >= MAX_LINES:
+        raise InvalidInput(f"a cart holds at most {MAX_LINES} different items", field="sku")
+    total = quantity + (line.quantity if line else 0)
+    _check_quantity(session, variant, total)
+    if line is None:
+        line = CartLine(variant_id=variant.variant_id, quantity=total)
+        cart.lines.append(line)
+    else:
+        line.quantity = total
+    _touch(cart, settings=settings, now=now)
+    session.flush()
+    return line
+
+
+def _line(cart: Cart, line_id: int) -> CartLine:
+    for line in cart.lines:
+        if line.id == line_id:
+            return line
+    raise NotFound(f"the cart has no line {line_id}", field="line_id")
+
+
+def update_line(session: Session, cart: Cart, line_id: int, *, quantity: int, settings: Settings,
+                now: datetime) -> None:
+    """Set a line's quantity; 0 removes the line."""
+    line = _line(cart, line_id)
+    if quantity < 0:
+        raise InvalidInput("quantity must not be negative", field="quantity")
+    if quantity == 0:
+        cart.lines.remove(line)
+    elif quantity != line.quantity:
+        variant = next(iter(sellable_variants(session, variant_ids=[line.variant_id]).values()))
+        if quantity > line.quantity:
+            if not variant.for_sale:
+                raise InvalidInput(f"{variant.sku} is not for sale", field="quantity")
+            _check_quantity(session, variant, quantity)
+        line.quantity = quantity
+    _touch(cart, settings=settings, now=now)
+    session.flush()
+
+
+def remove_line(session: Session, cart: Cart, line_id: int, *, settings: Settings, now: datetime) -> None:
+    cart.lines.remove(_line(cart, line_id))
+    _touch(cart, settings=settings, now=now)
+    session.flush()
+
+
+def apply_discount(session: Session, cart: Cart, *, code: str, settings: Settings, now: datetime) -> None:
+    """Attach a code after checking it against the cart as it is now (422 naming `code` if not)."""
+    items = cart_items(session, cart)
+    subtotal = sum(item.variant.price * item.quantity for item in items)
+    discount = find_discount(session, code, subtotal=subtotal, currency=cart.currency, email=cart.email,
+                             now=now)
+    cart.discount_code = discount.code
+    _touch(cart, settings=settings, now=now)
+    session.flush()
+
+
+def remove_discount(session: Session, cart: Cart, *, settings: Settings, now: datetime) -> None:
+    cart.discount_code = None
+    _touch(cart, settings=settings, now=now)
+    session.flush()
+
+
+def update_details(
+    session: Session, cart: Cart, *, settings: Settings, now: datetime, email: str | None = None,
+    shipping_country: str | None = None, shipping_method: str | None = None,
+) -> None:
+    """Set the shopper's e-mail (for per-customer code limits), destination or shipping method."""
+    if email is not None:
+        cart.email = email.strip().lower() or None
+    if shipping_country is not None:
+        country = shipping_country.strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise InvalidInput("a country is a two-letter ISO code such as DE", field="shipping_country")
+        cart.shipping_country = country
+    if shipping_method is not None:
+        country = cart.shipping_country or settings.country
+        # Validated against where the cart ships; the same check runs again at checkout.
+        quote(session, [], currency=cart.currency, country=country, discount_code=None, email=None,
+              shipping_method=shipping_method, now=now, strict=True)
+        cart.shipping_method_code = shipping_method
+    _touch(cart, settings=settings, now=now)
+    session.flush()
+
+
+def cart_items(session: Session, cart: Cart) -> tuple[CartItem, ...]:
+    by_id = {v.variant_id: v for v in sellable_variants(
+        session, variant_ids=[line.variant_id for line in cart.lines]).values()}
+    limited = [v.variant_id for v in by_id.values() if not v.backorder]
+    available = available_quantities(session, limited)
+    return tuple(
+        CartItem(
+            line_id=line.id, variant=by_id[line.variant_id], quantity=line.quantity,
+            available=None if by_id[line.variant_id].backorder else max(0, available[line.variant_id]),
+        )
+        for line in cart.lines
+    )
+
+
+def price_cart(
+    session: Session, cart: Cart, *, settings: Settings, now: datetime, strict: bool = False,
+    email: str | None = None, country: str | None = None, region: str | None = None,
+    shipping_method: str | None = None,
+) -> PricedCart:
+    """The cart with its totals; checkout calls this with strict=True and the shopper's details."""
+    items = cart_items(session, cart)
+    priced = quote(
+        session, [item.variant.line(item.quantity) for item in items], currency=cart.currency,
+        country=country or cart.shipping_country or settings.country, region=region,
+        discount_code=cart.discount_code, email=email or cart.email,
+        shipping_method=shipping_method if shipping_method is not None else cart.shipping_method_code,
+        now=now, strict=strict,
+    )
+    return PricedCart(cart=cart, items=items, quote=priced)
+

@@ -1,0 +1,1 @@
+"""Turning a cart into an order: re-priced, stock allocated, payment started, in one transaction."""

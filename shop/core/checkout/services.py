@@ -1,0 +1,110 @@
+"""place_order: one transaction from cart to a pending-payment order with its stock promised.
+
+The phases, all in the caller's transaction so that any refusal leaves nothing behind:
+re-price the cart on the server (strict: the code must still apply, the method must ship
+there), draw the order number, write the order and its line snapshots, allocate the stock
+all or nothing, start the payment with the provider, close the cart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shop.config import Settings
+from shop.core.audit.services import record_audit
+from shop.core.carts.services import get_cart, price_cart
+from shop.core.errors import Conflict, InvalidInput, NotFound
+from shop.core.inventory.allocation import allocate_order
+from shop.core.orders.models import Order, OrderLine
+from shop.core.payments.registry import get_provider
+from shop.core.security import new_token
+from shop.core.site.services import next_order_number
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order_id: int
+    order_number: int
+    order_token: str
+    status: str
+    total: int
+    currency: str
+    provider: str
+    redirect_url: str | None
+
+
+class NotForSale(Conflict):
+    code = "not-for-sale"
+
+
+def place_order(
+    session: Session, *, cart_token: str, email: str, shipping_address: dict[str, Any],
+    billing_address: dict[str, Any] | None, shipping_method: str, customer_note: str, settings: Settings,
+    now: datetime, idempotency_key: str, customer_id: int | None = None,
+) -> PlacedOrder:
+    try:
+        cart = get_cart(session, cart_token, now=now)
+    except NotFound as exc:
+        raise NotFound(exc.detail, field="cart_token") from None
+    if not cart.lines:
+        raise InvalidInput("the cart is empty", field="cart_token")
+    email = email.strip().lower()
+    country = str(shipping_address.get("country", "")).upper()
+    region = str(shipping_address.get("region") or "") or None
+    priced = price_cart(session, cart, settings=settings, now=now, strict=True, email=email,
+                        country=country, region=region, shipping_method=shipping_method)
+    gone = [item.variant.sku for item in priced.items if not item.variant.for_sale]
+    if gone:
+        raise NotForSale(f"no longer for sale: {', '.join(gone)}", field="lines", skus=gone)
+
+    totals = priced.quote.totals
+    order = Order(
+        number=next_order_number(session),
+        token=new_token(),
+        customer_id=customer_id or cart.customer_id,
+        email=email,
+        currency=cart.currency,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount,
+        shipping_total=totals.shipping,
+        tax_total=totals.tax,
+        total=totals.total,
+        prices_include_tax=totals.prices_include_tax,
+        discount_code=totals.discount_code,
+        shipping_method_code=shipping_method,
+        shipping_method_name=priced.quote.shipping_method_name,
+        shipping_address=shipping_address,
+        billing_address=billing_address or shipping_address,
+        customer_note=customer_note,
+        payment_provider=settings.payment_provider,
+        placed_at=now,
+        expires_at=now + timedelta(minutes=settings.pending_order_ttl_minutes),
+    )
+    for item, line in zip(priced.items, totals.lines, strict=True):
+        order.lines.append(OrderLine(
+            variant_id=item.variant.variant_id, product_id=item.variant.product_id,
+            title=item.variant.title, variant_title=item.variant.variant_title, sku=item.variant.sku,
+            unit_price=line.unit_price, quantity=line.quantity, discount_total=line.discount,
+            tax_total=line.tax, line_total=line.total, requires_shipping=item.variant.requires_shipping,
+            taxable=item.variant.taxable,
+        ))
+    session.add(order)
+    session.flush()
+    allocate_order(session, order, actor="checkout")
+
+    provider = get_provider(settings.payment_provider, settings)
+    payment = provider.start_payment(session, order, idempotency_key=f"checkout-{idempotency_key}")
+    cart.completed_at = now
+    cart.email = email
+    record_audit(session, actor=email, action="place", object_type="order", object_id=order.number,
+                 changes={"total": order.total, "currency": order.currency, "lines": len(order.lines),
+                          "provider": provider.name})
+    session.flush()
+    return PlacedOrder(
+        order_id=order.id, order_number=order.number, order_token=order.token, status=order.status.value,
+        total=order.total, currency=order.currency, provider=provider.name, redirect_url=payment.redirect_url,
+    )

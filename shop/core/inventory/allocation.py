@@ -1,0 +1,259 @@
+"""Promising stock to orders, giving it back, and turning it into sales.
+
+Stock is decided by guarded conditional UPDATEs, never by reading a number and writing
+another: `UPDATE stock_levels SET allocated = allocated + n WHERE id = ? AND on_hand -
+allocated >= n`. PostgreSQL re-checks the WHERE clause after waiting for a competing
+writer's row lock, and SQLite's writers are serialised by `BEGIN IMMEDIATE`, so two
+checkouts can never both take the last unit on either database.
+
+What an order holds at each location is never stored separately: it is the sum of the
+ledger (`stock_movements`) rows that carry the order's id, so a release or a sale always
+undoes exactly what was done, however many times it is called.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shop.core.catalog.models import InventoryPolicy, Variant
+from shop.core.errors import Conflict
+from shop.core.inventory.models import Location, MovementReason, StockLevel, StockMovement
+from shop.core.orders.models import Order
+
+# A competing writer may take units between our read and our guarded UPDATE; we then
+# read again. Each retry sees strictly less stock, so a handful of rounds always ends.
+_MAX_ROUNDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    sku: str
+    requested: int
+    available: int
+
+
+class InsufficientStock(Conflict):
+    """Some SKUs cannot be filled; `shortages` names each one with what is available."""
+
+    code = "insufficient-stock"
+
+    def __init__(self, shortages: list[Shortage]) -> None:
+        names = ", ".join(f"{s.sku} (requested {s.requested}, available {s.available})" for s in shortages)
+        super().__init__(
+            f"not enough stock for {names}",
+            field="lines",
+            shortages=[{"sku": s.sku, "requested": s.requested, "available": s.available} for s in shortages],
+        )
+        self.shortages = shortages
+
+
+def available_quantities(session: Session, variant_ids: Iterable[int]) -> dict[int, int]:
+    """Units that can still be promised per variant: on hand minus allocated, over active locations."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(StockLevel.variant_id, func.sum(StockLevel.on_hand - StockLevel.allocated))
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(StockLevel.variant_id.in_(ids), Location.active.is_(True))
+        .group_by(StockLevel.variant_id)
+    ).all()
+    found = {variant_id: int(total or 0) for variant_id, total in rows}
+    return {variant_id: found.get(variant_id, 0) for variant_id in ids}
+
+
+def allocate_order(session: Session, order: Order, *, actor: str) -> None:
+    """Promise every line of `order`, all or nothing.
+
+    Deny variants take units from active locations in priority order, never more than a
+    location has; continue variants always allocate (what no location has is promised by
+    the first one, which then holds less than nothing). Raises InsufficientStock naming
+    every short SKU; nothing stays allocated then, even if the caller catches the error.
+    """
+    wanted: dict[int, int] = defaultdict(int)
+    for line in order.lines:
+        if line.variant_id is not None:
+            wanted[line.variant_id] += line.quantity
+    if not wanted:
+        return
+    variants = {
+        v.id: v for v in session.scalars(select(Variant).where(Variant.id.in_(wanted.keys())))
+    }
+    short: list[tuple[Variant, int]] = []
+    savepoint = session.begin_nested()
+    # Variants in id order: concurrent checkouts lock rows in the same order, so they
+    # queue instead of deadlocking on PostgreSQL.
+    for variant_id in sorted(wanted):
+        variant = variants[variant_id]
+        if not _allocate_variant(session, order, variant, wanted[variant_id], actor=actor):
+            short.append((variant, wanted[variant_id]))
+    if short:
+        savepoint.rollback()
+        now = available_quantities(session, (variant.id for variant, _ in short))
+        raise InsufficientStock(
+            [Shortage(variant.sku, requested, max(0, now[variant.id])) for variant, requested in short]
+        )
+    savepoint.commit()
+
+
+def _levels(session: Session, variant_id: int) -> list[tuple[int, int]]:
+    """(stock level id, available) at active locations, in allocation order."""
+    rows = session.execute(
+        select(StockLevel.id, StockLevel.on_hand - StockLevel.allocated)
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(StockLevel.variant_id == variant_id, Location.active.is_(True))
+        .order_by(Location.priority, Location.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [(level_id, int(available)) for level_id, available in rows]
+
+
+def _allocate_variant(session: Session, order: Order, variant: Variant, quantity: int, *, actor: str) -> bool:
+    remaining = quantity
+    for _ in range(_MAX_ROUNDS):
+        levels = _levels(session, variant.id)
+        for level_id, available in levels:
+            if remaining == 0:
+                break
+            take = min(available, remaining)
+            if take <= 0:
+                continue
+            if _guarded_allocate(session, level_id, take):
+                _record(session, order, variant.id, level_id, allocated_delta=take,
+                        reason=MovementReason.ALLOCATED, actor=actor)
+                remaining -= take
+        if remaining == 0:
+            return True
+        if variant.inventory_policy == InventoryPolicy.CONTINUE:
+            level_id = levels[0][0] if levels else _first_level(session, variant.id)
+            session.execute(
+                update(StockLevel)
+                .where(StockLevel.id == level_id)
+                .values(allocated=StockLevel.allocated + remaining)
+            )
+            _record(session, order, variant.id, level_id, allocated_delta=remaining,
+                    reason=MovementReason.ALLOCATED, actor=actor)
+            return True
+        if sum(max(0, available) for _, available in levels) < remaining:
+            break  # not a race: the stock simply is not there
+    return False
+
+
+def _guarded_allocate(session: Session, level_id: int, n: int) -> bool:
+    result = session.execute(
+        update(StockLevel)
+        .where(StockLevel.id == level_id, StockLevel.on_hand - StockLevel.allocated >= n)
+        .values(allocated=StockLevel.allocated + n)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _first_level(session: Session, variant_id: int) -> int:
+    """A stock level for a continue variant that has none: at the first active location."""
+    location_id = session.scalar(
+        select(Location.id).where(Location.active.is_(True)).order_by(Location.priority, Location.id).limit(1)
+    )
+    if location_id is None:
+        raise Conflict("no active stock location to allocate from", field="lines")
+    level = StockLevel(variant_id=variant_id, location_id=location_id, on_hand=0, allocated=0)
+    session.add(level)
+    session.flush()
+    return level.id
+
+
+def _record(
+    session: Session, order: Order, variant_id: int, level_id: int, *, reason: MovementReason,
+    actor: str, delta: int = 0, allocated_delta: int = 0,
+) -> None:
+    location_id = session.scalar(select(StockLevel.location_id).where(StockLevel.id == level_id))
+    session.add(
+        StockMovement(
+            variant_id=variant_id, location_id=location_id, delta=delta, allocated_delta=allocated_delta,
+            reason=reason, reference=str(order.number), order_id=order.id, actor=actor,
+        )
+    )
+
+
+def _order_holdings(session: Session, order: Order) -> dict[tuple[int, int], tuple[int, int]]:
+    """(variant, location) -> (units still allocated, units sold and not returned) for `order`."""
+    rows = session.execute(
+        select(
+            StockMovement.variant_id,
+            StockMovement.location_id,
+            func.sum(StockMovement.allocated_delta),
+            func.sum(StockMovement.delta),
+        )
+        .where(StockMovement.order_id == order.id)
+        .group_by(StockMovement.variant_id, StockMovement.location_id)
+        .order_by(StockMovement.variant_id, StockMovement.location_id)
+    ).all()
+    return {(v, loc): (int(alloc or 0), -int(delta or 0)) for v, loc, alloc, delta in rows}
+
+
+def _level_id(session: Session, variant_id: int, location_id: int) -> int:
+    return session.scalars(
+        select(StockLevel.id).where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
+    ).one()
+
+
+def release_allocation(session: Session, order: Order, *, actor: str) -> int:
+    """Give back whatever `order` still holds allocated; the number of units released."""
+    released = 0
+    for (variant_id, location_id), (allocated, _sold) in _order_holdings(session, order).items():
+        if allocated <= 0:
+            continue
+        level_id = _level_id(session, variant_id, location_id)
+        session.execute(
+            update(StockLevel)
+            .where(StockLevel.id == level_id)
+            .values(allocated=StockLevel.allocated - allocated)
+            .execution_options(synchronize_session="fetch")
+        )
+        _record(session, order, variant_id, level_id, allocated_delta=-allocated,
+                reason=MovementReason.RELEASED, actor=actor)
+        released += allocated
+    return released
+
+
+def sell_allocation(session: Session, order: Order, *, actor: str) -> int:
+    """A paid order's allocation becomes a sale: on hand and allocated both go down."""
+    sold = 0
+    for (variant_id, location_id), (allocated, _sold) in _order_holdings(session, order).items():
+        if allocated <= 0:
+            continue
+        level_id = _level_id(session, variant_id, location_id)
+        session.execute(
+            update(StockLevel)
+            .where(StockLevel.id == level_id)
+            .values(on_hand=StockLevel.on_hand - allocated, allocated=StockLevel.allocated - allocated)
+            .execution_options(synchronize_session="fetch")
+        )
+        _record(session, order, variant_id, level_id, delta=-allocated, allocated_delta=-allocated,
+                reason=MovementReason.SOLD, actor=actor)
+        sold += allocated
+    return sold
+
+
+def return_sold_stock(session: Session, order: Order, *, actor: str) -> int:
+    """Put a cancelled, unshipped order's sold units back on hand where they came from."""
+    returned = 0
+    for (variant_id, location_id), (_allocated, sold) in _order_holdings(session, order).items():
+        if sold <= 0:
+            continue
+        level_id = _level_id(session, variant_id, location_id)
+        session.execute(
+            update(StockLevel)
+            .where(StockLevel.id == level_id)
+            .values(on_hand=StockLevel.on_hand + sold)
+            .execution_options(synchronize_session="fetch")
+        )
+        _record(session, order, variant_id, level_id, delta=sold, reason=MovementReason.RETURNED,
+                actor=actor)
+        returned += sold
+    return returned

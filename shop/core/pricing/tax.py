@@ -1,0 +1,24 @@
+"""The tax rate of a destination: a region's rate wins over its country's."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shop.core.pricing.calculator import Tax
+from shop.core.tax.models import TaxRate
+
+
+def tax_for(session: Session, country: str, region: str | None = None) -> Tax | None:
+    country = country.upper()
+    regions = [""] if not region else [region.strip().upper(), ""]
+    rows = session.scalars(
+        select(TaxRate).where(TaxRate.country == country, func.upper(TaxRate.region).in_(regions))
+    ).all()
+    # Region first, then the whole country.
+    best = sorted(rows, key=lambda r: r.region == "")
+    if not best:
+        return None
+    rate = best[0]
+    return Tax(rate_bps=rate.rate_bps, inclusive=rate.prices_include_tax,
+               applies_to_shipping=rate.applies_to_shipping, name=rate.name)

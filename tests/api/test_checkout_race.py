@@ -1,0 +1,67 @@
+"""40 shoppers race for 7 units through a real server with two worker processes."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from shop.core.inventory.models import MovementReason, StockLevel, StockMovement
+from shop.core.orders.models import Order
+from tests.api.store import checkout_body, seed_store
+from tests.factories import make_product
+from tests.live_server import live_server
+
+BUYERS = 40
+UNITS = 7
+
+
+@pytest.mark.slow
+def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    seed_store(engine)
+    with Session(engine) as session, session.begin():
+        variant_id = make_product(session, sku="RACE", price=1000, stock=UNITS).variants[0].id
+
+    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
+            httpx.Client(base_url=base, timeout=60) as setup:
+        tokens = []
+        for _ in range(BUYERS):
+            token = setup.post("/api/v1/carts").json()["token"]
+            assert setup.post(f"/api/v1/carts/{token}/lines", json={"sku": "RACE", "quantity": 1}).status_code == 201
+            tokens.append(token)
+
+        start = threading.Barrier(BUYERS)
+
+        def buy(index: int) -> tuple[int, dict[str, object]]:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                start.wait()
+                answer = client.post("/api/v1/checkout", json=checkout_body(tokens[index]),
+                                     headers={"Idempotency-Key": f"race-{index}"})
+                return answer.status_code, answer.json()
+
+        with ThreadPoolExecutor(BUYERS) as pool:
+            results = list(pool.map(buy, range(BUYERS)))
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * UNITS + [409] * (BUYERS - UNITS), statuses
+    refusals = [body for status, body in results if status == 409]
+    assert all(body["shortages"] == [{"sku": "RACE", "requested": 1, "available": 0}] for body in refusals)
+
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == UNITS
+        level = session.scalars(select(StockLevel).where(StockLevel.variant_id == variant_id)).one()
+        assert (level.on_hand, level.allocated) == (UNITS, UNITS)
+        ledger = session.execute(
+            select(StockMovement.reason, func.count(), func.sum(StockMovement.allocated_delta),
+                   func.sum(StockMovement.delta), func.count(func.distinct(StockMovement.order_id)))
+            .where(StockMovement.variant_id == variant_id).group_by(StockMovement.reason)
+        ).all()
+        assert [(reason, n, allocated, delta, orders) for reason, n, allocated, delta, orders in ledger] == [
+            (MovementReason.ALLOCATED, UNITS, UNITS, 0, UNITS)]
+        numbers = session.scalars(select(Order.number).order_by(Order.number)).all()
+        assert len(set(numbers)) == UNITS
