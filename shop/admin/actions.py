@@ -53,6 +53,7 @@ async def run_action(
     single: bool = False,
     form_factory: Callable[[Session, list[int], FormData | None], Form] | None = None,
     needs_selection: bool = True,
+    note: Callable[[Session, list[int]], str] | None = None,
 ) -> Response:
     """Render the confirmation page on GET; on POST validate, run, audit, redirect."""
     posted = await request.form() if request.method == "POST" else None
@@ -67,12 +68,15 @@ async def run_action(
     sessions = view.shop_admin.sessions
     with view.read_session_maker() as session:
         labels = (describe(session, pks) if describe else [f"{view.name} {pk}" for pk in pks]) if pks else []
+        hint = note(session, pks) if note and pks else ""
         if form_factory is not None:
             form = form_factory(session, pks, posted)
         else:
             form = form_class(posted) if form_class else Form(posted)
 
-    context: dict[str, Any] = {"title": title, "labels": labels, "pks": pks, "form": form, "model_view": view}
+    context: dict[str, Any] = {
+        "title": title, "labels": labels, "pks": pks, "form": form, "model_view": view, "note": hint,
+    }
     if posted is None:
         return await view.templates.TemplateResponse(request, ACTION_TEMPLATE, context)
     if not form.validate():

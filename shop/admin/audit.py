@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from shop.admin.auth import client_address, current_staff
 from shop.core.audit.models import AuditLog
+from shop.core.audit.services import record_audit
 
 REDACTED = "(hidden)"
 SECRET_FIELDS = frozenset({"password", "password_hash", "new_password"})
@@ -84,14 +85,8 @@ def record_action(
 ) -> AuditLog:
     """An audit row for a custom action, written in the action's own transaction."""
     staff = current_staff(request)
-    row = AuditLog(
-        actor=staff.email,
-        actor_id=staff.id,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        changes=json_safe(changes) if changes is not None else None,
+    return record_audit(
+        session, actor=staff.email, actor_id=staff.id, action=action, object_type=object_type,
+        object_id=object_id, changes=json_safe(changes) if changes is not None else None,
         ip=client_address(request),
     )
-    session.add(row)
-    return row

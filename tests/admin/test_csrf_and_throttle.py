@@ -11,7 +11,7 @@ from shop.core.catalog.models import Product, ProductStatus
 from shop.core.db import unit_of_work
 from shop.core.staff.models import StaffRole
 from shop.core.staff.services import create_staff_user
-from tests.admin.conftest import PASSWORD, AdminClient, sign_in
+from tests.admin.conftest import PASSWORD, AdminClient
 from tests.factories import make_product
 
 

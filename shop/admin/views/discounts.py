@@ -110,7 +110,8 @@ class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
                 prefix=data.get("prefix") or "", usage_limit=data.get("usage_limit"),
                 minimum_subtotal=data.get("minimum_subtotal") or 0, ends_at=ends_at,
             )
-            record_action(session, request, action="discount_generate", object_type="discount-code", object_id=None,
+            record_action(session, request, action="discount_generate", object_type="discount-code",
+                          object_id=f"{codes[0]}..{codes[-1]}",
                           changes={"count": len(codes), "kind": kind.value, "first": codes[0], "last": codes[-1]})
             return f"{len(codes)} codes generated, {codes[0]} … {codes[-1]}."
 

@@ -5,12 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+from sqladmin import action
 from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
+from starlette.responses import Response
+from wtforms import Form
 
+from shop.admin.actions import run_action
+from shop.admin.auth import current_staff
 from shop.admin.base import ShopModelView
 from shop.admin.fields import format_money
 from shop.admin.views.filters import enum_filter
+from shop.admin.views.order_actions import (
+    CancelForm,
+    describe_orders,
+    fulfil_form,
+    load_order,
+    mark_paid_form,
+    refund_form,
+    refund_note,
+    run_cancel,
+    run_fulfil,
+    run_mark_paid,
+    run_refund,
+    run_resend,
+)
 from shop.core.orders.models import (
     Fulfillment,
     FulfillmentStatus,
@@ -40,6 +60,51 @@ class OrderAdmin(ShopModelView, model=Order):
                       enum_filter(Order.fulfillment_status, FulfillmentStatus)]
     column_details_exclude_list = ["token", "lines", "fulfillments"]
     column_export_exclude_list = ["token"]
+
+    def _actor(self, request: Request) -> str:
+        return current_staff(request).email
+
+    @action("fulfil", "Fulfil (ship)", add_in_list=False)
+    async def fulfil(self, request: Request) -> Response:
+        actor = self._actor(request)
+        return await run_action(self, request, title="Fulfil order", single=True, form_factory=fulfil_form,
+                                describe=describe_orders,
+                                run=lambda session, pks, data: run_fulfil(session, pks[0], data, actor))
+
+    @action("cancel", "Cancel", add_in_list=False)
+    async def cancel(self, request: Request) -> Response:
+        actor, settings = self._actor(request), self.shop_admin.settings
+        return await run_action(self, request, title="Cancel order", single=True, form_class=CancelForm,
+                                describe=describe_orders,
+                                run=lambda session, pks, data: run_cancel(session, pks[0], data, actor, settings))
+
+    @action("refund", "Refund", add_in_list=False)
+    async def refund(self, request: Request) -> Response:
+        actor, settings = self._actor(request), self.shop_admin.settings
+        return await run_action(self, request, title="Refund order", single=True,
+                                form_class=refund_form(self.currency), describe=describe_orders,
+                                note=lambda session, pks: refund_note(session, pks[0]),
+                                run=lambda session, pks, data: run_refund(session, pks[0], data, actor, settings))
+
+    @action("resend-confirmation", "Resend confirmation e-mail")
+    async def resend(self, request: Request) -> Response:
+        actor = self._actor(request)
+        return await run_action(self, request, title="Resend order confirmation", describe=describe_orders,
+                                run=lambda session, pks, data: run_resend(session, pks, actor))
+
+    @action("mark-paid", "Mark as paid (manual payment)", add_in_list=False)
+    async def mark_paid(self, request: Request) -> Response:
+        actor, form_class = self._actor(request), mark_paid_form(self.currency)
+
+        def factory(session: Session, pks: list[int], posted: Any) -> Form:
+            form = form_class(posted)
+            if posted is None:
+                form.amount.data = load_order(session, pks[0]).total
+            return form
+
+        return await run_action(self, request, title="Mark order as paid", single=True, form_factory=factory,
+                                describe=describe_orders,
+                                run=lambda session, pks, data: run_mark_paid(session, pks[0], data, actor))
 
     def search_query(self, stmt: Select, term: str) -> Select:
         # An order number is matched exactly (indexed); anything else searches e-mails.
