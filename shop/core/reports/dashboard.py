@@ -70,12 +70,20 @@ def sales(session: Session, currency: str, now: datetime) -> list[Sales]:
 
 def low_stock(session: Session, limit: int = 10) -> list[LowStock]:
     available = StockLevel.on_hand - StockLevel.allocated
-    rows = session.execute(
-        select(Variant.sku, Product.title, Location.name, available, StockLevel.low_stock_threshold)
-        .join(StockLevel.variant).join(Variant.product).join(StockLevel.location)
+    # Pick the few levels first, then join: joining every low row before the limit is the slow part.
+    lowest = (
+        select(StockLevel.id, available.label("available"))
         .where(available <= StockLevel.low_stock_threshold, StockLevel.allow_negative.is_(False))
-        .order_by(available, Variant.sku)
+        .order_by(available, StockLevel.id)
         .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Variant.sku, Product.title, Location.name, lowest.c.available, StockLevel.low_stock_threshold)
+        .select_from(lowest)
+        .join(StockLevel, StockLevel.id == lowest.c.id)
+        .join(StockLevel.variant).join(Variant.product).join(StockLevel.location)
+        .order_by(lowest.c.available, StockLevel.id)
     )
     return [LowStock(*row) for row in rows]
 
