@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 from sqlalchemy.orm import Session
 
+from shop.catalog_cli import catalog_app
 from shop.config import ConfigError, Settings, check_production, get_settings
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Admin (staff) accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(catalog_app)  # shop import, shop export
 
 
 class CLIError(Exception):
