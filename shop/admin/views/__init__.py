@@ -16,11 +16,12 @@ def register_views(admin: ShopAdmin) -> None:
         discounts,
         inventory,
         orders,
+        product_csv,
         reviews,
         settings,
         staff,
     )
 
-    for module in (catalog, inventory, orders, customers, reviews, discounts, settings, staff, audit):
+    for module in (catalog, product_csv, inventory, orders, customers, reviews, discounts, settings, staff, audit):
         for view in module.VIEWS:
             admin.add_view(view)
