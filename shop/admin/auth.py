@@ -154,7 +154,8 @@ class StaffAuthentication(AuthenticationBackend):
                 .join(staff_user_groups, staff_user_groups.c.group_id == StaffGroupAccess.group_id)
                 .where(staff_user_groups.c.user_id == staff_id)
             ).all()
-        return Staff(id=staff_id, email=row.email, role=row.role, group_grants=frozenset(map(tuple, grants)))
+        return Staff(id=staff_id, email=row.email, role=row.role,
+                     group_grants=frozenset((identity, action) for identity, action in grants))
 
 
 __all__ = ["Staff", "StaffAuthentication", "client_address", "current_staff"]

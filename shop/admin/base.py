@@ -10,6 +10,7 @@ from sqladmin import ModelView
 from sqlalchemy import Select, String, Subquery, bindparam, cast, false, func, or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import BindParameter
 from starlette.requests import Request
 from wtforms import Form, HiddenField
 from wtforms.validators import InputRequired, Optional
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
 EXPECTED_VERSION = "expected_version"
 
 
-def _contains(column: Any, pattern: Any) -> Any:
+def _contains(column: Any, pattern: Any, *, sqlite: bool) -> Any:
     text = column if isinstance(getattr(column, "type", None), String) else cast(column, String)
-    return text.ilike(pattern)
+    # SQLite's LIKE already ignores ASCII case (as its lower(), which ILIKE becomes, does
+    # only ASCII too); without lower() on every row it is several times faster.
+    return text.like(pattern) if sqlite else text.ilike(pattern)
 
 
 class ShopModelView(ModelView):
@@ -37,12 +40,12 @@ class ShopModelView(ModelView):
     page_size = 25
     page_size_options = [25, 50, 100]
 
-    def __init__(self) -> None:
-        formatters = {name: self._money_formatter(name) for name in self.money_columns}
-        formatters |= {name: self._percent_formatter(name) for name in self.percent_columns}
-        self.column_formatters = {**formatters, **self.column_formatters}
-        self.column_formatters_detail = {**formatters, **self.column_formatters_detail}
-        super().__init__()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        formatters: dict[Any, Any] = {name: cls._money_formatter(name) for name in cls.money_columns}
+        formatters |= {name: cls._percent_formatter(name) for name in cls.percent_columns}
+        cls.column_formatters = {**formatters, **cls.column_formatters}
+        cls.column_formatters_detail = {**formatters, **cls.column_formatters_detail}
 
     @property
     def shop_admin(self) -> ShopAdmin:
@@ -56,11 +59,11 @@ class ShopModelView(ModelView):
     # waits for (or holds) the write lock.
     def _run_query_sync(self, stmt: ClauseElement) -> Any:
         with self.read_session_maker() as session:
-            return session.execute(stmt).scalars().unique().all()
+            return session.execute(stmt).scalars().unique().all()  # type: ignore[call-overload]
 
     def _run_arbitrary_query_sync(self, stmt: ClauseElement) -> Any:
         with self.read_session_maker() as session:
-            return session.execute(stmt).all()
+            return session.execute(stmt).all()  # type: ignore[call-overload]
 
     async def count(self, request: Request, stmt: Select | None = None) -> int:
         # sqladmin counts `SELECT count(*) FROM (<the page's query, ORDER BY and all>)`;
@@ -81,17 +84,18 @@ class ShopModelView(ModelView):
         """
         # Rendered into the SQL, not bound: a prepared statement's generic plan cannot
         # know the pattern and would scan the table instead of using the index.
-        pattern = bindparam("search_pattern", f"%{term}%", literal_execute=True)
+        pattern: BindParameter[str] = bindparam("search_pattern", f"%{term}%", literal_execute=True)
         pk = self.pk_columns[0]
+        sqlite = self.shop_admin.settings.is_sqlite
         own: list[Any] = []
         related: list[Any] = []
         joined: set[str] = set()
         for name in self._search_fields:
             if "." in name:
                 stmt, model = self._join_relationship_paths(stmt, name, joined)
-                related.append(_contains(getattr(model, name.split(".")[-1]), pattern))
+                related.append(_contains(getattr(model, name.split(".")[-1]), pattern, sqlite=sqlite))
             else:
-                own.append(_contains(getattr(self.model, name), pattern))
+                own.append(_contains(getattr(self.model, name), pattern, sqlite=sqlite))
         conditions = list(related)
         if len(own) == 1:
             conditions.append(own[0])

@@ -56,7 +56,7 @@ class ShopAdmin(Admin):
 
     def add_view(self, view: type[ModelView] | type[BaseView]) -> None:
         if view.is_model:
-            view.read_session_maker = self.read_sessions  # type: ignore[union-attr]
+            view.read_session_maker = self.read_sessions  # type: ignore[attr-defined]
         super().add_view(view)
 
     def _handle_action_decorated_func(

@@ -3,7 +3,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from shop.api.app import create_app
+from shop.config import Settings
+from shop.core.db import unit_of_work
 from shop.core.staff.models import StaffRole
+from shop.core.staff.services import create_staff_user
 from tests.admin.conftest import PASSWORD, AdminClient, sign_in
 
 
@@ -64,3 +68,15 @@ def test_logout_needs_the_token_and_ends_the_session(app: FastAPI, staff: dict) 
     out = client.http.get("/admin/logout", params={"csrf_token": client.csrf}, follow_redirects=False)
     assert out.status_code == 302
     assert client.http.get("/admin/", follow_redirects=False).status_code == 302
+
+
+def test_cookie_is_secure_when_the_site_is_https(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"site_url": "https://shop.test"}))
+    with unit_of_work(app.state.sessions) as session:
+        create_staff_user(session, email="tls@shop.test", password=PASSWORD, role=StaffRole.VIEWER)
+    http = TestClient(app, base_url="https://shop.test")
+    token = AdminClient(http, "").csrf
+    response = http.post("/admin/login", data={"email": "tls@shop.test", "password": PASSWORD, "csrf_token": token},
+                         follow_redirects=False)
+    assert response.status_code == 302
+    assert "secure" in response.headers["set-cookie"].lower()

@@ -45,3 +45,11 @@ def test_details_and_edit_pages(as_role: Callable[[StaffRole], AdminClient], see
         assert page.status_code == 200, (url, page.text[-3000:])
     order = owner.http.get(f"/admin/order/details/{seeded.order.id}").text
     assert "TEE-1" in order and "39.98 EUR" in order and "manual" in order
+
+
+def test_order_search_by_number_and_email(as_role: Callable[[StaffRole], AdminClient], seeded: Seeded) -> None:
+    owner = as_role(StaffRole.OWNER)
+    for term, found in (("1001", True), ("#1001", True), ("ann@exa", True), ("ANN@EXA", True), ("1002", False),
+                        ("nobody", False)):
+        page = owner.http.get("/admin/order/list", params={"search": term}).text
+        assert ("ann@example.com" in page) is found, term

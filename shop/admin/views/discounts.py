@@ -51,6 +51,14 @@ def show_value(code: DiscountCode, currency: str) -> str:
     return ""
 
 
+def _show(code: DiscountCode, currency: str) -> str:
+    if code.kind is DiscountKind.PERCENT:
+        return f"{code.value / 100:.2f} %"
+    if code.kind is DiscountKind.FIXED:
+        return str(Money(code.value, currency))
+    return "free shipping"
+
+
 class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
     icon = "fa-solid fa-tags"
     money_columns = ("minimum_subtotal",)
@@ -64,17 +72,8 @@ class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
     form_overrides = {"value": StringField}
     form_args = {"value": {"description": VALUE_HELP, "validators": [Optional()]}}
 
-    def __init__(self) -> None:
-        self.column_formatters = {"value": self._value_formatter}
-        self.column_formatters_detail = {"value": self._value_formatter}
-        super().__init__()
-
-    def _value_formatter(self, model: Any, attribute: Any) -> str:
-        if model.kind is DiscountKind.PERCENT:
-            return f"{model.value / 100:.2f} %"
-        if model.kind is DiscountKind.FIXED:
-            return str(Money(model.value, self.currency))
-        return "free shipping"
+    column_formatters = {"value": lambda m, a, request: _show(m, request.app.state.settings.currency)}
+    column_formatters_detail = column_formatters
 
     async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
         data = await super().get_form_data_for_edit(obj)

@@ -198,7 +198,7 @@ class ProductPageMixin:
         variant_rows = [r for r in data.pop("variant_rows", []) if not _blank_variant(r)]
         image_rows = data.pop("image_rows", [])
         uploads = _uploads(data.pop("new_images", None))
-        files = [(u.filename, u.file.read()) for u in uploads]
+        files = [(u.filename or "image", u.file.read()) for u in uploads]
 
         def save() -> Product:
             with unit_of_work(self.shop_admin.sessions) as session:  # type: ignore[attr-defined]

@@ -66,8 +66,8 @@ def run_stock_change(session: Session, request: Request, kind: str, variant_id: 
                              reason=MovementReason(data["reason"]), actor=actor, note=note)
         message = f"Stock changed by {data['delta']:+d}; {level.on_hand} on hand."
     elif kind == "count":
-        level = set_on_hand(session, variant_id=variant_id, location_id=location_id, counted=data["counted"],
-                            actor=actor, note=note)
+        set_on_hand(session, variant_id=variant_id, location_id=location_id, counted=data["counted"],
+                    actor=actor, note=note)
         message = f"Count recorded: {data['counted']} on hand."
     else:
         transfer_stock(session, variant_id=variant_id, from_location_id=location_id,

@@ -69,7 +69,7 @@ def set_on_hand(
         .values(on_hand=counted)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidInput(
             "the stock changed while counting, or the count is below what orders already hold; check and try again",
             field="counted",
@@ -104,7 +104,7 @@ def transfer_stock(
         .values(on_hand=StockLevel.on_hand - quantity)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         available = session.scalar(select(StockLevel.on_hand - StockLevel.allocated).where(StockLevel.id == source.id))
         raise InvalidInput(f"only {max(available or 0, 0)} available to transfer", field="quantity")
     target = _level(session, variant_id, to_location_id, create=True)
@@ -127,7 +127,7 @@ def _apply(session: Session, level: StockLevel, delta: int, *, field: str) -> No
         .values(on_hand=StockLevel.on_hand + delta)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         on_hand, allocated = session.execute(
             select(StockLevel.on_hand, StockLevel.allocated).where(StockLevel.id == level.id)
         ).one()
