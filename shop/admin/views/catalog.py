@@ -71,7 +71,7 @@ class VariantAdmin(ShopModelView, model=Variant):
     can_create = can_edit = can_delete = False
     money_columns = ("price", "compare_at_price")
     column_list = [Variant.id, Variant.sku, Variant.title, Variant.product, Variant.price, Variant.inventory_policy]
-    column_searchable_list = [Variant.sku, Variant.barcode, Variant.title]
+    column_searchable_list = [Variant.sku, Variant.barcode]
     column_sortable_list = [Variant.id, Variant.sku, Variant.price]
     column_default_sort = [(Variant.id, True)]
     column_details_exclude_list = ["option_values"]

@@ -170,7 +170,7 @@ class Variant(Timestamps, Base):
         CheckConstraint("compare_at_price IS NULL OR compare_at_price >= 0", name="compare_at_non_negative"),
         CheckConstraint("weight_grams >= 0", name="weight_non_negative"),
         Index("ix_variants_updated_at", "updated_at"),
-        *trigram_indexes("variants", "sku", "barcode", "title"),
+        *trigram_indexes("variants", "sku", "barcode"),
     )
 
     def __str__(self) -> str:

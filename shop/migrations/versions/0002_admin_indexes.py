@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 SEARCH = {
     "products": ("title", "vendor"),
-    "variants": ("sku", "barcode", "title"),
+    "variants": ("sku", "barcode"),
     "orders": ("email",),
     "customers": ("email", "first_name", "last_name"),
 }
