@@ -166,3 +166,25 @@ def test_discount_form_takes_percent_and_amounts(app: FastAPI, manager: AdminCli
     with app.state.sessions() as session:
         code = session.scalar(select(DiscountCode).where(DiscountCode.code == "FIVE"))
         assert (code.value, code.minimum_subtotal) == (500, 3000)
+
+
+def test_add_products_to_a_collection_and_remove_them(app: FastAPI, manager: AdminClient) -> None:
+    from shop.core.catalog.models import Collection, CollectionProduct
+
+    with unit_of_work(app.state.sessions) as session:
+        ids = [make_product(session).id for _ in range(3)]
+        collection = Collection(title="Summer", slug="summer")
+        session.add(collection)
+        session.flush()
+        collection_id = collection.id
+    assert manager.action("/admin/product/action/add-to-collection", ids[:2],
+                          {"collection_id": collection_id}).status_code == 302
+    assert manager.action("/admin/product/action/add-to-collection", ids,
+                          {"collection_id": collection_id}).status_code == 302  # the first two stay once
+    assert manager.action("/admin/product/action/remove-from-collection", ids[0],
+                          {"collection_id": collection_id}).status_code == 302
+    with app.state.sessions() as session:
+        entries = session.scalars(select(CollectionProduct).order_by(CollectionProduct.position)).all()
+    assert [(e.product_id, e.position) for e in entries] == [(ids[1], 2), (ids[2], 3)]
+    page = manager.http.get(f"/admin/collection/details/{collection_id}")
+    assert page.status_code == 200 and "2. Product" in page.text

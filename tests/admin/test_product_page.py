@@ -69,6 +69,12 @@ def test_create_with_options_and_variants_then_edit_them(app: FastAPI, manager: 
     assert after.version > product.version
 
 
+def test_description_html_is_sanitised_on_save(app: FastAPI, manager: AdminClient) -> None:
+    html = '<p onclick="steal()">Soft <b>linen</b></p><script>alert(1)</script>'
+    manager.post("/admin/product/create", {**BASE, "description": html, **_variant(0, sku="H-1", price="5")})
+    assert _product(app).description == "<p>Soft <b>linen</b></p>"
+
+
 def test_variant_errors_are_form_errors_and_save_nothing(app: FastAPI, manager: AdminClient) -> None:
     bad_price = manager.post("/admin/product/create", {**BASE, **_variant(0, sku="X-1", price="12.345")})
     assert bad_price.status_code == 400 and "enter an amount in EUR" in bad_price.text

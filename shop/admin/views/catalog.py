@@ -6,10 +6,11 @@ from typing import Any
 
 from sqladmin import action
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from starlette.requests import Request
 from starlette.responses import Response
-from wtforms import Form
+from wtforms import Form, SelectField
+from wtforms.validators import InputRequired
 
 from shop.admin.actions import run_action
 from shop.admin.audit import record_action
@@ -17,7 +18,15 @@ from shop.admin.base import ShopModelView
 from shop.admin.views.filters import enum_filter
 from shop.admin.views.product_page import ProductPageMixin
 from shop.admin.views.stock_forms import AdjustForm, run_stock_change, stock_form
-from shop.core.catalog.models import Category, Collection, Product, ProductStatus, Variant
+from shop.core.catalog import collections as collection_service
+from shop.core.catalog.models import (
+    Category,
+    Collection,
+    CollectionProduct,
+    Product,
+    ProductStatus,
+    Variant,
+)
 from shop.core.catalog.publishing import set_status
 
 CATALOG = "Catalog"
@@ -34,7 +43,7 @@ class ProductAdmin(ProductPageMixin, ShopModelView, model=Product):
     column_filters = [enum_filter(Product.status, ProductStatus)]
     column_details_exclude_list = ["options", "images"]
     form_excluded_columns = [*TIMESTAMPS, "variants", "images", "options", "published_at"]
-    form_args = {"description": {"description": "HTML is sanitised when the storefront is built."}}
+    form_args = {"description": {"description": "HTML; scripts, styles and images are removed on save."}}
 
     async def _change_status(self, request: Request, status: ProductStatus, title: str) -> Response:
         def run(session: Session, pks: list[int], _form: dict[str, Any]) -> str:
@@ -57,6 +66,38 @@ class ProductAdmin(ProductPageMixin, ShopModelView, model=Product):
     @action("archive", "Archive")
     async def archive(self, request: Request) -> Response:
         return await self._change_status(request, ProductStatus.ARCHIVED, "Archive products")
+
+
+    async def _collection_action(self, request: Request, add: bool) -> Response:
+        def factory(session: Session, _pks: list[int], posted: Any) -> Form:
+            form = CollectionForm(posted)
+            form.collection_id.choices = [
+                (str(i), t) for i, t in session.execute(select(Collection.id, Collection.title).order_by(Collection.title))
+            ]
+            return form
+
+        def run(session: Session, pks: list[int], data: dict[str, Any]) -> str:
+            collection_id = int(data["collection_id"])
+            change = collection_service.add_to_collection if add else collection_service.remove_from_collection
+            count = change(session, collection_id, pks)
+            record_action(session, request, action="collection_add" if add else "collection_remove",
+                          object_type="collection", object_id=collection_id, changes={"products": pks})
+            return f"{count} product(s) {'added to' if add else 'removed from'} the collection."
+
+        title = "Add to a collection" if add else "Remove from a collection"
+        return await run_action(self, request, title=title, run=run, form_factory=factory, describe=_product_titles)
+
+    @action("add-to-collection", "Add to a collection")
+    async def add_to_collection(self, request: Request) -> Response:
+        return await self._collection_action(request, add=True)
+
+    @action("remove-from-collection", "Remove from a collection")
+    async def remove_from_collection(self, request: Request) -> Response:
+        return await self._collection_action(request, add=False)
+
+
+class CollectionForm(Form):
+    collection_id = SelectField("Collection", [InputRequired()])
 
 
 def _product_titles(session: Session, pks: list[int]) -> list[str]:
@@ -107,6 +148,16 @@ class CollectionAdmin(ShopModelView, model=Collection):
     column_sortable_list = [Collection.id, Collection.title, Collection.position]
     column_default_sort = [(Collection.position, False)]
     form_excluded_columns = [*TIMESTAMPS, "entries"]
+    column_details_list = ["id", "title", "slug", "description", "featured", "position", "entries"]
+    column_formatters_detail = {
+        "entries": lambda m, a: [f"{e.position}. {e.product.title}" for e in m.entries]
+    }
+    non_link_related_fields = ["entries"]
+
+    def details_query(self, request: Request) -> Any:
+        return super().details_query(request).options(
+            selectinload(Collection.entries).selectinload(CollectionProduct.product)
+        )
 
 
 VIEWS = [ProductAdmin, VariantAdmin, CategoryAdmin, CollectionAdmin]

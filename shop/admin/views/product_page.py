@@ -32,6 +32,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from shop.admin.fields import MoneyField
 from shop.core.catalog.editing import VariantInput, save_variants
+from shop.core.catalog.html import sanitize_description
 from shop.core.catalog.images import ImageRejected, store_image
 from shop.core.catalog.models import InventoryPolicy, Product, ProductImage, Variant
 from shop.core.db import unit_of_work, utcnow
@@ -199,6 +200,8 @@ class ProductPageMixin:
         image_rows = data.pop("image_rows", [])
         uploads = _uploads(data.pop("new_images", None))
         files = [(u.filename or "image", u.file.read()) for u in uploads]
+        if data.get("description"):
+            data["description"] = sanitize_description(data["description"])
 
         def save() -> Product:
             with unit_of_work(self.shop_admin.sessions) as session:  # type: ignore[attr-defined]
