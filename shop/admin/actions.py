@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from wtforms import Form
 
+from shop.admin.audit import record_action
 from shop.core.db import unit_of_work
 from shop.core.errors import DomainError
 
@@ -99,6 +100,28 @@ async def run_action(
         return await view.templates.TemplateResponse(request, ACTION_TEMPLATE, context, status_code=409)
     Flash.success(request, message)
     return RedirectResponse(_back_url(view, request, pks), status_code=302)
+
+
+async def run_status_action(
+    view: ShopModelView,
+    request: Request,
+    *,
+    title: str,
+    status: str,
+    change: Callable[[Session, list[int]], list[int]],
+    describe: Callable[[Session, list[int]], list[str]],
+) -> Response:
+    """A bulk status change (`change` returns the ids it changed), one audit row per row changed."""
+
+    def run(session: Session, pks: list[int], _data: dict[str, Any]) -> str:
+        changed = change(session, pks)
+        for pk in changed:
+            record_action(session, request, action=f"{view.identity}_{status}", object_type=view.identity,
+                          object_id=pk, changes={"status": status})
+        unchanged = len(pks) - len(changed)
+        return f"{len(changed)} {view.name.lower()}(s) now {status}" + (f"; {unchanged} already were." if unchanged else ".")
+
+    return await run_action(view, request, title=title, run=run, describe=describe)
 
 
 def _back_url(view: ShopModelView, request: Request, pks: list[int]) -> str:

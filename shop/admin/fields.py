@@ -14,10 +14,8 @@ from wtforms import StringField
 from shop.core.money import Money
 
 
-class MoneyField(StringField):
-    def __init__(self, label: str | None = None, validators: Any = None, *, currency: str = "EUR", **kwargs: Any):
-        super().__init__(label, validators, **kwargs)
-        self.currency = currency
+class _IntegerAsText(StringField):
+    """An integer in `data`, shown to and typed by the merchant as `_show` writes it."""
 
     def process_data(self, value: Any) -> None:
         self.data = value
@@ -27,7 +25,19 @@ class MoneyField(StringField):
             return str(self.raw_data[0])
         if self.data is None or self.data == "":
             return ""
-        return Money(int(self.data), self.currency).format()
+        return self._show(int(self.data))
+
+    def _show(self, value: int) -> str:
+        raise NotImplementedError
+
+
+class MoneyField(_IntegerAsText):
+    def __init__(self, label: str | None = None, validators: Any = None, *, currency: str = "EUR", **kwargs: Any):
+        super().__init__(label, validators, **kwargs)
+        self.currency = currency
+
+    def _show(self, value: int) -> str:
+        return Money(value, self.currency).format()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():
@@ -47,18 +57,11 @@ class MoneyField(StringField):
         self.data = amount
 
 
-class PercentField(StringField):
+class PercentField(_IntegerAsText):
     """Basis points shown as a percentage: 1900 is "19.00"."""
 
-    def process_data(self, value: Any) -> None:
-        self.data = value
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        if self.data is None or self.data == "":
-            return ""
-        return f"{Decimal(int(self.data)) / 100:.2f}"
+    def _show(self, value: int) -> str:
+        return f"{Decimal(value) / 100:.2f}"
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from wtforms import Form, SelectField
 from wtforms.validators import InputRequired
 
-from shop.admin.actions import run_action
+from shop.admin.actions import run_action, run_status_action
 from shop.admin.audit import record_action
 from shop.admin.base import ShopModelView
 from shop.admin.views.filters import enum_filter
@@ -46,14 +46,8 @@ class ProductAdmin(ProductPageMixin, ShopModelView, model=Product):
     form_args = {"description": {"description": "HTML; scripts, styles and images are removed on save."}}
 
     async def _change_status(self, request: Request, status: ProductStatus, title: str) -> Response:
-        def run(session: Session, pks: list[int], _form: dict[str, Any]) -> str:
-            changed = set_status(session, pks, status)
-            for product_id in changed:
-                record_action(session, request, action=f"product_{status.value}", object_type="product",
-                              object_id=product_id, changes={"status": status.value})
-            return f"{len(changed)} product(s) now {status.value}; {len(pks) - len(changed)} were already."
-
-        return await run_action(self, request, title=title, run=run, describe=_product_titles)
+        return await run_status_action(self, request, title=title, status=status.value, describe=_product_titles,
+                                       change=lambda session, pks: set_status(session, pks, status))
 
     @action("publish", "Publish")
     async def publish(self, request: Request) -> Response:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqladmin import action
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shop.admin.actions import run_action
-from shop.admin.audit import record_action
+from shop.admin.actions import run_status_action
 from shop.admin.auth import current_staff
 from shop.admin.base import ShopModelView
 from shop.admin.views.filters import enum_filter
@@ -30,14 +27,11 @@ class ReviewAdmin(ShopModelView, model=Review):
     column_filters = [enum_filter(Review.status, ReviewStatus)]
 
     async def _moderate(self, request: Request, status: ReviewStatus, title: str) -> Response:
-        def run(session: Session, pks: list[int], _data: dict[str, Any]) -> str:
-            changed = moderate_reviews(session, pks, status=status, actor=current_staff(request).email)
-            for review_id in changed:
-                record_action(session, request, action=f"review_{status.value}", object_type="review",
-                              object_id=review_id, changes={"status": status.value})
-            return f"{len(changed)} review(s) {status.value}."
-
-        return await run_action(self, request, title=title, run=run, describe=_describe)
+        actor = current_staff(request).email
+        return await run_status_action(
+            self, request, title=title, status=status.value, describe=_describe,
+            change=lambda session, pks: moderate_reviews(session, pks, status=status, actor=actor),
+        )
 
     @action("approve", "Approve")
     async def approve(self, request: Request) -> Response:
