@@ -16,6 +16,8 @@ from wtforms import Form, HiddenField
 from wtforms.validators import InputRequired, Optional
 
 from shop.admin.audit import BEFORE_STATE, json_safe
+from shop.admin.csrf import FIELD as CSRF_FIELD
+from shop.admin.csrf import TokenField
 from shop.admin.fields import MoneyField, PercentField, format_money
 from shop.core.errors import Conflict
 
@@ -137,6 +139,7 @@ class ShopModelView(ModelView):
                 setattr(form, name, PercentField(f"{label} (%)", [InputRequired()]))
         if self.is_versioned:
             setattr(form, EXPECTED_VERSION, HiddenField())
+        setattr(form, CSRF_FIELD, TokenField())
         return form
 
     async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
@@ -146,6 +149,7 @@ class ShopModelView(ModelView):
         return data
 
     async def on_model_change(self, data: dict, model: Any, is_created: bool, request: Request) -> None:
+        data.pop(CSRF_FIELD, None)  # checked by the middleware; not a column
         expected = data.pop(EXPECTED_VERSION, None)
         if is_created:
             return

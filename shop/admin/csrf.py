@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hmac
 import re
+from contextvars import ContextVar
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from wtforms import HiddenField
 
 from shop.core.security import new_token
 
@@ -28,13 +30,29 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GUARDED_GETS = re.compile(r"^/[^/]+/action/[^/]+/?$|^/logout/?$")
 
 
-def csrf_token(request: Request) -> str:
-    """The session's token, created on first use (templates call this)."""
-    token = request.session.get(SESSION_KEY)
+# The token of the request being handled, for form fields that render it (see `TokenField`).
+_current_token: ContextVar[str] = ContextVar("admin_csrf_token", default="")
+
+
+def _session_token(session: dict[str, object]) -> str:
+    token = session.get(SESSION_KEY)
     if not token:
         token = new_token()
-        request.session[SESSION_KEY] = token
+        session[SESSION_KEY] = token
     return str(token)
+
+
+def csrf_token(request: Request) -> str:
+    """The session's token, created on first use (templates call this)."""
+    return _session_token(request.session)
+
+
+class TokenField(HiddenField):
+    """A hidden `csrf_token` input in sqladmin's own create and edit forms, rendered on the
+    server, so those forms work without the admin's JavaScript."""
+
+    def _value(self) -> str:
+        return _current_token.get()
 
 
 class CSRFMiddleware:
@@ -47,7 +65,12 @@ class CSRFMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._guarded(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "session" in scope:
+            _current_token.set(_session_token(scope["session"]))
+        if not self._guarded(scope):
             await self.app(scope, receive, send)
             return
         expected = scope.get("session", {}).get(SESSION_KEY)

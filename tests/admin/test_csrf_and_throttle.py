@@ -95,3 +95,14 @@ def test_failed_sign_ins_are_throttled_per_address(tight_settings: Settings) -> 
     assert _try(http, "b@shop.test", PASSWORD).status_code == 429
     elsewhere = TestClient(app, base_url="http://shop.test", client=("10.0.0.3", 5000))
     assert _try(elsewhere, "b@shop.test", PASSWORD).status_code == 302
+
+
+def test_create_and_edit_forms_carry_the_token_without_javascript(
+    app: FastAPI, as_role: Callable[[StaffRole], AdminClient]
+) -> None:
+    owner = as_role(StaffRole.OWNER)
+    token = owner.csrf
+    page = owner.http.get("/admin/shipping-method/create").text
+    form = page[page.index('<form action="http://shop.test/admin/shipping-method/create"'):]
+    form = form[: form.index("</form>")]
+    assert f'name="csrf_token" type="hidden" value="{token}"' in form or f'value="{token}"' in form

@@ -106,3 +106,17 @@ def test_group_grants_add_to_a_role(app: FastAPI, as_role: Callable[[StaffRole],
     viewer = as_role(VIEWER)
     assert viewer.http.get(f"/admin/product/edit/{seeded.product.id}").status_code == 200
     assert viewer.http.get("/admin/product/create").status_code == 403
+
+
+def test_owner_creates_a_group_with_grants(app: FastAPI, as_role: Callable[[StaffRole], AdminClient]) -> None:
+    from shop.core.staff.models import StaffGroup
+
+    owner = as_role(OWNER)
+    made = owner.post("/admin/staff-group/create", {"name": "Stock takers", "permissions": ["stock-level:list",
+                                                                                           "stock-level:action:count"],
+                                                    "save": "Save"}, follow_redirects=False)
+    assert made.status_code == 302, made.text[-2000:]
+    with app.state.sessions() as session:
+        group = session.query(StaffGroup).one()
+        assert sorted(f"{a.identity}:{a.action}" for a in group.accesses) == [
+            "stock-level:action:count", "stock-level:list"]

@@ -12,6 +12,7 @@ from wtforms.validators import Optional
 
 from shop.admin.auth import current_staff
 from shop.admin.base import ShopModelView
+from shop.admin.csrf import TokenField
 from shop.core.errors import Conflict, InvalidInput
 from shop.core.security import WeakPasswordError, hash_password
 from shop.core.staff.models import StaffGroup, StaffRole, StaffUser
@@ -77,6 +78,15 @@ class StaffGroupAdmin(GroupAdmin, model=StaffGroup):
 
     name = "Staff group"
     category = STAFF
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> Any:
+        form = await super().scaffold_form(rules)
+        form.csrf_token = TokenField()
+        return form
+
+    async def on_model_change(self, data: dict, model: Any, is_created: bool, request: Request) -> None:
+        data.pop("csrf_token", None)
+        await super().on_model_change(data, model, is_created, request)
 
 
 VIEWS = [StaffUserAdmin, StaffGroupAdmin]
