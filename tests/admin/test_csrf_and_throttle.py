@@ -106,3 +106,34 @@ def test_create_and_edit_forms_carry_the_token_without_javascript(
     form = page[page.index('<form action="http://shop.test/admin/shipping-method/create"'):]
     form = form[: form.index("</form>")]
     assert f'name="csrf_token" type="hidden" value="{token}"' in form or f'value="{token}"' in form
+
+
+def _redis_url() -> str | None:
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+def test_throttling_is_shared_by_processes_through_redis(tight_settings: Settings) -> None:
+    import uuid
+
+    from shop.api.app import create_app
+
+    url = _redis_url()
+    if url is None:
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+    settings = tight_settings.model_copy(update={"redis_url": url})
+    first, second = create_app(settings), create_app(settings)  # as two API processes would
+    email = f"{uuid.uuid4().hex}@shop.test"  # Redis outlives the test: a name of its own
+    with unit_of_work(first.state.sessions) as session:
+        create_staff_user(session, email=email, password=PASSWORD, role=StaffRole.OWNER)
+    one = TestClient(first, base_url="http://shop.test", client=(f"10.9.{uuid.uuid4().int % 250}.1", 1))
+    two = TestClient(second, base_url="http://shop.test", client=(f"10.8.{uuid.uuid4().int % 250}.1", 1))
+    for client in (one, two, one):
+        assert _try(client, email, "wrong-password").status_code == 400
+    assert _try(two, email, PASSWORD).status_code == 429
