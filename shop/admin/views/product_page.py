@@ -58,12 +58,14 @@ class _RowTable:
                 sub = entry.form[name]
                 css = "form-check-input" if sub.type == "BooleanField" else "form-control form-control-sm"
                 errors = Markup("").join(Markup('<div class="text-danger small">{}</div>').format(e) for e in sub.errors)
-                cells.append(Markup("<td>{}{}</td>").format(sub(class_=css), errors))
+                wide = Markup(' style="min-width:{}rem"').format(8 if name in ("sku", "title") else 5) if sub.type in (
+                    "StringField", "MoneyField") else ""
+                cells.append(Markup("<td{}>{}{}</td>").format(wide, sub(class_=css), errors))
             preview = Markup("")
             if self.preview and entry.form[self.preview].data:
                 preview = Markup('<img src="{}" alt="" style="max-height:48px">').format(entry.form[self.preview].data)
             rows.append(Markup("<tr>{}{}{}</tr>").format(Markup("<td>{}{}</td>").format(hidden, preview), Markup("").join(cells), ""))
-        return Markup('<table class="table table-sm" id="{}"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>').format(
+        return Markup('<div class="table-responsive"><table class="table table-sm" id="{}"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table></div>').format(
             field.id, head, Markup("").join(rows)
         )
 
@@ -147,11 +149,18 @@ class ProductPageMixin:
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         form = await super().scaffold_form(rules)  # type: ignore[misc]
         for n, name in enumerate(OPTION_FIELDS, start=1):
-            setattr(form, name, StringField(f"Option {n} name", [Optional()], description="e.g. Size, Colour"))
+            setattr(form, name, StringField(f"Option {n} name", [Optional()], description="e.g. Size, Colour",
+                                            render_kw={"class": "form-control"}))
         row = _variant_row_form(self.currency)  # type: ignore[attr-defined]
-        form.variant_rows = FieldList(FormField(row), "Variants", min_entries=NEW_VARIANT_ROWS, widget=_RowTable(self.variant_columns), description="Fill an empty row to add a variant; tick Remove to delete one.")
+        form.variant_rows = FieldList(
+            FormField(row), "Variants", min_entries=NEW_VARIANT_ROWS, widget=_RowTable(self.variant_columns),
+            description="Fill an empty row to add a variant; tick Remove to delete one.",
+        )
         form.image_rows = FieldList(FormField(ImageRow), "Images", widget=_RowTable(self.image_columns, "url"))
-        form.new_images = MultipleFileField("Add images", [_validate_images], description="JPEG, PNG, WebP or GIF; metadata is removed.")
+        form.new_images = MultipleFileField(
+            "Add images", [_validate_images], description="JPEG, PNG, WebP or GIF; metadata is removed.",
+            render_kw={"class": "form-control", "accept": "image/jpeg,image/png,image/webp,image/gif"},
+        )
         return form
 
     def form_edit_query(self, request: Request) -> Any:
