@@ -80,3 +80,14 @@ def test_cookie_is_secure_when_the_site_is_https(settings: Settings) -> None:
                          follow_redirects=False)
     assert response.status_code == 302
     assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_signed_out_actions_and_posts_are_refused(app: FastAPI) -> None:
+    with TestClient(app, base_url="http://shop.test") as http:
+        token = AdminClient(http, "").csrf  # a visitor's own session token does not sign them in
+        for url in ("/admin/product/action/publish?pks=1", "/admin/order/action/refund?pks=1"):
+            assert http.get(url, follow_redirects=False).status_code == 403
+            response = http.get(url, params={"csrf_token": token}, follow_redirects=False)
+            assert response.status_code == 302 and response.headers["location"].endswith("/admin/login")
+        posted = http.post("/admin/tax-rate/create", data={"name": "x", "csrf_token": token}, follow_redirects=False)
+        assert posted.status_code == 302 and posted.headers["location"].endswith("/admin/login")
