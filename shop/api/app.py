@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from starlette.staticfiles import StaticFiles
 
 from shop import __version__
+from shop.admin import mount_admin
 from shop.api import (
     auth,
     availability,
@@ -82,7 +83,7 @@ def create_app(
     for module in (availability, carts, checkout, orders, auth, me, reviews, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
-    _mount_admin(app, settings)
+    mount_admin(app, settings)
     if serve_site:
         settings.output_path.mkdir(parents=True, exist_ok=True)
         app.mount("/media", StaticFiles(directory=settings.media_path, check_dir=False), name="media")
@@ -106,11 +107,3 @@ def _background_worker(settings: Settings, engine: Engine, *, enabled: bool) -> 
     finally:
         stop.set()
         thread.join(timeout=30)
-
-
-def _mount_admin(app: FastAPI, settings: Settings) -> None:
-    try:
-        from shop.admin import mount_admin
-    except ImportError:  # the admin is optional until its package provides mount_admin
-        return
-    mount_admin(app, settings)

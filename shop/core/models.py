@@ -35,7 +35,13 @@ from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
 from shop.core.reviews.models import Review, ReviewStatus
 from shop.core.shipping.models import ShippingMethod
 from shop.core.site.models import Counter, IdempotencyKey, SiteRun, WebhookEvent
-from shop.core.staff.models import StaffGroup, StaffGroupAccess, StaffRole, StaffUser, staff_user_groups
+from shop.core.staff.models import (
+    StaffGroup,
+    StaffGroupAccess,
+    StaffRole,
+    StaffUser,
+    staff_user_groups,
+)
 from shop.core.tax.models import TaxRate
 
 __all__ = [

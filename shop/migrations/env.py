@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from shop.core.db import make_engine
 from shop.core.models import Base
+from shop.core.search import belongs_to
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,7 +23,7 @@ def _url() -> str:
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
-    dialect = connection.dialect.name if connection is not None else (url or "").split(":")[0]
+    dialect = connection.dialect.name if connection is not None else (url or "").split(":")[0].split("+")[0]
     context.configure(
         connection=connection,
         url=url,
@@ -32,6 +33,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         compare_type=True,
         compare_server_default=True,
         literal_binds=connection is None,
+        include_object=lambda obj, _name, _type, _reflected, _compare_to: belongs_to(obj, dialect),
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.core.db import Base, Timestamps
+from shop.core.search import trigram_indexes
 from shop.core.types import Slug, enum_column
 
 
@@ -88,7 +89,12 @@ class Product(Timestamps, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_products_status_updated_at", "status", "updated_at"),)
+    __table_args__ = (
+        Index("ix_products_status_updated_at", "status", "updated_at"),
+        # "changed since the last publish" counts rows by this alone
+        Index("ix_products_updated_at", "updated_at"),
+        *trigram_indexes("products", "title", "vendor"),
+    )
 
     @property
     def tag_list(self) -> list[str]:
@@ -163,6 +169,8 @@ class Variant(Timestamps, Base):
         CheckConstraint("price >= 0", name="price_non_negative"),
         CheckConstraint("compare_at_price IS NULL OR compare_at_price >= 0", name="compare_at_non_negative"),
         CheckConstraint("weight_grams >= 0", name="weight_non_negative"),
+        Index("ix_variants_updated_at", "updated_at"),
+        *trigram_indexes("variants", "sku", "barcode"),
     )
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.core.db import Base, Timestamps, utcnow
+from shop.core.search import trigram_indexes
 from shop.core.types import CountryCode, Email
 
 
@@ -29,6 +30,8 @@ class Customer(Timestamps, Base):
     addresses: Mapped[list[Address]] = relationship(
         back_populates="customer", cascade="all, delete-orphan"
     )
+
+    __table_args__ = trigram_indexes("customers", "email", "first_name", "last_name")
 
     def __str__(self) -> str:
         return self.email

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.core.db import Base, Timestamps, utcnow
+from shop.core.search import trigram_indexes
 from shop.core.types import CurrencyCode, Email, Token, enum_column
 
 
@@ -77,7 +78,7 @@ class Order(Timestamps, Base):
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # An unpaid order gives its stock back after this moment.
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
-    paid_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None] = mapped_column(index=True)  # the dashboard's sales figures
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(String(255), default="")
 
@@ -91,6 +92,7 @@ class Order(Timestamps, Base):
     __table_args__ = (
         Index("ix_orders_status_created_at", "status", "created_at"),
         Index("ix_orders_created_at", "created_at"),
+        *trigram_indexes("orders", "email"),
         CheckConstraint(
             "subtotal >= 0 AND discount_total >= 0 AND shipping_total >= 0 AND tax_total >= 0 "
             "AND total >= 0",

@@ -1,0 +1,14 @@
+"""The admin home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from shop.core.reports.dashboard import dashboard
+
+
+def dashboard_context(sessions: sessionmaker[Session], currency: str) -> dict[str, Any]:
+    with sessions() as session:
+        return {"dashboard": dashboard(session, currency=currency), "title": "Dashboard"}
