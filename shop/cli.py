@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from shop.config import ConfigError, Settings, check_production, get_settings
+from shop.generator.cli import register as register_generator
 
 app = typer.Typer(
     help="shop: run a store's catalog, stock and orders, and build its static storefront.",
@@ -245,6 +246,9 @@ def demo(
     os.environ["SHOP_DIR"] = str(directory)
     get_settings.cache_clear()
     uvicorn.run("shop.api.asgi:site_app", host=host, port=port, factory=True, log_level="warning")
+
+
+register_generator(app)
 
 
 def main() -> None:

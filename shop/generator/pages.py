@@ -209,7 +209,7 @@ def _product(site: Site, product: ProductData) -> Page:
 
     return Page(path=f"products/{product.slug}/index.html", template="product.html", key=key,
                 context=context, url=url, searchable=True,
-                lastmod=product.updated_at.date().isoformat())
+                lastmod=product.updated_at.isoformat())
 
 
 def _variant_json(variant: VariantData) -> dict[str, Any]:
