@@ -66,6 +66,7 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
     env.filters["money"] = lambda amount, cur=None: format_money(amount, cur or currency)
     env.filters["money_plain"] = lambda amount, cur=None: Money(int(amount), cur or currency).format()
     env.filters["jsonld"] = jsonld
+    env.filters["css"] = css_value
     return env
 
 
@@ -81,6 +82,12 @@ def jsonld(data: Any) -> Markup:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
+
+
+def css_value(value: Any) -> Markup:
+    """A theme setting placed inside <style>: entities mean nothing there, so instead of
+    escaping, drop what could end the declaration or the element."""
+    return Markup("".join(ch for ch in str(value) if ch not in "<>{};\\"))
 
 
 def describe_template_error(exc: BaseException, roots: list[Path]) -> str:

@@ -58,7 +58,7 @@ def make_catalog(engine: Engine, media: Path) -> FixtureCatalog:
         apparel = Category(name="Apparel", slug="apparel", position=0,
                            description="<p>Clothes <script>alert(1)</script>we like.</p>")
         tees = Category(name="T-Shirts", slug="t-shirts", parent=apparel, position=0)
-        home = Category(name="Home", slug="home-goods", position=1)
+        home = Category(name="Homeware", slug="home-goods", position=1)
         picks = Collection(title="Staff picks", slug="staff-picks", featured=True,
                            description="Favourites.")
         s.add_all([apparel, tees, home, picks])
