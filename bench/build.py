@@ -66,9 +66,8 @@ def make_store(n: int, *, images: bool) -> Path:
     Base.metadata.create_all(engine)
     rng = random.Random(n)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    words = ("Alpine Coastal Urban Classic Organic Vintage Midnight Sunrise Nordic Linen Wool Cedar "
-             "Slate Amber Ivory Canvas Harbor Meadow Ember Willow").split()
-    kinds = "Shirt Hoodie Cap Mug Poster Candle Bag Notebook Scarf Lamp".split()
+    words = ["Alpine", "Coastal", "Urban", "Classic", "Organic", "Vintage", "Midnight", "Sunrise", "Nordic", "Linen", "Wool", "Cedar", "Slate", "Amber", "Ivory", "Canvas", "Harbor", "Meadow", "Ember", "Willow"]
+    kinds = ["Shirt", "Hoodie", "Cap", "Mug", "Poster", "Candle", "Bag", "Notebook", "Scarf", "Lamp"]
     with engine.begin() as c:
         c.execute(insert(Location), [{"id": 1, "name": "Warehouse", "code": "WH", "active": True,
                                       "priority": 0, "address": ""}])

@@ -37,7 +37,7 @@ def build(
             summary = build_site(settings, out=out, full=full, jobs=jobs, progress=progress)
     except BuildError as exc:
         fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - e.g. no database or no tables yet
+    except Exception as exc:
         fail(_hint(exc))
     if as_json:
         typer.echo(json.dumps(summary.as_dict()))
@@ -103,7 +103,7 @@ def theme_list() -> None:
     except ThemeError as exc:
         fail(str(exc))
     for theme, where in themes:
-        mark = "*" if theme.root.name == settings.theme and where == "store" or (
+        mark = "*" if (theme.root.name == settings.theme and where == "store") or (
             theme.root.name == settings.theme and not (settings.themes_path / settings.theme).is_dir()
         ) else " "
         parent = f" (extends {theme.parent})" if theme.parent else ""

@@ -11,6 +11,7 @@ import nh3
 from shop.core.money import Money
 from shop.generator.images import image_set
 from shop.generator.pages import Page, Site
+from shop.generator.source import ProductData
 
 SITEMAP_LIMIT = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -49,42 +50,19 @@ def robots_txt(site: Site) -> bytes:
     return (f"User-agent: *\n{disallow}\nSitemap: {site.absolute(f'{site.base}/sitemap.xml')}\n").encode()
 
 
-def merchant_feed(site: Site, *, title: str) -> bytes:
-    """One <item> per variant, grouped by product, as Google Merchant Center reads it."""
-    items: list[str] = []
+def merchant_feed(site: Site, *, title: str, cache: dict[str, list[str]] | None = None) -> bytes:
+    """One <item> per variant, grouped by product, as Google Merchant Center reads it.
+
+    `cache` maps "<product id>:<page key>" to that product's items; reused entries are not
+    rendered again, and it is left holding exactly the entries of this feed."""
+    cache = {} if cache is None else cache
+    fresh: dict[str, list[str]] = {}
     for product in site.catalog.products.values():
-        url = site.absolute(site.product_url(product))
-        text = html.unescape(nh3.clean(product.description, tags=set())).strip() or product.title
-        by_variant = {i.variant_id: i for i in product.images if i.variant_id}
-        for variant in product.variants:
-            image = by_variant.get(variant.id) or product.image
-            fields = [
-                ("g:id", variant.sku),
-                ("g:item_group_id", str(product.id)),
-                ("title", product.title if len(product.variants) == 1 else f"{product.title} – {variant.title}"),
-                ("description", text[:5000]),
-                ("link", f"{url}?variant={variant.id}"),
-                ("g:availability", FEED_AVAILABILITY[variant.state]),
-                ("g:condition", "new"),
-            ]
-            if image:
-                fields.append(("g:image_link", site.absolute(image_set(image, site.base).large)))
-            if variant.compare_at_price and variant.compare_at_price > variant.price:
-                fields.append(("g:price", str(Money(variant.compare_at_price, site.currency))))
-                fields.append(("g:sale_price", str(Money(variant.price, site.currency))))
-            else:
-                fields.append(("g:price", str(Money(variant.price, site.currency))))
-            if product.vendor:
-                fields.append(("g:brand", product.vendor))
-            if variant.barcode:
-                fields.append(("g:gtin", variant.barcode))
-            else:
-                fields.append(("g:identifier_exists", "no"))
-            if product.product_type:
-                fields.append(("g:product_type", product.product_type))
-            if variant.weight_grams:
-                fields.append(("g:shipping_weight", f"{variant.weight_grams} g"))
-            items.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields) + "</item>")
+        key = f"{product.id}:{product.page_key}"
+        fresh[key] = cache.get(key) or _items(site, product)
+    cache.clear()
+    cache.update(fresh)
+    items = [item for product_items in fresh.values() for item in product_items]
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">\n<channel>\n'
@@ -92,3 +70,41 @@ def merchant_feed(site: Site, *, title: str) -> bytes:
         f"<description>{escape(title)} products</description>\n"
         + "\n".join(items) + "\n</channel>\n</rss>\n"
     ).encode()
+
+
+def _items(site: Site, product: ProductData) -> list[str]:
+    items: list[str] = []
+    url = site.absolute(site.product_url(product))
+    text = html.unescape(nh3.clean(product.description, tags=set())).strip() or product.title
+    by_variant = {i.variant_id: i for i in product.images if i.variant_id}
+    for variant in product.variants:
+        image = by_variant.get(variant.id) or product.image
+        fields = [
+            ("g:id", variant.sku),
+            ("g:item_group_id", str(product.id)),
+            ("title", product.title if len(product.variants) == 1 else f"{product.title} – {variant.title}"),  # noqa: RUF001 - typographic dash
+            ("description", text[:5000]),
+            ("link", f"{url}?variant={variant.id}"),
+            ("g:availability", FEED_AVAILABILITY[variant.state]),
+            ("g:condition", "new"),
+        ]
+        if image:
+            fields.append(("g:image_link", site.absolute(image_set(image, site.base).large)))
+        if variant.compare_at_price and variant.compare_at_price > variant.price:
+            fields.append(("g:price", str(Money(variant.compare_at_price, site.currency))))
+            fields.append(("g:sale_price", str(Money(variant.price, site.currency))))
+        else:
+            fields.append(("g:price", str(Money(variant.price, site.currency))))
+        if product.vendor:
+            fields.append(("g:brand", product.vendor))
+        if variant.barcode:
+            fields.append(("g:gtin", variant.barcode))
+        else:
+            fields.append(("g:identifier_exists", "no"))
+        if product.product_type:
+            fields.append(("g:product_type", product.product_type))
+        if variant.weight_grams:
+            fields.append(("g:shipping_weight", f"{variant.weight_grams} g"))
+        items.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields) + "</item>")
+    return items
+

@@ -284,7 +284,7 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
         def context(number: int = number, chunk: list[int] = chunk, url: str = url) -> dict[str, Any]:
             prev = site.listing_url(kind, entity.slug, number - 1) if number > 1 else None
             nxt = site.listing_url(kind, entity.slug, number + 1) if number < count else None
-            shown = f"{entity.seo_title or title}" + (f" – page {number}" if number > 1 else "")
+            shown = f"{entity.seo_title or title}" + (f" – page {number}" if number > 1 else "")  # noqa: RUF001 - typographic dash
             crumbs = [Crumb("Home", f"{site.base}/")] + [
                 Crumb(c.name, site.listing_url("categories", c.slug)) for c in chain
             ]

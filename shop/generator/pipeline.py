@@ -8,6 +8,7 @@ deleted, and the manifest (outside the output folder) records what each file was
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -27,9 +28,16 @@ from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pages import Page, Site, plan
 from shop.generator.render import Rendered, RenderJob, discard, render_all
 from shop.generator.source import Catalog, digest, load_catalog
+from shop.generator.stamp import catalog_stamp
 from shop.generator.templating import BuildError, describe_template_error, make_environment
-from shop.generator.themes import ThemeError, merged_settings, static_files, template_hashes, theme_chain
-from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage
+from shop.generator.themes import (
+    ThemeError,
+    merged_settings,
+    static_files,
+    template_hashes,
+    theme_chain,
+)
+from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage, write_atomic
 
 # progress(stage, advance, total): stage is "pages", "images" or "search".
 Progress = Callable[[str, int, int], None]
@@ -71,19 +79,30 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     previous = Manifest.load(mpath)
 
     clock = _Clock()
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        catalog = load_catalog(engine)
-    finally:
-        engine.dispose()
-    clock.lap("read")
-
     try:
         chain = theme_chain(settings.theme, settings.themes_path)
     except ThemeError as exc:
         raise BuildError(str(exc)) from None
     theme_settings = {**THEME_DEFAULTS, **merged_settings(chain)}
     statics = asset_files.fingerprint(static_files(chain))
+    templates = template_hashes(chain)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        # Read before the snapshot: a change in between only makes the next build look again.
+        stamp = digest(repr((
+            _settings_key(settings), [str(t.root) for t in chain], sorted(theme_settings.items()),
+            sorted(a.output for a in statics.values()), sorted(templates.items()), str(out),
+            catalog_stamp(engine),
+        )))
+        if not full and stamp == previous.stamp and _outputs_intact(out, previous):
+            clock.lap("read")
+            return BuildSummary(pages_unchanged=len(previous.pages), images_reused=previous.image_sources,
+                                out=str(out), seconds=time.perf_counter() - started, timings=clock.laps)
+        catalog = load_catalog(engine)
+    finally:
+        engine.dispose()
+    clock.lap("read")
+
     base = urlsplit(settings.site_url).path.rstrip("/")
     site = Site(catalog, site_url=settings.site_url, base=base,
                 per_page=int(theme_settings.get("products_per_page") or 48), currency=settings.currency)
@@ -102,10 +121,8 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
         nav=site.nav(),
     )
     roots = [t.templates for t in chain]
-    templates = template_hashes(chain)
     global_key = digest(repr((
-        __version__, settings.store_name, settings.site_url, settings.api_url, settings.currency,
-        settings.locale, settings.country, [t.name for t in chain], sorted(theme_settings.items()),
+        _settings_key(settings), [t.name for t in chain], sorted(theme_settings.items()),
         sorted(a.output for a in statics.values()), catalog.nav_key, shards,
         [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
     )))
@@ -130,7 +147,8 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
         manifest = Manifest(templates=templates, global_key=global_key)
         summary = BuildSummary(out=str(out))
         _record_pages(manifest, previous, pages, rendered, summary)
-        for name, data in _machine_files(site, settings, pages, previous, manifest, full):
+        feed_cache = work / "cache" / f"feed-{mpath.stem}.json"
+        for name, data in _machine_files(site, settings, pages, previous, manifest, full, feed_cache):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
         for asset in statics.values():
             _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
@@ -155,10 +173,22 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     stages = work / "search" / mpath.stem
     _index(out, stages, pages, manifest, previous, shards, summary, full, progress)
     clock.lap("search")
+    manifest.stamp = stamp
+    manifest.image_sources = summary.images_written + summary.images_reused
     manifest.save(mpath)
     summary.seconds = time.perf_counter() - started
     summary.timings = clock.laps
     return summary
+
+
+def _settings_key(settings: Settings) -> tuple[Any, ...]:
+    return (__version__, settings.store_name, settings.site_url, settings.api_url, settings.currency,
+            settings.locale, settings.country, str(settings.media_path))
+
+
+def _outputs_intact(out: Path, previous: Manifest) -> bool:
+    exists = os.path.exists
+    return bool(previous.files) and all(exists(out / name) for name in previous.files)
 
 
 class _Clock:
@@ -221,7 +251,7 @@ def _record_pages(manifest: Manifest, previous: Manifest, pages: list[Page],
 
 
 def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: Manifest,
-                   manifest: Manifest, full: bool) -> list[tuple[str, bytes]]:
+                   manifest: Manifest, full: bool, feed_cache: Path) -> list[tuple[str, bytes]]:
     files = list(feeds.sitemap_files(site, pages).items())
     files.append(("robots.txt", feeds.robots_txt(site)))
     # The feed is the one large file: rebuild it only when a product or the settings changed.
@@ -232,7 +262,17 @@ def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: 
     if unchanged:
         manifest.files[feeds.FEED_PATH] = previous.files[feeds.FEED_PATH]
     else:
-        files.append((feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name)))
+        # Per-product items are cached, so one edit re-renders one product's items, not all.
+        cache: dict[str, list[str]] = {}
+        if not full:
+            try:
+                stored = json.loads(feed_cache.read_text())
+                if stored.get("global") == manifest.global_key:
+                    cache = stored["items"]
+            except (OSError, ValueError, KeyError):
+                cache = {}
+        files.append((feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name, cache=cache)))
+        write_atomic(feed_cache, json.dumps({"global": manifest.global_key, "items": cache}).encode())
     return files
 
 
@@ -258,7 +298,7 @@ def _place_images(catalog: Catalog, settings: Settings, out: Path, work: Path, p
     todo = [i for i in all_images if i.sha256 in shas]
     if progress:
         progress("images", 0, len(shas))
-    made, reused, missing = images.ensure_cached(
+    made, _reused, missing = images.ensure_cached(
         todo, settings.media_path, cache, jobs=jobs,
         progress=(lambda n: progress("images", n, len(shas))) if progress else None,
     )
@@ -267,7 +307,7 @@ def _place_images(catalog: Catalog, settings: Settings, out: Path, work: Path, p
                          f"({len(missing)} in all); re-upload it or remove the image in the admin")
     summary.images_written = made
     summary.images_reused = len({i.sha256 for i in all_images}) - made
-    for name, (sha, _w, _ext) in needed.items():
+    for name in needed:
         if name in missing_in_out:
             images.place(cache / name, out / name)
             manifest.files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
@@ -280,10 +320,7 @@ def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: Bu
         if name in manifest.files or name.startswith("pagefind/"):
             continue
         target = out / name
-        try:
-            target.unlink()
-        except FileNotFoundError:
-            pass
+        target.unlink(missing_ok=True)
         if name.endswith(".html"):
             summary.pages_deleted += 1
         prune_empty_dirs(out, target.parent)

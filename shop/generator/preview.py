@@ -2,7 +2,7 @@
 
 The preview builds into `.shop/preview/` with the local address as its site and API URL,
 so the real output folder never holds localhost links. A watcher thread polls the
-store's themes (and shop.toml) and a cheap change stamp of the catalog tables; on a
+store's themes (and shop.toml) and the catalog stamp (`stamp.py`); on a
 change it rebuilds incrementally, and the open page, which the preview server gave a
 tiny script listening to `/__preview/events` (server-sent events), reloads itself.
 Template errors are printed and shown in the page; the last good build stays served.
@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.staticfiles import StaticFiles
@@ -25,6 +24,7 @@ from starlette.types import Scope
 
 from shop.config import Settings
 from shop.core.db import make_engine
+from shop.generator.stamp import catalog_stamp
 
 RELOAD_SCRIPT = """<script>(() => {
   const source = new EventSource("/__preview/events");
@@ -36,11 +36,6 @@ RELOAD_SCRIPT = """<script>(() => {
     seen = data.generation;
   };
 })();</script>"""
-WATCHED_TABLES = ("products", "variants", "categories", "collections", "product_images",
-                  "stock_levels", "reviews", "shipping_methods", "product_options",
-                  "product_option_values", "collection_products", "product_categories")
-TIMESTAMPED_TABLES = ("products", "variants", "categories", "collections", "product_images",
-                      "stock_levels", "reviews", "shipping_methods")
 
 
 class PreviewState:
@@ -66,17 +61,6 @@ class InjectingStaticFiles(StaticFiles):
         return response
 
 
-def catalog_stamp(engine: Engine) -> tuple[Any, ...]:
-    """Changes whenever a row the storefront shows is added, changed or removed."""
-    with engine.execution_options(shop_read_only=True).connect() as conn:
-        counts = [conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in WATCHED_TABLES]
-        latest = [str(conn.execute(text(f"SELECT MAX(updated_at) FROM {t}")).scalar())
-                  for t in TIMESTAMPED_TABLES]
-        stock = conn.execute(text("SELECT SUM(on_hand - allocated) FROM stock_levels")).scalar()
-        order = conn.execute(text("SELECT SUM(position * product_id) FROM collection_products")).scalar()
-    return (*counts, *latest, stock, order)
-
-
 def theme_stamp(settings: Settings) -> tuple[Any, ...]:
     files: list[Any] = []
     roots = [settings.themes_path]
@@ -100,7 +84,7 @@ def watch(settings: Settings, out: Path, state: PreviewState, rebuild: Callable[
         while not stop.wait(interval):
             try:
                 now = (theme_stamp(settings), catalog_stamp(engine))
-            except Exception:  # noqa: BLE001 - a locked or restarting database: try again later
+            except Exception:
                 continue
             if now == last:
                 continue

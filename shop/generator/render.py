@@ -9,7 +9,6 @@ renamed into place once every page rendered without error.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -55,7 +54,7 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
         data = template.render(page.context()).encode()
     except BuildError as exc:
         raise BuildError(f"{page.path}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - any error raised inside a template
+    except Exception as exc:
         raise BuildError(describe_template_error(exc, job.roots) + f" (rendering {page.path})") from None
     finally:
         used = sorted(env.recording or ())
@@ -129,7 +128,4 @@ def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Ren
 def discard(results: list[Rendered]) -> None:
     for result in results:
         if result.staged:
-            try:
-                os.unlink(result.staged)
-            except FileNotFoundError:
-                pass
+            Path(result.staged).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -23,6 +24,8 @@ from shop.generator.templating import BuildError
 SHARD_PAGES = 500
 MAX_SHARDS = 40
 BODY_MARKER = b"data-pagefind-body"
+# An element marked ignored, up to its closing tag (the theme does not nest these).
+IGNORED = re.compile(rb"<(\w+)[^>]*\bdata-pagefind-ignore\b[^>]*>.*?</\1>", re.S)
 
 
 def executable() -> Path:
@@ -44,12 +47,15 @@ def shard_of(path: str, shards: int) -> int:
 
 
 def body_digest(html: bytes) -> str:
-    """A hash of the part of a page Pagefind reads (from the body marker to the end of <main>)."""
+    """A hash of what Pagefind reads of a page: from the body marker to the end of <main>,
+    without elements marked `data-pagefind-ignore` (a neighbour's card in "related products"
+    changes the page, not what a search finds on it)."""
     start = html.find(BODY_MARKER)
     if start < 0:
         return ""
     end = html.find(b"</main>", start)
-    return hashlib.blake2b(html[start : end if end > 0 else None], digest_size=12).hexdigest()
+    body = IGNORED.sub(b"", html[start : end if end > 0 else None])
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def shard_key(entries: Iterable[tuple[str, str]]) -> str:

@@ -230,7 +230,7 @@ def _load(session: Connection) -> Catalog:
     collections = _collections(session, products)
     shipping = [
         ShippingData(*row)
-        for row in _rows(session, 
+        for row in _rows(session,
             select(ShippingMethod.name, ShippingMethod.price, ShippingMethod.free_over,
                    ShippingMethod.delivery_estimate, ShippingMethod.countries)
             .where(ShippingMethod.active.is_(True))
@@ -262,7 +262,7 @@ def _rows(conn: Connection, statement: Any) -> Sequence[Row[Any]]:
 
 
 def _products(session: Connection) -> dict[int, ProductData]:
-    rows = _rows(session, 
+    rows = _rows(session,
         select(Product.id, Product.slug, Product.title, Product.description, Product.vendor,
                Product.product_type, Product.tags, Product.seo_title, Product.seo_description,
                _raw(Product.published_at), _raw(Product.updated_at), Product.version)
@@ -285,7 +285,7 @@ def _products(session: Connection) -> dict[int, ProductData]:
 def _variants(session: Connection, products: dict[int, ProductData]) -> None:
     active = Product.status == ProductStatus.ACTIVE
     variants: dict[int, VariantData] = {}
-    for (vid, pid, sku, title, price, compare_at, barcode, weight, version, policy) in _rows(session, 
+    for (vid, pid, sku, title, price, compare_at, barcode, weight, version, policy) in _rows(session,
         select(Variant.id, Variant.product_id, Variant.sku, Variant.title, Variant.price,
                Variant.compare_at_price, Variant.barcode, Variant.weight_grams, Variant.version,
                _raw(Variant.inventory_policy))
@@ -300,7 +300,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
         variants[vid] = variant
         products[pid].variants.append(variant)
 
-    for vid, available, threshold in _rows(session, 
+    for vid, available, threshold in _rows(session,
         select(StockLevel.variant_id, func.sum(StockLevel.on_hand - StockLevel.allocated),
                func.max(StockLevel.low_stock_threshold))
         .join(Location, Location.id == StockLevel.location_id)
@@ -312,7 +312,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
             variants[vid].low_threshold = int(threshold or 0)
 
     options: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for pid, name, value in _rows(session, 
+    for pid, name, value in _rows(session,
         select(ProductOption.product_id, ProductOption.name, ProductOptionValue.value)
         .join(ProductOptionValue, ProductOptionValue.option_id == ProductOption.id)
         .join(Product, Product.id == ProductOption.product_id).where(active)
@@ -322,7 +322,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
     for pid, by_name in options.items():
         products[pid].options = [OptionData(name, values) for name, values in by_name.items()]
 
-    for vid, name, value in _rows(session, 
+    for vid, name, value in _rows(session,
         select(variant_option_values.c.variant_id, ProductOption.name, ProductOptionValue.value)
         .join(ProductOptionValue, ProductOptionValue.id == variant_option_values.c.option_value_id)
         .join(ProductOption, ProductOption.id == ProductOptionValue.option_id)
@@ -333,7 +333,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
 
 
 def _images(session: Connection, products: dict[int, ProductData]) -> None:
-    for (iid, pid, sha, file, alt, width, height, version, variant_id) in _rows(session, 
+    for (iid, pid, sha, file, alt, width, height, version, variant_id) in _rows(session,
         select(ProductImage.id, ProductImage.product_id, ProductImage.sha256, ProductImage.file,
                ProductImage.alt, ProductImage.width, ProductImage.height, ProductImage.version,
                ProductImage.variant_id)
@@ -349,7 +349,7 @@ def _images(session: Connection, products: dict[int, ProductData]) -> None:
 
 def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
     approved = Review.status == ReviewStatus.APPROVED
-    for pid, count, average in _rows(session, 
+    for pid, count, average in _rows(session,
         select(Review.product_id, func.count(Review.id), func.avg(Review.rating))
         .where(approved).group_by(Review.product_id)
     ):
@@ -364,7 +364,7 @@ def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
                .label("rank"))
         .where(approved).subquery()
     )
-    for row in _rows(session, 
+    for row in _rows(session,
         select(ranked).where(ranked.c.rank <= REVIEWS_SHOWN)
         .order_by(ranked.c.product_id, ranked.c.rank)
     ):
@@ -378,7 +378,7 @@ def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
 
 def _categories(session: Connection, products: dict[int, ProductData]) -> dict[int, CategoryData]:
     categories: dict[int, CategoryData] = {}
-    for row in _rows(session, 
+    for row in _rows(session,
         select(Category.id, Category.parent_id, Category.name, Category.slug, Category.description,
                Category.position, Category.seo_title, Category.seo_description, Category.version)
         .order_by(Category.position, Category.name, Category.id)
@@ -393,7 +393,7 @@ def _categories(session: Connection, products: dict[int, ProductData]) -> dict[i
         if category.parent_id in categories:
             categories[category.parent_id].children.append(category.id)
     members: dict[int, set[int]] = defaultdict(set)
-    for pid, cid in _rows(session, 
+    for pid, cid in _rows(session,
         select(product_categories.c.product_id, product_categories.c.category_id)
         .order_by(product_categories.c.product_id, product_categories.c.category_id)
     ):
@@ -413,7 +413,7 @@ def _categories(session: Connection, products: dict[int, ProductData]) -> dict[i
 
 def _collections(session: Connection, products: dict[int, ProductData]) -> list[CollectionData]:
     collections: dict[int, CollectionData] = {}
-    for row in _rows(session, 
+    for row in _rows(session,
         select(Collection.id, Collection.title, Collection.slug, Collection.description,
                Collection.featured, Collection.position, Collection.seo_title,
                Collection.seo_description, Collection.version)
@@ -424,7 +424,7 @@ def _collections(session: Connection, products: dict[int, ProductData]) -> list[
             featured=bool(row.featured), position=row.position, seo_title=row.seo_title or "",
             seo_description=row.seo_description or "", version=row.version,
         )
-    for cid, pid in _rows(session, 
+    for cid, pid in _rows(session,
         select(CollectionProduct.collection_id, CollectionProduct.product_id)
         .order_by(CollectionProduct.collection_id, CollectionProduct.position,
                   CollectionProduct.product_id)

@@ -12,7 +12,8 @@ from shop.config import Settings
 from shop.core.catalog.models import Product
 from shop.core.db import make_session_factory, unit_of_work
 from shop.generator.pipeline import build_site
-from shop.generator.preview import InjectingStaticFiles, catalog_stamp, theme_stamp, watch
+from shop.generator.preview import InjectingStaticFiles, theme_stamp, watch
+from shop.generator.stamp import catalog_stamp
 from tests.generator.conftest import FixtureCatalog
 
 
