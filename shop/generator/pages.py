@@ -119,10 +119,18 @@ def plan(site: Site) -> list[Page]:
     for collection in catalog.collections:
         pages += _listing(site, "collections", collection)
     for path, template, title in SHELLS:
-        url = f"{site.base}/{path.removesuffix('index.html')}" if path.endswith("index.html") else f"{site.base}/{path}"
-        pages.append(Page(path=path, template=template, key="shell", url=url, sitemap=False,
-                          context=lambda title=title, url=url: {"page": _meta(site, title, "", url, noindex=True)}))
+        pages.append(_shell(site, path, template, title))
     return pages
+
+
+def _shell(site: Site, path: str, template: str, title: str) -> Page:
+    """A page whose content the API's answers fill in the browser (cart, checkout, ...)."""
+    url = f"{site.base}/{path.removesuffix('index.html')}"
+
+    def context() -> dict[str, Any]:
+        return {"page": _meta(site, title, "", url, noindex=True)}
+
+    return Page(path=path, template=template, key="shell", url=url, sitemap=False, context=context)
 
 
 def _meta(site: Site, title: str, description: str, url: str, *, noindex: bool = False,

@@ -8,8 +8,8 @@ deleted, and the manifest (outside the output folder) records what each file was
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -147,7 +147,7 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
         manifest = Manifest(templates=templates, global_key=global_key)
         summary = BuildSummary(out=str(out))
         _record_pages(manifest, previous, pages, rendered, summary)
-        feed_cache = work / "cache" / f"feed-{mpath.stem}.json"
+        feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
         for name, data in _machine_files(site, settings, pages, previous, manifest, full, feed_cache):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
         for asset in statics.values():
@@ -266,13 +266,14 @@ def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: 
         cache: dict[str, list[str]] = {}
         if not full:
             try:
-                stored = json.loads(feed_cache.read_text())
+                stored = pickle.loads(feed_cache.read_bytes())  # noqa: S301 - our own cache file
                 if stored.get("global") == manifest.global_key:
                     cache = stored["items"]
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
                 cache = {}
         files.append((feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name, cache=cache)))
-        write_atomic(feed_cache, json.dumps({"global": manifest.global_key, "items": cache}).encode())
+        write_atomic(feed_cache, pickle.dumps({"global": manifest.global_key, "items": cache},
+                                              protocol=pickle.HIGHEST_PROTOCOL))
     return files
 
 

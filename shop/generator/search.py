@@ -30,9 +30,9 @@ IGNORED = re.compile(rb"<(\w+)[^>]*\bdata-pagefind-ignore\b[^>]*>.*?</\1>", re.S
 
 def executable() -> Path:
     try:
-        from pagefind_bin_extended import get_executable  # type: ignore[import-not-found]
+        from pagefind_bin_extended import get_executable
     except ImportError:  # pragma: no cover - the plain wheel
-        from pagefind_bin import get_executable  # type: ignore[import-not-found,no-redef]
+        from pagefind_bin import get_executable
     return Path(get_executable())
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, String, func, select, type_coerce
+from sqlalchemy import Connection, Engine, String, func, select, type_coerce
 
 from shop.core.catalog.models import (
     Category,
@@ -229,7 +229,8 @@ def _load(session: Connection) -> Catalog:
     categories = _categories(session, products)
     collections = _collections(session, products)
     shipping = [
-        ShippingData(*row)
+        ShippingData(name=row[0], price=row[1], free_over=row[2], delivery_estimate=row[3],
+                     countries=row[4])
         for row in _rows(session,
             select(ShippingMethod.name, ShippingMethod.price, ShippingMethod.free_over,
                    ShippingMethod.delivery_estimate, ShippingMethod.countries)
@@ -257,7 +258,7 @@ def _when(value: Any) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _rows(conn: Connection, statement: Any) -> Sequence[Row[Any]]:
+def _rows(conn: Connection, statement: Any) -> Sequence[Any]:
     return conn.execute(statement).all()  # fetchall: much cheaper than row-by-row iteration
 
 
@@ -437,16 +438,18 @@ def _collections(session: Connection, products: dict[int, ProductData]) -> list[
 def _fingerprint(product: ProductData) -> None:
     """Cheap keys of what a card and a product page show, from row versions and derived state."""
     image = product.image
+    variants = product.variants
     product.card_key = (
         f"{product.id}.{product.version}.{product.price_min}.{product.price_max}.{product.compare_at}"
         f".{int(product.sold_out)}.{image.id if image else 0}.{image.version if image else 0}"
         f".{product.rating_count}.{product.rating_average}"
     )
+    # Option values are part of the key: renaming one touches no variant row.
     product.page_key = "|".join((
         product.card_key,
-        ";".join(f"{v.id}.{v.version}.{v.state}.{sorted(v.options.items())}" for v in product.variants),
-        ";".join(f"{o.name}={','.join(o.values)}" for o in product.options),
-        ";".join(f"{i.id}.{i.version}" for i in product.images),
-        ";".join(f"{r.id}.{r.updated_at.isoformat()}" for r in product.reviews),
+        ";".join([f"{v.id}.{v.version}.{v.state}.{'/'.join(v.options.values())}" for v in variants]),
+        ";".join([f"{o.name}={','.join(o.values)}" for o in product.options]),
+        ";".join([f"{i.id}.{i.version}" for i in product.images]),
+        ";".join([f"{r.id}.{r.updated_at.timestamp()}" for r in product.reviews]),
         ",".join(map(str, product.category_ids)),
     ))

@@ -40,10 +40,34 @@ class BuildError(Exception):
 class TrackingEnvironment(Environment):
     recording: set[str] | None = None
 
-    def _load_template(self, name: str, globals: Any) -> Template:  # type: ignore[override]
+    def _load_template(self, name: str, globals: Any) -> Template:
         if self.recording is not None:
             self.recording.add(name)
         return super()._load_template(name, globals)
+
+
+class Fragments:
+    """`fragment("partials/header.html")`: a partial that reads only the globals (site, theme,
+    nav, asset) looks the same on every page, so it is rendered once per build and process.
+    The templates it used are still recorded for every page that shows it."""
+
+    def __init__(self, env: TrackingEnvironment) -> None:
+        self._env = env
+        self._cache: dict[str, tuple[Markup, set[str]]] = {}
+
+    def __call__(self, name: str) -> Markup:
+        env = self._env
+        hit = self._cache.get(name)
+        if hit is None:
+            outer, env.recording = env.recording, set()
+            try:
+                html = Markup(env.get_template(name).render())
+            finally:
+                used, env.recording = env.recording or set(), outer
+            hit = self._cache[name] = (html, used)
+        if env.recording is not None:
+            env.recording |= hit[1]
+        return hit[0]
 
 
 def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironment:
@@ -51,7 +75,7 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
     for theme in chain:  # the last theme of a name wins, so "default:" is the shipped one
         prefixes[theme.name] = FileSystemLoader(str(theme.templates))
     loader = ChoiceLoader([
-        PrefixLoader(prefixes, delimiter=":"),  # type: ignore[arg-type]
+        PrefixLoader(prefixes, delimiter=":"),
         FileSystemLoader([str(t.templates) for t in chain if t.templates.is_dir()]),
     ])
     env = TrackingEnvironment(
@@ -67,6 +91,7 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
     env.filters["money_plain"] = lambda amount, cur=None: Money(int(amount), cur or currency).format()
     env.filters["jsonld"] = jsonld
     env.filters["css"] = css_value
+    env.globals["fragment"] = Fragments(env)
     return env
 
 
