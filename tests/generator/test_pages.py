@@ -89,7 +89,7 @@ def test_head_has_canonical_open_graph_and_pagination_links(settings: Settings,
     tee = read(settings, "products/organic-tee/index.html")
     assert '<link rel="canonical" href="http://shop.test/products/organic-tee/">' in tee
     assert '<meta property="og:type" content="product">' in tee
-    assert re.search(r'<meta property="og:image" content="http://shop.test/images/[0-9a-f]{2}/[0-9a-f]{64}-700\.jpg">', tee)
+    assert re.search(r'<meta property="og:image" content="http://shop.test/images/[0-9a-f]{2}/[0-9a-f]{64}-640\.jpg">', tee)
     cart = read(settings, "cart/index.html")
     assert '<meta name="robots" content="noindex">' in cart
     # Sanitised descriptions: the script tag in a category description is gone.
@@ -120,8 +120,8 @@ def test_images_have_srcset_sizes_dimensions_and_lazy_loading(settings: Settings
     first, second = imgs
     assert 'fetchpriority="high"' in first and 'loading="lazy"' not in first
     assert 'loading="lazy"' in second
-    assert 'width="700" height="500"' in first
-    assert re.search(r'srcset="[^"]+-320\.jpg 320w, [^"]+-640\.jpg 640w, [^"]+-700\.jpg 700w"', first)
+    assert 'width="640" height="457"' in first  # the 700x500 source, shown at 640
+    assert re.search(r'srcset="[^"]+-320\.jpg 320w, [^"]+-640\.jpg 640w"', first)
     assert 'type="image/webp" srcset="' in tee and "sizes=" in first
     for url in re.findall(r'(/images/[^"<, ]+)', tee):
         assert (settings.output_path / url.lstrip("/")).is_file(), url
