@@ -16,21 +16,30 @@ from shop.generator.source import ProductData
 SITEMAP_LIMIT = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 FEED_PATH = "feeds/google-merchant.xml"
-FEED_AVAILABILITY = {"in_stock": "in_stock", "low_stock": "in_stock", "backorder": "backorder",
-                     "sold_out": "out_of_stock"}
+FEED_AVAILABILITY = {
+    "in_stock": "in_stock",
+    "low_stock": "in_stock",
+    "backorder": "backorder",
+    "sold_out": "out_of_stock",
+}
 
 
 def sitemap_files(site: Site, pages: list[Page], *, limit: int = SITEMAP_LIMIT) -> dict[str, bytes]:
     """`sitemap.xml`, or when there are more than `limit` URLs an index over `sitemap-N.xml`."""
     entries = [
         f"<url><loc>{escape(site.absolute(p.url))}</loc>"
-        + (f"<lastmod>{p.lastmod}</lastmod>" if p.lastmod else "") + "</url>"
-        for p in pages if p.sitemap
+        + (f"<lastmod>{p.lastmod}</lastmod>" if p.lastmod else "")
+        + "</url>"
+        for p in pages
+        if p.sitemap
     ]
 
     def urlset(chunk: list[str]) -> bytes:
-        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
-                + "\n".join(chunk) + "\n</urlset>\n").encode()
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
+            + "\n".join(chunk)
+            + "\n</urlset>\n"
+        ).encode()
 
     if len(entries) <= limit:
         return {"sitemap.xml": urlset(entries)}
@@ -38,16 +47,23 @@ def sitemap_files(site: Site, pages: list[Page], *, limit: int = SITEMAP_LIMIT) 
     for number, start in enumerate(range(0, len(entries), limit), start=1):
         files[f"sitemap-{number}.xml"] = urlset(entries[start : start + limit])
     index = "\n".join(
-        f"<sitemap><loc>{escape(site.absolute(f'{site.base}/{name}'))}</loc></sitemap>" for name in files
+        f"<sitemap><loc>{escape(site.absolute(f'{site.base}/{name}'))}</loc></sitemap>"
+        for name in files
     )
-    files["sitemap.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
-                            f"{index}\n</sitemapindex>\n").encode()
+    files["sitemap.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
+        f"{index}\n</sitemapindex>\n"
+    ).encode()
     return files
 
 
 def robots_txt(site: Site) -> bytes:
-    disallow = "".join(f"Disallow: {site.base}/{p}/\n" for p in ("cart", "checkout", "account", "order"))
-    return (f"User-agent: *\n{disallow}\nSitemap: {site.absolute(f'{site.base}/sitemap.xml')}\n").encode()
+    disallow = "".join(
+        f"Disallow: {site.base}/{p}/\n" for p in ("cart", "checkout", "account", "order")
+    )
+    return (
+        f"User-agent: *\n{disallow}\nSitemap: {site.absolute(f'{site.base}/sitemap.xml')}\n"
+    ).encode()
 
 
 def merchant_feed(site: Site, *, title: str, cache: dict[str, list[str]] | None = None) -> bytes:
@@ -68,7 +84,8 @@ def merchant_feed(site: Site, *, title: str, cache: dict[str, list[str]] | None 
         '<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">\n<channel>\n'
         f"<title>{escape(title)}</title>\n<link>{escape(site.absolute(f'{site.base}/'))}</link>\n"
         f"<description>{escape(title)} products</description>\n"
-        + "\n".join(items) + "\n</channel>\n</rss>\n"
+        + "\n".join(items)
+        + "\n</channel>\n</rss>\n"
     ).encode()
 
 
@@ -82,7 +99,12 @@ def _items(site: Site, product: ProductData) -> list[str]:
         fields = [
             ("g:id", variant.sku),
             ("g:item_group_id", str(product.id)),
-            ("title", product.title if len(product.variants) == 1 else f"{product.title} – {variant.title}"),  # noqa: RUF001 - typographic dash
+            (
+                "title",
+                product.title
+                if len(product.variants) == 1
+                else f"{product.title} \u2013 {variant.title}",
+            ),
             ("description", text[:5000]),
             ("link", f"{url}?variant={variant.id}"),
             ("g:availability", FEED_AVAILABILITY[variant.state]),
@@ -107,4 +129,3 @@ def _items(site: Site, product: ProductData) -> list[str]:
             fields.append(("g:shipping_weight", f"{variant.weight_grams} g"))
         items.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields) + "</item>")
     return items
-

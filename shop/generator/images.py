@@ -102,7 +102,9 @@ def make_derived(job: Job) -> str:
         for w in sorted(derived_widths(source.width), reverse=True):
             h = max(1, round(source.height * w / source.width))
             # Each width from the next larger one: far fewer pixels to filter than the source.
-            resized = current if w == current.width else current.resize((w, h), Image.Resampling.LANCZOS)
+            resized = (
+                current if w == current.width else current.resize((w, h), Image.Resampling.LANCZOS)
+            )
             current = resized
             for ext, fmt, options in FORMATS:
                 out = io.BytesIO()
@@ -112,7 +114,11 @@ def make_derived(job: Job) -> str:
 
 
 def ensure_cached(
-    images: Iterable[ImageData], media: Path, cache: Path, *, jobs: int,
+    images: Iterable[ImageData],
+    media: Path,
+    cache: Path,
+    *,
+    jobs: int,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int, list[str]]:
     """Make what the cache lacks. Returns (made, reused, missing source files)."""
@@ -126,7 +132,8 @@ def ensure_cached(
         seen.add(image.sha256)
         complete = all(
             (cache / derived_name(image.sha256, w, ext)).exists()
-            for w in derived_widths(image.width) for ext, _, _ in FORMATS
+            for w in derived_widths(image.width)
+            for ext, _, _ in FORMATS
         )
         if complete:
             reused += 1

@@ -52,13 +52,27 @@ class Manifest:
             return cls()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls()
-        return cls(files=data.get("files", {}), pages=data.get("pages", {}),
-                   templates=data.get("templates", {}), global_key=data.get("global", ""),
-                   derived=data.get("derived", {}), search=data.get("search", {}),
-                   stamp=data.get("stamp", ""), image_sources=data.get("image_sources", 0))
+        return cls(
+            files=data.get("files", {}),
+            pages=data.get("pages", {}),
+            templates=data.get("templates", {}),
+            global_key=data.get("global", ""),
+            derived=data.get("derived", {}),
+            search=data.get("search", {}),
+            stamp=data.get("stamp", ""),
+            image_sources=data.get("image_sources", 0),
+        )
 
     def save(self, path: Path) -> None:
-        data = {"format": FORMAT, "files": dict(sorted(self.files.items())), "pages": self.pages,
-                "templates": self.templates, "global": self.global_key, "derived": self.derived,
-                "search": self.search, "stamp": self.stamp, "image_sources": self.image_sources}
+        data = {
+            "format": FORMAT,
+            "files": dict(sorted(self.files.items())),
+            "pages": self.pages,
+            "templates": self.templates,
+            "global": self.global_key,
+            "derived": self.derived,
+            "search": self.search,
+            "stamp": self.stamp,
+            "image_sources": self.image_sources,
+        }
         write_atomic(path, json.dumps(data, separators=(",", ":")).encode())

@@ -64,13 +64,21 @@ class BuildSummary:
         return data
 
     def line(self) -> str:
-        return (f"{self.pages_written} pages written, {self.pages_unchanged} unchanged, "
-                f"{self.pages_deleted} deleted; {self.images_written} images processed, "
-                f"{self.images_reused} reused; {self.seconds:.2f}s")
+        return (
+            f"{self.pages_written} pages written, {self.pages_unchanged} unchanged, "
+            f"{self.pages_deleted} deleted; {self.images_written} images processed, "
+            f"{self.images_reused} reused; {self.seconds:.2f}s"
+        )
 
 
-def build_site(settings: Settings, *, out: Path | None = None, full: bool = False,
-               jobs: int | None = None, progress: Progress | None = None) -> BuildSummary:
+def build_site(
+    settings: Settings,
+    *,
+    out: Path | None = None,
+    full: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildSummary:
     started = time.perf_counter()
     out = (out or settings.output_path).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -89,58 +97,101 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     engine = make_engine(settings.resolved_database_url)
     try:
         # Read before the snapshot: a change in between only makes the next build look again.
-        stamp = digest(repr((
-            _settings_key(settings), [str(t.root) for t in chain], sorted(theme_settings.items()),
-            sorted(a.output for a in statics.values()), sorted(templates.items()), str(out),
-            catalog_stamp(engine),
-        )))
+        stamp = digest(
+            repr(
+                (
+                    _settings_key(settings),
+                    [str(t.root) for t in chain],
+                    sorted(theme_settings.items()),
+                    sorted(a.output for a in statics.values()),
+                    sorted(templates.items()),
+                    str(out),
+                    catalog_stamp(engine),
+                )
+            )
+        )
         if not full and stamp == previous.stamp and _outputs_intact(out, previous):
             clock.lap("read")
-            return BuildSummary(pages_unchanged=len(previous.pages), images_reused=previous.image_sources,
-                                out=str(out), seconds=time.perf_counter() - started, timings=clock.laps)
+            return BuildSummary(
+                pages_unchanged=len(previous.pages),
+                images_reused=previous.image_sources,
+                out=str(out),
+                seconds=time.perf_counter() - started,
+                timings=clock.laps,
+            )
         catalog = load_catalog(engine)
     finally:
         engine.dispose()
     clock.lap("read")
 
     base = urlsplit(settings.site_url).path.rstrip("/")
-    site = Site(catalog, site_url=settings.site_url, base=base,
-                per_page=int(theme_settings.get("products_per_page") or 48), currency=settings.currency)
+    site = Site(
+        catalog,
+        site_url=settings.site_url,
+        base=base,
+        per_page=int(theme_settings.get("products_per_page") or 48),
+        currency=settings.currency,
+    )
     pages = plan(site)
     searchable = [p.path for p in pages if p.searchable]
     shards = search.shard_count(len(searchable))
 
     env = make_environment(chain, currency=settings.currency)
     env.globals.update(
-        site={"name": settings.store_name, "url": settings.site_url, "base": base,
-              "api_url": settings.api_url, "currency": settings.currency, "locale": settings.locale,
-              "country": settings.country, "search_shards": shards,
-              "shipping": catalog.shipping},
+        site={
+            "name": settings.store_name,
+            "url": settings.site_url,
+            "base": base,
+            "api_url": settings.api_url,
+            "currency": settings.currency,
+            "locale": settings.locale,
+            "country": settings.country,
+            "search_shards": shards,
+            "shipping": catalog.shipping,
+        },
         theme={"name": chain[0].name, "settings": theme_settings},
         asset=asset_files.AssetUrls(statics, base),
         nav=site.nav(),
     )
     roots = [t.templates for t in chain]
-    global_key = digest(repr((
-        _settings_key(settings), [t.name for t in chain], sorted(theme_settings.items()),
-        sorted(a.output for a in statics.values()), catalog.nav_key, shards,
-        [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
-    )))
+    global_key = digest(
+        repr(
+            (
+                _settings_key(settings),
+                [t.name for t in chain],
+                sorted(theme_settings.items()),
+                sorted(a.output for a in statics.values()),
+                catalog.nav_key,
+                shards,
+                [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
+            )
+        )
+    )
     _check_unique(pages, statics)
     _compile(env, pages, roots)
 
     clock.lap("plan")
     everything = full or previous.global_key != global_key
-    changed_templates = {n for n in set(templates) | set(previous.templates)
-                         if templates.get(n) != previous.templates.get(n)}
-    dirty = [i for i, page in enumerate(pages)
-             if everything or _is_dirty(page, previous, changed_templates, out)]
+    changed_templates = {
+        n
+        for n in set(templates) | set(previous.templates)
+        if templates.get(n) != previous.templates.get(n)
+    }
+    dirty = [
+        i
+        for i, page in enumerate(pages)
+        if everything or _is_dirty(page, previous, changed_templates, out)
+    ]
     if progress:
         progress("pages", 0, len(dirty))
 
     job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
-    rendered = render_all(job, dirty, jobs=jobs,
-                          progress=(lambda n: progress("pages", n, len(dirty))) if progress else None)
+    rendered = render_all(
+        job,
+        dirty,
+        jobs=jobs,
+        progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+    )
     clock.lap("render")
     staged_extra: list[tuple[str, str]] = []
     try:
@@ -148,10 +199,14 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
         summary = BuildSummary(out=str(out))
         _record_pages(manifest, previous, pages, rendered, summary)
         feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
-        for name, data in _machine_files(site, settings, pages, previous, manifest, full, feed_cache):
+        for name, data in _machine_files(
+            site, settings, pages, previous, manifest, full, feed_cache
+        ):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
         for asset in statics.values():
-            _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
+            _stage_if_changed(
+                out, asset.output, asset.data, previous, manifest, staged_extra, summary
+            )
     except BaseException:
         discard(rendered)
         for _, tmp in staged_extra:
@@ -182,8 +237,16 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
 
 
 def _settings_key(settings: Settings) -> tuple[Any, ...]:
-    return (__version__, settings.store_name, settings.site_url, settings.api_url, settings.currency,
-            settings.locale, settings.country, str(settings.media_path))
+    return (
+        __version__,
+        settings.store_name,
+        settings.site_url,
+        settings.api_url,
+        settings.currency,
+        settings.locale,
+        settings.country,
+        str(settings.media_path),
+    )
 
 
 def _outputs_intact(out: Path, previous: Manifest) -> bool:
@@ -205,9 +268,13 @@ class _Clock:
 def _check_unique(pages: list[Page], statics: dict[str, asset_files.Asset]) -> None:
     """Two sources writing the same output file is an error, never a silent overwrite."""
     seen: dict[str, str] = {}
-    for path, what in [(p.path, p.template) for p in pages] + [(a.output, str(a.source)) for a in statics.values()]:
+    for path, what in [(p.path, p.template) for p in pages] + [
+        (a.output, str(a.source)) for a in statics.values()
+    ]:
         if path in seen:
-            raise BuildError(f"{path}: produced twice (by {seen[path]} and {what}); check for duplicate slugs")
+            raise BuildError(
+                f"{path}: produced twice (by {seen[path]} and {what}); check for duplicate slugs"
+            )
         seen[path] = what
 
 
@@ -229,8 +296,13 @@ def _is_dirty(page: Page, previous: Manifest, changed: set[str], out: Path) -> b
     return page.path not in previous.files or not os.path.exists(out / page.path)
 
 
-def _record_pages(manifest: Manifest, previous: Manifest, pages: list[Page],
-                  rendered: list[Rendered], summary: BuildSummary) -> None:
+def _record_pages(
+    manifest: Manifest,
+    previous: Manifest,
+    pages: list[Page],
+    rendered: list[Rendered],
+    summary: BuildSummary,
+) -> None:
     by_path = {r.path: r for r in rendered}
     for page in pages:
         result = by_path.get(page.path)
@@ -250,15 +322,27 @@ def _record_pages(manifest: Manifest, previous: Manifest, pages: list[Page],
             summary.pages_unchanged += 1
 
 
-def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: Manifest,
-                   manifest: Manifest, full: bool, feed_cache: Path) -> list[tuple[str, bytes]]:
+def _machine_files(
+    site: Site,
+    settings: Settings,
+    pages: list[Page],
+    previous: Manifest,
+    manifest: Manifest,
+    full: bool,
+    feed_cache: Path,
+) -> list[tuple[str, bytes]]:
     files = list(feeds.sitemap_files(site, pages).items())
     files.append(("robots.txt", feeds.robots_txt(site)))
     # The feed is the one large file: rebuild it only when a product or the settings changed.
-    feed_key = digest(manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values()))
+    feed_key = digest(
+        manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values())
+    )
     manifest.derived[feeds.FEED_PATH] = feed_key
-    unchanged = (not full and previous.derived.get(feeds.FEED_PATH) == feed_key
-                 and feeds.FEED_PATH in previous.files)
+    unchanged = (
+        not full
+        and previous.derived.get(feeds.FEED_PATH) == feed_key
+        and feeds.FEED_PATH in previous.files
+    )
     if unchanged:
         manifest.files[feeds.FEED_PATH] = previous.files[feeds.FEED_PATH]
     else:
@@ -266,19 +350,32 @@ def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: 
         cache: dict[str, list[str]] = {}
         if not full:
             try:
-                stored = pickle.loads(feed_cache.read_bytes())  # noqa: S301 - our own cache file
+                stored = pickle.loads(feed_cache.read_bytes())
                 if stored.get("global") == manifest.global_key:
                     cache = stored["items"]
             except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
                 cache = {}
-        files.append((feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name, cache=cache)))
-        write_atomic(feed_cache, pickle.dumps({"global": manifest.global_key, "items": cache},
-                                              protocol=pickle.HIGHEST_PROTOCOL))
+        files.append(
+            (feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name, cache=cache))
+        )
+        write_atomic(
+            feed_cache,
+            pickle.dumps(
+                {"global": manifest.global_key, "items": cache}, protocol=pickle.HIGHEST_PROTOCOL
+            ),
+        )
     return files
 
 
-def _stage_if_changed(out: Path, name: str, data: bytes, previous: Manifest, manifest: Manifest,
-                      staged: list[tuple[str, str]], summary: BuildSummary) -> None:
+def _stage_if_changed(
+    out: Path,
+    name: str,
+    data: bytes,
+    previous: Manifest,
+    manifest: Manifest,
+    staged: list[tuple[str, str]],
+    summary: BuildSummary,
+) -> None:
     digest_ = sha256(data)
     manifest.files[name] = {"sha256": digest_, "size": len(data)}
     before = previous.files.get(name)
@@ -287,31 +384,48 @@ def _stage_if_changed(out: Path, name: str, data: bytes, previous: Manifest, man
     staged.append((name, str(stage(out / name, data))))
 
 
-def _place_images(catalog: Catalog, settings: Settings, out: Path, work: Path, previous: Manifest,
-                  manifest: Manifest, summary: BuildSummary, jobs: int,
-                  progress: Progress | None) -> None:
+def _place_images(
+    catalog: Catalog,
+    settings: Settings,
+    out: Path,
+    work: Path,
+    previous: Manifest,
+    manifest: Manifest,
+    summary: BuildSummary,
+    jobs: int,
+    progress: Progress | None,
+) -> None:
     all_images = [i for p in catalog.products.values() for i in p.images]
     cache = work / "cache"
     needed = images.output_files(all_images)
-    missing_in_out = {name for name in needed
-                      if name not in previous.files or not (out / name).exists()}
+    missing_in_out = {
+        name for name in needed if name not in previous.files or not (out / name).exists()
+    }
     shas = {needed[name][0] for name in missing_in_out}
     todo = [i for i in all_images if i.sha256 in shas]
     if progress:
         progress("images", 0, len(shas))
     made, _reused, missing = images.ensure_cached(
-        todo, settings.media_path, cache, jobs=jobs,
+        todo,
+        settings.media_path,
+        cache,
+        jobs=jobs,
         progress=(lambda n: progress("images", n, len(shas))) if progress else None,
     )
     if missing:
-        raise BuildError(f"{settings.media_path / missing[0]}: image file missing "
-                         f"({len(missing)} in all); re-upload it or remove the image in the admin")
+        raise BuildError(
+            f"{settings.media_path / missing[0]}: image file missing "
+            f"({len(missing)} in all); re-upload it or remove the image in the admin"
+        )
     summary.images_written = made
     summary.images_reused = len({i.sha256 for i in all_images}) - made
     for name in needed:
         if name in missing_in_out:
             images.place(cache / name, out / name)
-            manifest.files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
+            manifest.files[name] = {
+                "sha256": file_sha256(out / name),
+                "size": (out / name).stat().st_size,
+            }
         else:
             manifest.files[name] = previous.files[name]
 
@@ -327,8 +441,17 @@ def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: Bu
         prune_empty_dirs(out, target.parent)
 
 
-def _index(out: Path, stages: Path, pages: list[Page], manifest: Manifest, previous: Manifest,
-           shards: int, summary: BuildSummary, full: bool, progress: Progress | None) -> None:
+def _index(
+    out: Path,
+    stages: Path,
+    pages: list[Page],
+    manifest: Manifest,
+    previous: Manifest,
+    shards: int,
+    summary: BuildSummary,
+    full: bool,
+    progress: Progress | None,
+) -> None:
     groups: dict[int, list[tuple[str, str]]] = {n: [] for n in range(shards)}
     for page in pages:
         if page.searchable:
@@ -342,15 +465,21 @@ def _index(out: Path, stages: Path, pages: list[Page], manifest: Manifest, previ
         keys[str(shard)] = search.shard_key(entries)
         prefix = f"pagefind/{shard}/"
         kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
-        if not full and old_keys.get(str(shard)) == keys[str(shard)] and kept and \
-                (out / "pagefind" / str(shard)).is_dir():
+        if (
+            not full
+            and old_keys.get(str(shard)) == keys[str(shard)]
+            and kept
+            and (out / "pagefind" / str(shard)).is_dir()
+        ):
             files.update(kept)
         else:
             todo.append(shard)
     if progress:
         progress("search", 0, len(todo))
     for shard in todo:
-        for name in search.index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)):
+        for name in search.index_shard(
+            out, shard, [p for p, _ in groups[shard]], stages / str(shard)
+        ):
             files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
         if progress:
             progress("search", 1, len(todo))

@@ -76,8 +76,15 @@ def theme_stamp(settings: Settings) -> tuple[Any, ...]:
     return tuple(files)
 
 
-def watch(settings: Settings, out: Path, state: PreviewState, rebuild: Callable[[], Any],
-          stop: threading.Event, *, interval: float = 0.5) -> None:
+def watch(
+    settings: Settings,
+    out: Path,
+    state: PreviewState,
+    rebuild: Callable[[], Any],
+    stop: threading.Event,
+    *,
+    interval: float = 0.5,
+) -> None:
     engine = make_engine(settings.resolved_database_url)
     try:
         last = (theme_stamp(settings), catalog_stamp(engine))
@@ -94,8 +101,16 @@ def watch(settings: Settings, out: Path, state: PreviewState, rebuild: Callable[
         engine.dispose()
 
 
-def run_preview(settings: Settings, *, host: str, port: int, jobs: int | None,
-                echo: Callable[[str], Any]) -> None:
+def run_preview(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    jobs: int | None,
+    echo: Callable[[str], Any],
+    reload_settings: Callable[[], Settings] | None = None,
+) -> None:
+    """`reload_settings` reads the settings again before each rebuild (shop.toml may change)."""
     import uvicorn
 
     from shop.api.app import create_app
@@ -103,15 +118,17 @@ def run_preview(settings: Settings, *, host: str, port: int, jobs: int | None,
     from shop.generator.templating import BuildError
 
     origin = f"http://{host}:{port}"
-    local = settings.model_copy(update={"site_url": origin, "api_url": f"{origin}/api/v1"})
+    urls = {"site_url": origin, "api_url": f"{origin}/api/v1"}
+    local = settings.model_copy(update=urls)
     out = settings.dir / ".shop" / "preview"
     state = PreviewState()
 
     def rebuild() -> None:
         started = time.perf_counter()
         try:
-            summary = build_site(local, out=out, jobs=jobs)
-        except BuildError as exc:
+            current = (reload_settings() if reload_settings else settings).model_copy(update=urls)
+            summary = build_site(current, out=out, jobs=jobs)
+        except (BuildError, ValueError) as exc:  # ValueError: a setting pydantic refused
             with state.lock:
                 state.error = str(exc)
                 state.generation += 1
@@ -139,13 +156,16 @@ def run_preview(settings: Settings, *, host: str, port: int, jobs: int | None,
                     yield f"data: {json.dumps(snapshot)}\n\n"
                 await asyncio.sleep(0.3)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
 
     app.add_route("/__preview/events", events)
     app.mount("/", InjectingStaticFiles(directory=out, html=True), name="preview")
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(settings, out, state, rebuild, stop), daemon=True)
+    watcher = threading.Thread(
+        target=watch, args=(settings, out, state, rebuild, stop), daemon=True
+    )
     watcher.start()
     echo(f"Previewing {settings.dir} at {origin}/ (API at {origin}/api/v1); Ctrl+C stops.")
     try:

@@ -55,7 +55,9 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     except BuildError as exc:
         raise BuildError(f"{page.path}: {exc}") from None
     except Exception as exc:
-        raise BuildError(describe_template_error(exc, job.roots) + f" (rendering {page.path})") from None
+        raise BuildError(
+            describe_template_error(exc, job.roots) + f" (rendering {page.path})"
+        ) from None
     finally:
         used = sorted(env.recording or ())
         env.recording = None
@@ -64,8 +66,9 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     staged = None
     if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
         staged = str(stage(job.out / page.path, data))
-    return Rendered(page.path, digest, len(data), used,
-                    body_digest(data) if page.searchable else "", staged)
+    return Rendered(
+        page.path, digest, len(data), used, body_digest(data) if page.searchable else "", staged
+    )
 
 
 def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:
@@ -85,8 +88,9 @@ def _render_chunk(indices: list[int]) -> list[Rendered] | str:
     return _render_chunk_with(_JOB, indices)
 
 
-def render_all(job: RenderJob, indices: list[int], *, jobs: int,
-               progress: Callable[[int], None] | None = None) -> list[Rendered]:
+def render_all(
+    job: RenderJob, indices: list[int], *, jobs: int, progress: Callable[[int], None] | None = None
+) -> list[Rendered]:
     """Render `indices` of `job.pages`; on any error remove what was staged and raise."""
     results: list[Rendered] = []
     error: str | None = None

@@ -79,12 +79,17 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> list[st
     fresh.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if result.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
-        raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
+        raise BuildError(
+            f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}"
+        )
     old = out / "pagefind" / f".{shard}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

@@ -9,8 +9,6 @@ preview polls it to know when to rebuild. `shop build --full` ignores it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Engine, text
 
 # table -> aggregates; every expression works on SQLite and PostgreSQL.
@@ -34,6 +32,8 @@ AGGREGATES = {
 
 def catalog_stamp(engine: Engine) -> str:
     with engine.execution_options(shop_read_only=True).connect() as conn:
-        rows = [tuple(conn.execute(text(f"SELECT {aggregates} FROM {table}")).one())  # noqa: S608
-                for table, aggregates in AGGREGATES.items()]
+        rows = [
+            tuple(conn.execute(text(f"SELECT {aggregates} FROM {table}")).one())
+            for table, aggregates in AGGREGATES.items()
+        ]
     return repr(rows)

@@ -30,7 +30,15 @@ from markupsafe import Markup
 from shop.core.money import Money, exponent
 from shop.generator.themes import Theme
 
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "SEK": "kr ", "DKK": "kr "}
+SYMBOLS = {
+    "EUR": "€",
+    "USD": "$",
+    "GBP": "£",
+    "JPY": "¥",
+    "CHF": "CHF ",
+    "SEK": "kr ",
+    "DKK": "kr ",
+}
 
 
 class BuildError(Exception):
@@ -74,10 +82,12 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
     prefixes: dict[str, FileSystemLoader] = {}
     for theme in chain:  # the last theme of a name wins, so "default:" is the shipped one
         prefixes[theme.name] = FileSystemLoader(str(theme.templates))
-    loader = ChoiceLoader([
-        PrefixLoader(prefixes, delimiter=":"),
-        FileSystemLoader([str(t.templates) for t in chain if t.templates.is_dir()]),
-    ])
+    loader = ChoiceLoader(
+        [
+            PrefixLoader(prefixes, delimiter=":"),
+            FileSystemLoader([str(t.templates) for t in chain if t.templates.is_dir()]),
+        ]
+    )
     env = TrackingEnvironment(
         loader=loader,
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
@@ -88,7 +98,9 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
         cache_size=-1,
     )
     env.filters["money"] = lambda amount, cur=None: format_money(amount, cur or currency)
-    env.filters["money_plain"] = lambda amount, cur=None: Money(int(amount), cur or currency).format()
+    env.filters["money_plain"] = lambda amount, cur=None: Money(
+        int(amount), cur or currency
+    ).format()
     env.filters["jsonld"] = jsonld
     env.filters["css"] = css_value
     env.globals["fragment"] = Fragments(env)
