@@ -9,6 +9,7 @@ renamed into place once every page rendered without error.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -122,10 +123,14 @@ def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Ren
                 return
         return
     _JOB = job
+    # Objects that exist now are shared with the workers copy-on-write; frozen, the garbage
+    # collector in a worker never writes to their headers, so their pages stay shared.
+    gc.freeze()
     try:
         with get_context("fork").Pool(jobs) as pool:
             yield from pool.imap_unordered(_render_chunk, chunks)
     finally:
+        gc.unfreeze()
         _JOB = None
 
 

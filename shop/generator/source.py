@@ -293,7 +293,7 @@ def _products(session: Connection) -> dict[int, ProductData]:
             Product.version,
         )
         .where(Product.status == ProductStatus.ACTIVE)
-        .order_by(Product.published_at.desc(), Product.id.desc()),
+        .order_by(Product.published_at.desc().nulls_last(), Product.id.desc()),
     )
     products: dict[int, ProductData] = {}
     for (

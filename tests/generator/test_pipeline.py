@@ -183,3 +183,19 @@ def test_rendering_in_a_process_pool_gives_the_same_bytes(
     pooled = Manifest.load(manifest_path(settings.dir, other, settings.output_path)).files
     html = {n for n in single if n.endswith(".html")}
     assert {n: single[n]["sha256"] for n in html} == {n: pooled[n]["sha256"] for n in html}
+
+
+def test_images_are_made_in_worker_processes_and_reused(settings: Settings,
+                                                        catalog: FixtureCatalog) -> None:
+    summary = build_site(settings, jobs=2)
+    assert summary.images_written == 2
+    made = sorted(p.name for p in (settings.output_path / "images").rglob("*") if p.is_file())
+    assert len(made) == 2 * 2 * 2  # two sources, 320 and 640 wide, WebP and JPEG
+    from PIL import Image
+
+    for name in made:
+        with Image.open(next((settings.output_path / "images").rglob(name))) as image:
+            assert image.width == int(name.rsplit("-", 1)[1].split(".")[0])
+            assert image.format == ("WEBP" if name.endswith(".webp") else "JPEG")
+    again = build_site(settings, out=settings.dir / "second", jobs=2)
+    assert again.images_written == 0 and again.images_reused == 2
