@@ -148,7 +148,8 @@ def preview(
 
     settings = load_settings()
     try:
-        run_preview(settings, host=host, port=port, jobs=jobs, echo=typer.echo,
-                    reload_settings=Settings)
+        run_preview(
+            settings, host=host, port=port, jobs=jobs, echo=typer.echo, reload_settings=Settings
+        )
     except BuildError as exc:
         fail(str(exc))

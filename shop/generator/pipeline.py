@@ -136,7 +136,10 @@ def build_site(
     searchable = [p.path for p in pages if p.searchable]
     shards = search.shard_count(len(searchable))
 
-    env = make_environment(chain, currency=settings.currency)
+    (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
+    env = make_environment(
+        chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates"
+    )
     env.globals.update(
         site={
             "name": settings.store_name,

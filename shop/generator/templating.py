@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import (
     ChoiceLoader,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -78,7 +79,9 @@ class Fragments:
         return hit[0]
 
 
-def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironment:
+def make_environment(
+    chain: list[Theme], *, currency: str, bytecode_dir: Path | None = None
+) -> TrackingEnvironment:
     prefixes: dict[str, FileSystemLoader] = {}
     for theme in chain:  # the last theme of a name wins, so "default:" is the shipped one
         prefixes[theme.name] = FileSystemLoader(str(theme.templates))
@@ -96,6 +99,8 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
         lstrip_blocks=True,
         auto_reload=False,
         cache_size=-1,
+        # Compiled templates kept between builds (keyed by the template's source checksum).
+        bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
     env.filters["money"] = lambda amount, cur=None: format_money(amount, cur or currency)
     env.filters["money_plain"] = lambda amount, cur=None: Money(
