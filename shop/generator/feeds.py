@@ -3,7 +3,12 @@ Merchant product feed (RSS 2.0 with the `g:` namespace)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import nh3
@@ -67,26 +72,67 @@ def robots_txt(site: Site) -> bytes:
 
 
 def merchant_feed(site: Site, *, title: str, cache: dict[str, list[str]] | None = None) -> bytes:
-    """One <item> per variant, grouped by product, as Google Merchant Center reads it.
+    """One <item> per variant, grouped by product, as Google Merchant Center reads it."""
+    return "".join(
+        merchant_feed_chunks(site, title=title, cache={} if cache is None else cache)
+    ).encode()
+
+
+def merchant_feed_chunks(site: Site, *, title: str, cache: dict[str, list[str]]) -> Iterator[str]:
+    """The feed in pieces, so that a large one is never held whole in memory.
 
     `cache` maps "<product id>:<page key>" to that product's items; reused entries are not
-    rendered again, and it is left holding exactly the entries of this feed."""
-    cache = {} if cache is None else cache
-    fresh: dict[str, list[str]] = {}
-    for product in site.catalog.products.values():
-        key = f"{product.id}:{product.page_key}"
-        fresh[key] = cache.get(key) or _items(site, product)
-    cache.clear()
-    cache.update(fresh)
-    items = [item for product_items in fresh.values() for item in product_items]
-    return (
+    rendered again, and once the feed is consumed it holds exactly this feed's entries."""
+    yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">\n<channel>\n'
         f"<title>{escape(title)}</title>\n<link>{escape(site.absolute(f'{site.base}/'))}</link>\n"
         f"<description>{escape(title)} products</description>\n"
-        + "\n".join(items)
-        + "\n</channel>\n</rss>\n"
-    ).encode()
+    )
+    fresh: dict[str, list[str]] = {}
+    for product in site.catalog.products.values():
+        key = f"{product.id}:{product.page_key}"
+        items = fresh[key] = cache.get(key) or _items(site, product)
+        if items:
+            yield "\n".join(items) + "\n"
+    cache.clear()
+    cache.update(fresh)
+    yield "</channel>\n</rss>\n"
+
+
+def stage_merchant_feed(
+    target: Path, site: Site, *, title: str, cache_file: Path, cache_key: str | None
+) -> tuple[Path, str, int]:
+    """Write the feed to a temporary file beside `target`; returns (file, sha256, size).
+
+    Per-product items are kept in `cache_file` between builds (valid while `cache_key`, the
+    settings' hash, is the same; None starts afresh), so after one edit only that
+    product's items are made again."""
+    cache: dict[str, list[str]] = {}
+    if cache_key is not None:
+        try:
+            with open(cache_file, "rb") as handle:
+                stored = pickle.load(handle)
+            if stored.get("key") == cache_key:
+                cache = stored["items"]
+        except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
+            cache = {}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
+    size = 0
+    with open(tmp, "wb") as handle:
+        for chunk in merchant_feed_chunks(site, title=title, cache=cache):
+            data = chunk.encode()
+            digest.update(data)
+            size += len(data)
+            handle.write(data)
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    cache_tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+    with open(cache_tmp, "wb") as handle:
+        pickle.dump({"key": cache_key, "items": cache}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(cache_tmp, cache_file)
+    return tmp, digest.hexdigest(), size
 
 
 def _items(site: Site, product: ProductData) -> list[str]:

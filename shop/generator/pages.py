@@ -85,6 +85,15 @@ class Site:
         self.site_url = site_url
         self.base = base
         self.per_page = max(1, per_page)
+        self._positions: dict[int, dict[int, int]] = {}
+
+    def position(self, category: CategoryData, product_id: int) -> int:
+        """Where a product stands in a category's listing (a dict per category, built once)."""
+        positions = self._positions.get(category.id)
+        if positions is None:
+            positions = {pid: n for n, pid in enumerate(category.product_ids)}
+            self._positions[category.id] = positions
+        return positions.get(product_id, 0)
 
     def absolute(self, url: str) -> str:
         origin = (
@@ -203,10 +212,11 @@ def _related(site: Site, product: ProductData) -> list[ProductData]:
     catalog = site.catalog
     if not product.category_ids:
         return []
-    members = catalog.categories[product.category_ids[0]].product_ids
+    category = catalog.categories[product.category_ids[0]]
+    members = category.product_ids
     if len(members) <= 1:
         return []
-    at = members.index(product.id) if product.id in members else 0
+    at = site.position(category, product.id)
     picked = []
     for step in range(1, len(members)):
         pid = members[(at + step) % len(members)]

@@ -9,7 +9,6 @@ deleted, and the manifest (outside the output folder) records what each file was
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -37,7 +36,7 @@ from shop.generator.themes import (
     template_hashes,
     theme_chain,
 )
-from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage, write_atomic
+from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage
 
 # progress(stage, advance, total): stage is "pages", "images" or "search".
 Progress = Callable[[str, int, int], None]
@@ -202,10 +201,9 @@ def build_site(
         summary = BuildSummary(out=str(out))
         _record_pages(manifest, previous, pages, rendered, summary)
         feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
-        for name, data in _machine_files(
-            site, settings, pages, previous, manifest, full, feed_cache
-        ):
+        for name, data in _machine_files(site, pages):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
+        _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
         for asset in statics.values():
             _stage_if_changed(
                 out, asset.output, asset.data, previous, manifest, staged_extra, summary
@@ -325,49 +323,40 @@ def _record_pages(
             summary.pages_unchanged += 1
 
 
-def _machine_files(
+def _machine_files(site: Site, pages: list[Page]) -> list[tuple[str, bytes]]:
+    return [*feeds.sitemap_files(site, pages).items(), ("robots.txt", feeds.robots_txt(site))]
+
+
+def _stage_feed(
+    out: Path,
     site: Site,
     settings: Settings,
-    pages: list[Page],
     previous: Manifest,
     manifest: Manifest,
+    staged: list[tuple[str, str]],
+    cache_file: Path,
     full: bool,
-    feed_cache: Path,
-) -> list[tuple[str, bytes]]:
-    files = list(feeds.sitemap_files(site, pages).items())
-    files.append(("robots.txt", feeds.robots_txt(site)))
-    # The feed is the one large file: rebuild it only when a product or the settings changed.
-    feed_key = digest(
-        manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values())
+) -> None:
+    """The feed is the one large file: made only when a product or the settings changed."""
+    name = feeds.FEED_PATH
+    key = digest(manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values()))
+    manifest.derived[name] = key
+    before = previous.files.get(name)
+    if not full and previous.derived.get(name) == key and before and (out / name).exists():
+        manifest.files[name] = before
+        return
+    tmp, sha, size = feeds.stage_merchant_feed(
+        out / name,
+        site,
+        title=settings.store_name,
+        cache_file=cache_file,
+        cache_key=None if full else manifest.global_key,
     )
-    manifest.derived[feeds.FEED_PATH] = feed_key
-    unchanged = (
-        not full
-        and previous.derived.get(feeds.FEED_PATH) == feed_key
-        and feeds.FEED_PATH in previous.files
-    )
-    if unchanged:
-        manifest.files[feeds.FEED_PATH] = previous.files[feeds.FEED_PATH]
+    manifest.files[name] = {"sha256": sha, "size": size}
+    if before and before.get("sha256") == sha and (out / name).exists():
+        tmp.unlink()
     else:
-        # Per-product items are cached, so one edit re-renders one product's items, not all.
-        cache: dict[str, list[str]] = {}
-        if not full:
-            try:
-                stored = pickle.loads(feed_cache.read_bytes())
-                if stored.get("global") == manifest.global_key:
-                    cache = stored["items"]
-            except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
-                cache = {}
-        files.append(
-            (feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name, cache=cache))
-        )
-        write_atomic(
-            feed_cache,
-            pickle.dumps(
-                {"global": manifest.global_key, "items": cache}, protocol=pickle.HIGHEST_PROTOCOL
-            ),
-        )
-    return files
+        staged.append((name, str(tmp)))
 
 
 def _stage_if_changed(
