@@ -140,7 +140,7 @@ def preview(
         int | None, typer.Option("--jobs", min=1, help="Worker processes for rebuilds.")
     ] = None,
 ) -> None:
-    """Serve a preview build and the API; rebuild on theme or catalog changes and reload the page."""
+    """Serve a preview build and the API; rebuild on changes and reload the open page."""
     from shop.cli import fail, load_settings
     from shop.generator.preview import run_preview
     from shop.generator.templating import BuildError

@@ -14,9 +14,9 @@ from xml.sax.saxutils import escape
 import nh3
 
 from shop.core.money import Money
+from shop.generator.data import ProductData
 from shop.generator.images import image_set
 from shop.generator.pages import Page, Site
-from shop.generator.source import ProductData
 
 SITEMAP_LIMIT = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

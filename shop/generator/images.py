@@ -17,8 +17,10 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from shop.generator.source import ImageData
-from shop.generator.writer import write_atomic
+from shop.generator.data import ImageData
+from shop.generator.manifest import Manifest
+from shop.generator.templating import BuildError
+from shop.generator.writer import file_sha256, write_atomic
 
 WIDTHS = (320, 640, 1024, 1600)
 FORMATS = (
@@ -165,3 +167,49 @@ def place(cache_file: Path, target: Path) -> None:
     except OSError:
         tmp.write_bytes(cache_file.read_bytes())
     os.replace(tmp, target)
+
+
+def place_all(
+    all_images: list[ImageData],
+    media: Path,
+    out: Path,
+    cache: Path,
+    previous: Manifest,
+    manifest: Manifest,
+    *,
+    jobs: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[int, int]:
+    """Every derived image the site needs, in the output and in the manifest.
+
+    Returns (sources processed, sources reused)."""
+    needed = output_files(all_images)
+    missing_in_out = {
+        name for name in needed if name not in previous.files or not (out / name).exists()
+    }
+    shas = {needed[name][0] for name in missing_in_out}
+    todo = [i for i in all_images if i.sha256 in shas]
+    if progress:
+        progress("images", 0, len(shas))
+    made, _reused, missing = ensure_cached(
+        todo,
+        media,
+        cache,
+        jobs=jobs,
+        progress=(lambda n: progress("images", n, len(shas))) if progress else None,
+    )
+    if missing:
+        raise BuildError(
+            f"{media / missing[0]}: image file missing "
+            f"({len(missing)} in all); re-upload it or remove the image in the admin"
+        )
+    for name in needed:
+        if name in missing_in_out:
+            place(cache / name, out / name)
+            manifest.files[name] = {
+                "sha256": file_sha256(out / name),
+                "size": (out / name).stat().st_size,
+            }
+        else:
+            manifest.files[name] = previous.files[name]
+    return made, len({i.sha256 for i in all_images}) - made

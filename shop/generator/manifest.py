@@ -3,7 +3,7 @@
 Shape (JSON), shared with `shop publish`:
 
     {"format": 1,
-     "files":  {"products/x/index.html": {"sha256": "...", "size": 1234}, ...},   # every output file
+     "files":  {"products/x/index.html": {"sha256": "...", "size": 1234}, ...},  # every file
      "pages":  {"products/x/index.html": {"key": "...", "templates": ["product.html", ...]}},
      "templates": {"product.html": "<hash>", ...},   # what each template name resolved to
      "global": "<hash of settings, theme settings and asset names>",

@@ -17,8 +17,7 @@ import nh3
 from markupsafe import Markup
 
 from shop.core.money import Money
-from shop.generator.images import ImageSet, image_set
-from shop.generator.source import (
+from shop.generator.data import (
     Catalog,
     CategoryData,
     CollectionData,
@@ -26,6 +25,7 @@ from shop.generator.source import (
     VariantData,
     digest,
 )
+from shop.generator.images import ImageSet, image_set
 
 HOME_FEATURED = 8
 NEW_ARRIVALS = 8

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,10 +23,11 @@ from shop.config import Settings
 from shop.core.db import make_engine
 from shop.generator import assets as asset_files
 from shop.generator import feeds, images, search
+from shop.generator.data import digest
 from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pages import Page, Site, plan
 from shop.generator.render import Rendered, RenderJob, discard, render_all
-from shop.generator.source import Catalog, digest, load_catalog
+from shop.generator.source import load_catalog
 from shop.generator.stamp import catalog_stamp
 from shop.generator.templating import BuildError, describe_template_error, make_environment
 from shop.generator.themes import (
@@ -37,7 +37,7 @@ from shop.generator.themes import (
     template_hashes,
     theme_chain,
 )
-from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage
+from shop.generator.writer import prune_empty_dirs, sha256, stage
 
 # progress(stage, advance, total): stage is "pages", "images" or "search".
 Progress = Callable[[str, int, int], None]
@@ -225,12 +225,23 @@ def build_site(
         os.replace(tmp, out / name)
 
     clock.lap("write")
-    _place_images(catalog, settings, out, work, previous, manifest, summary, jobs, progress)
+    summary.images_written, summary.images_reused = images.place_all(
+        [i for p in catalog.products.values() for i in p.images],
+        settings.media_path,
+        out,
+        work / "cache",
+        previous,
+        manifest,
+        jobs=jobs,
+        progress=progress,
+    )
     clock.lap("images")
     _delete_stale(out, previous, manifest, summary)
     manifest.save(mpath)  # pages are in place even if indexing fails below
     stages = work / "search" / mpath.stem
-    _index(out, stages, pages, manifest, previous, shards, summary, full, jobs, progress)
+    summary.search_indexed = search.update_index(
+        out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
+    )
     clock.lap("search")
     manifest.stamp = stamp
     manifest.image_sources = summary.images_written + summary.images_reused
@@ -379,52 +390,6 @@ def _stage_if_changed(
     staged.append((name, str(stage(out / name, data))))
 
 
-def _place_images(
-    catalog: Catalog,
-    settings: Settings,
-    out: Path,
-    work: Path,
-    previous: Manifest,
-    manifest: Manifest,
-    summary: BuildSummary,
-    jobs: int,
-    progress: Progress | None,
-) -> None:
-    all_images = [i for p in catalog.products.values() for i in p.images]
-    cache = work / "cache"
-    needed = images.output_files(all_images)
-    missing_in_out = {
-        name for name in needed if name not in previous.files or not (out / name).exists()
-    }
-    shas = {needed[name][0] for name in missing_in_out}
-    todo = [i for i in all_images if i.sha256 in shas]
-    if progress:
-        progress("images", 0, len(shas))
-    made, _reused, missing = images.ensure_cached(
-        todo,
-        settings.media_path,
-        cache,
-        jobs=jobs,
-        progress=(lambda n: progress("images", n, len(shas))) if progress else None,
-    )
-    if missing:
-        raise BuildError(
-            f"{settings.media_path / missing[0]}: image file missing "
-            f"({len(missing)} in all); re-upload it or remove the image in the admin"
-        )
-    summary.images_written = made
-    summary.images_reused = len({i.sha256 for i in all_images}) - made
-    for name in needed:
-        if name in missing_in_out:
-            images.place(cache / name, out / name)
-            manifest.files[name] = {
-                "sha256": file_sha256(out / name),
-                "size": (out / name).stat().st_size,
-            }
-        else:
-            manifest.files[name] = previous.files[name]
-
-
 def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: BuildSummary) -> None:
     for name in previous.files:
         if name in manifest.files or name.startswith("pagefind/"):
@@ -434,67 +399,3 @@ def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: Bu
         if name.endswith(".html"):
             summary.pages_deleted += 1
         prune_empty_dirs(out, target.parent)
-
-
-def _index(
-    out: Path,
-    stages: Path,
-    pages: list[Page],
-    manifest: Manifest,
-    previous: Manifest,
-    shards: int,
-    summary: BuildSummary,
-    full: bool,
-    jobs: int,
-    progress: Progress | None,
-) -> None:
-    groups: dict[int, list[tuple[str, str]]] = {}
-    for page in pages:
-        if page.searchable:
-            body = manifest.pages[page.path].get("body", "")
-            groups.setdefault(search.shard_of(page.path, shards), []).append((page.path, body))
-    old_keys: dict[str, str] = previous.search.get("shards", {})
-    keys: dict[str, str] = {}
-    files: dict[str, dict[str, Any]] = {}
-    todo = []
-    for shard, entries in groups.items():
-        keys[str(shard)] = search.shard_key(entries)
-        prefix = f"pagefind/{shard}/"
-        kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
-        if (
-            not full
-            and old_keys.get(str(shard)) == keys[str(shard)]
-            and kept
-            and (out / "pagefind" / str(shard)).is_dir()
-        ):
-            files.update(kept)
-        else:
-            todo.append(shard)
-    if progress:
-        progress("search", 0, len(todo))
-    # Pagefind runs as a separate process per shard; two at a time keep both cores busy
-    # through its single-threaded stretches.
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-        made = pool.map(
-            lambda shard: search.index_shard(
-                out, shard, [p for p, _ in groups[shard]], stages / str(shard)
-            ),
-            todo,
-        )
-        for names in made:
-            for name in names:
-                target = out / name
-                files[name] = {"sha256": file_sha256(target), "size": target.stat().st_size}
-            if progress:
-                progress("search", 1, len(todo))
-    summary.search_indexed = bool(todo)
-    if stages.is_dir():
-        for folder in stages.iterdir():
-            if not folder.name.isdigit() or int(folder.name) not in groups:
-                search.remove_stage(folder)
-    for name in previous.files:  # shards no longer used
-        if name.startswith("pagefind/") and name not in files:
-            (out / name).unlink(missing_ok=True)
-            prune_empty_dirs(out, (out / name).parent)
-    manifest.files.update(files)
-    manifest.search = {"shards": keys}

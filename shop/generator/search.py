@@ -16,10 +16,15 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from shop.generator.manifest import Manifest
+from shop.generator.pages import Page
 from shop.generator.templating import BuildError
+from shop.generator.writer import file_sha256, prune_empty_dirs
 
 SHARD_PAGES = 500
 MAX_SHARDS = 40
@@ -122,3 +127,69 @@ def _sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
 
 def remove_stage(stage: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
+
+
+def update_index(
+    out: Path,
+    stages: Path,
+    pages: list[Page],
+    manifest: Manifest,
+    previous: Manifest,
+    shards: int,
+    *,
+    full: bool,
+    jobs: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> bool:
+    """Re-index the shards whose searchable text changed; record every index file in the
+    manifest. Returns whether anything was indexed."""
+    groups: dict[int, list[tuple[str, str]]] = {}
+    for page in pages:
+        if page.searchable:
+            body = manifest.pages[page.path].get("body", "")
+            groups.setdefault(shard_of(page.path, shards), []).append((page.path, body))
+    old_keys: dict[str, str] = previous.search.get("shards", {})
+    keys: dict[str, str] = {}
+    files: dict[str, dict[str, Any]] = {}
+    todo = []
+    for shard, entries in groups.items():
+        keys[str(shard)] = shard_key(entries)
+        prefix = f"pagefind/{shard}/"
+        kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
+        if (
+            not full
+            and old_keys.get(str(shard)) == keys[str(shard)]
+            and kept
+            and (out / "pagefind" / str(shard)).is_dir()
+        ):
+            files.update(kept)
+        else:
+            todo.append(shard)
+    if progress:
+        progress("search", 0, len(todo))
+    # Pagefind runs as a separate process per shard; two at a time keep both cores busy
+    # through its single-threaded stretches.
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+        made = pool.map(
+            lambda shard: index_shard(
+                out, shard, [p for p, _ in groups[shard]], stages / str(shard)
+            ),
+            todo,
+        )
+        for names in made:
+            for name in names:
+                target = out / name
+                files[name] = {"sha256": file_sha256(target), "size": target.stat().st_size}
+            if progress:
+                progress("search", 1, len(todo))
+    if stages.is_dir():
+        for folder in stages.iterdir():
+            if not folder.name.isdigit() or int(folder.name) not in groups:
+                remove_stage(folder)
+    for name in previous.files:  # shards no longer used
+        if name.startswith("pagefind/") and name not in files:
+            (out / name).unlink(missing_ok=True)
+            prune_empty_dirs(out, (out / name).parent)
+    manifest.files.update(files)
+    manifest.search = {"shards": keys}
+    return bool(todo)

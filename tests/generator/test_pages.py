@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from shop.config import Settings
+from shop.generator.data import Catalog
 from shop.generator.feeds import sitemap_files
 from shop.generator.pages import Page, Site
 from shop.generator.pipeline import build_site
-from shop.generator.source import Catalog
 from tests.generator.conftest import FixtureCatalog
 
 

@@ -185,8 +185,9 @@ def test_rendering_in_a_process_pool_gives_the_same_bytes(
     assert {n: single[n]["sha256"] for n in html} == {n: pooled[n]["sha256"] for n in html}
 
 
-def test_images_are_made_in_worker_processes_and_reused(settings: Settings,
-                                                        catalog: FixtureCatalog) -> None:
+def test_images_are_made_in_worker_processes_and_reused(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     summary = build_site(settings, jobs=2)
     assert summary.images_written == 2
     made = sorted(p.name for p in (settings.output_path / "images").rglob("*") if p.is_file())
@@ -202,7 +203,8 @@ def test_images_are_made_in_worker_processes_and_reused(settings: Settings,
 
 
 def test_search_shards_reindex_only_where_searchable_text_changed(
-        settings: Settings, catalog: FixtureCatalog, engine: Engine, monkeypatch) -> None:
+    settings: Settings, catalog: FixtureCatalog, engine: Engine, monkeypatch
+) -> None:
     from shop.generator import search
 
     monkeypatch.setattr(search, "SHARD_PAGES", 1)  # four products, four shards
@@ -219,8 +221,13 @@ def test_search_shards_reindex_only_where_searchable_text_changed(
     with unit_of_work(make_session_factory(engine)) as s:
         s.get_one(Product, catalog.cap).title = "Waxed Canvas Cap"
     assert build_site(settings, jobs=2).search_indexed
-    touched = {n.split("/")[1] for n in changed(before, manifest(settings)) if n.startswith("pagefind/")}
+    touched = {
+        n.split("/")[1] for n in changed(before, manifest(settings)) if n.startswith("pagefind/")
+    }
     assert touched == {cap_shard}
-    on_disk = {p.relative_to(settings.output_path).as_posix()
-               for p in (settings.output_path / "pagefind").rglob("*") if p.is_file()}
+    on_disk = {
+        p.relative_to(settings.output_path).as_posix()
+        for p in (settings.output_path / "pagefind").rglob("*")
+        if p.is_file()
+    }
     assert on_disk == {n for n in manifest(settings).files if n.startswith("pagefind/")}
