@@ -260,7 +260,7 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
         settings.currency,
         settings.locale,
         settings.country,
-        str(settings.media_path),
+        str(settings.media_path.resolve()),
     )
 
 
