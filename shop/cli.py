@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shop.catalog_cli import catalog_app
 from shop.cli_worker import worker
 from shop.config import ConfigError, Settings, check_production, get_settings
+from shop.generator.cli import register as register_generator
 
 app = typer.Typer(
     help="shop: run a store's catalog, stock and orders, and build its static storefront.",
@@ -59,7 +60,8 @@ def _first_setting_error(exc: ValueError) -> str:
 
 @contextmanager
 def unit_of_work(settings: Settings) -> Iterator[Session]:
-    from shop.core.db import make_engine, make_session_factory, unit_of_work as uow
+    from shop.core.db import make_engine, make_session_factory
+    from shop.core.db import unit_of_work as uow
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -102,7 +104,7 @@ def init(
     env = directory / ".env"
     env.write_text(f"SHOP_SECRET_KEY={secrets.token_urlsafe(48)}\n")
     env.chmod(0o600)
-    (directory / ".gitignore").write_text(".env\nshop.db*\npublic/\nmedia/\n")
+    (directory / ".gitignore").write_text(".env\nshop.db*\npublic/\nmedia/\n.shop/\n")
     typer.echo(f"Created store in {directory}")
     typer.echo(f"Next: cd {directory} && shop db upgrade && shop admin create-user you@example.com --role owner")
 
@@ -183,7 +185,7 @@ def admin_create_user(
                               full_name=name)
     except DomainError as exc:
         fail(f"{exc.field or 'input'}: {exc.detail}")
-    except Exception as exc:  # noqa: BLE001 - e.g. no such table before `shop db upgrade`
+    except Exception as exc:
         fail(_database_hint(exc))
     typer.echo(f"Created {role.value} {email.strip().lower()}")
 
@@ -253,6 +255,8 @@ app.add_typer(orders_app, name="orders")
 
 # Typer vendors Click; its UsageError is the base of BadParameter, which Typer exports.
 _UsageError: Any = typer.BadParameter.__mro__[1]
+
+register_generator(app)
 
 
 def main() -> None:

@@ -1,0 +1,401 @@
+"""`build_site`: catalog -> page models -> render -> images -> search index -> write.
+
+Read every source first (one read transaction), then decide from the manifest which
+outputs' inputs changed, render only those, and commit the result: staged files are
+renamed into place only when every page rendered, outputs no longer produced are
+deleted, and the manifest (outside the output folder) records what each file was made of.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import TemplateError
+
+from shop import __version__
+from shop.config import Settings
+from shop.core.db import make_engine
+from shop.generator import assets as asset_files
+from shop.generator import feeds, images, search
+from shop.generator.data import digest
+from shop.generator.manifest import Manifest, manifest_path
+from shop.generator.pages import Page, Site, plan
+from shop.generator.render import Rendered, RenderJob, discard, render_all
+from shop.generator.source import load_catalog
+from shop.generator.stamp import catalog_stamp
+from shop.generator.templating import BuildError, describe_template_error, make_environment
+from shop.generator.themes import (
+    ThemeError,
+    merged_settings,
+    static_files,
+    template_hashes,
+    theme_chain,
+)
+from shop.generator.writer import prune_empty_dirs, sha256, stage
+
+# progress(stage, advance, total): stage is "pages", "images" or "search".
+Progress = Callable[[str, int, int], None]
+
+THEME_DEFAULTS: dict[str, Any] = {"products_per_page": 48}
+
+
+@dataclass
+class BuildSummary:
+    pages_written: int = 0
+    pages_unchanged: int = 0
+    pages_deleted: int = 0
+    images_written: int = 0
+    images_reused: int = 0
+    seconds: float = 0.0
+    search_indexed: bool = False
+    out: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return data
+
+    def line(self) -> str:
+        return (
+            f"{self.pages_written} pages written, {self.pages_unchanged} unchanged, "
+            f"{self.pages_deleted} deleted; {self.images_written} images processed, "
+            f"{self.images_reused} reused; {self.seconds:.2f}s"
+        )
+
+
+def build_site(
+    settings: Settings,
+    *,
+    out: Path | None = None,
+    full: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    started = time.perf_counter()
+    out = (out or settings.output_path).resolve()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    work = settings.dir / ".shop"
+    mpath = manifest_path(settings.dir, out, settings.output_path)
+    previous = Manifest.load(mpath)
+
+    clock = _Clock()
+    try:
+        chain = theme_chain(settings.theme, settings.themes_path)
+    except ThemeError as exc:
+        raise BuildError(str(exc)) from None
+    theme_settings = {**THEME_DEFAULTS, **merged_settings(chain)}
+    statics = asset_files.fingerprint(static_files(chain))
+    templates = template_hashes(chain)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        # Read before the snapshot: a change in between only makes the next build look again.
+        stamp = digest(
+            repr(
+                (
+                    _settings_key(settings),
+                    [str(t.root) for t in chain],
+                    sorted(theme_settings.items()),
+                    sorted(a.output for a in statics.values()),
+                    sorted(templates.items()),
+                    str(out),
+                    catalog_stamp(engine),
+                )
+            )
+        )
+        if not full and stamp == previous.stamp and _outputs_intact(out, previous):
+            clock.lap("read")
+            return BuildSummary(
+                pages_unchanged=len(previous.pages),
+                images_reused=previous.image_sources,
+                out=str(out),
+                seconds=time.perf_counter() - started,
+                timings=clock.laps,
+            )
+        catalog = load_catalog(engine)
+    finally:
+        engine.dispose()
+    clock.lap("read")
+
+    base = urlsplit(settings.site_url).path.rstrip("/")
+    site = Site(
+        catalog,
+        site_url=settings.site_url,
+        base=base,
+        per_page=int(theme_settings.get("products_per_page") or 48),
+        currency=settings.currency,
+    )
+    pages = plan(site)
+    searchable = [p.path for p in pages if p.searchable]
+    shards = search.shard_count(len(searchable))
+    # Shards that hold at least one page (the search page merges exactly these).
+    live_shards = sorted({search.shard_of(path, shards) for path in searchable})
+
+    (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
+    env = make_environment(
+        chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates"
+    )
+    env.globals.update(
+        site={
+            "name": settings.store_name,
+            "url": settings.site_url,
+            "base": base,
+            "api_url": settings.api_url,
+            "currency": settings.currency,
+            "locale": settings.locale,
+            "country": settings.country,
+            "search_shards": live_shards,
+            "shipping": catalog.shipping,
+        },
+        theme={"name": chain[0].name, "settings": theme_settings},
+        asset=asset_files.AssetUrls(statics, base),
+        nav=site.nav(),
+    )
+    roots = [t.templates for t in chain]
+    global_key = digest(
+        repr(
+            (
+                _settings_key(settings),
+                [t.name for t in chain],
+                sorted(theme_settings.items()),
+                sorted(a.output for a in statics.values()),
+                catalog.nav_key,
+                live_shards,
+                [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
+            )
+        )
+    )
+    _check_unique(pages, statics)
+    _compile(env, pages, roots)
+
+    clock.lap("plan")
+    everything = full or previous.global_key != global_key
+    changed_templates = {
+        n
+        for n in set(templates) | set(previous.templates)
+        if templates.get(n) != previous.templates.get(n)
+    }
+    dirty = [
+        i
+        for i, page in enumerate(pages)
+        if everything or _is_dirty(page, previous, changed_templates, out)
+    ]
+    if progress:
+        progress("pages", 0, len(dirty))
+
+    job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
+    rendered = render_all(
+        job,
+        dirty,
+        jobs=jobs,
+        progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+    )
+    clock.lap("render")
+    staged_extra: list[tuple[str, str]] = []
+    try:
+        manifest = Manifest(templates=templates, global_key=global_key)
+        summary = BuildSummary(out=str(out))
+        _record_pages(manifest, previous, pages, rendered, summary)
+        feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
+        for name, data in _machine_files(site, pages):
+            _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
+        _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
+        for asset in statics.values():
+            _stage_if_changed(
+                out, asset.output, asset.data, previous, manifest, staged_extra, summary
+            )
+    except BaseException:
+        discard(rendered)
+        for _, tmp in staged_extra:
+            os.unlink(tmp)
+        raise
+
+    # Commit: everything rendered; move it into place.
+    for result in rendered:
+        if result.staged:
+            os.replace(result.staged, out / result.path)
+    for name, tmp in staged_extra:
+        os.replace(tmp, out / name)
+
+    clock.lap("write")
+    summary.images_written, summary.images_reused = images.place_all(
+        [i for p in catalog.products.values() for i in p.images],
+        settings.media_path,
+        out,
+        work / "cache",
+        previous,
+        manifest,
+        jobs=jobs,
+        progress=progress,
+    )
+    clock.lap("images")
+    _delete_stale(out, previous, manifest, summary)
+    manifest.save(mpath)  # pages are in place even if indexing fails below
+    stages = work / "search" / mpath.stem
+    summary.search_indexed = search.update_index(
+        out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
+    )
+    clock.lap("search")
+    manifest.stamp = stamp
+    manifest.image_sources = summary.images_written + summary.images_reused
+    manifest.save(mpath)
+    summary.seconds = time.perf_counter() - started
+    summary.timings = clock.laps
+    return summary
+
+
+def _settings_key(settings: Settings) -> tuple[Any, ...]:
+    return (
+        __version__,
+        settings.store_name,
+        settings.site_url,
+        settings.api_url,
+        settings.currency,
+        settings.locale,
+        settings.country,
+        str(settings.media_path.resolve()),
+    )
+
+
+def _outputs_intact(out: Path, previous: Manifest) -> bool:
+    exists = os.path.exists
+    return bool(previous.files) and all(exists(out / name) for name in previous.files)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+def _check_unique(pages: list[Page], statics: dict[str, asset_files.Asset]) -> None:
+    """Two sources writing the same output file is an error, never a silent overwrite."""
+    seen: dict[str, str] = {}
+    for path, what in [(p.path, p.template) for p in pages] + [
+        (a.output, str(a.source)) for a in statics.values()
+    ]:
+        if path in seen:
+            raise BuildError(
+                f"{path}: produced twice (by {seen[path]} and {what}); check for duplicate slugs"
+            )
+        seen[path] = what
+
+
+def _compile(env: Any, pages: list[Page], roots: list[Path]) -> None:
+    """Load every page template up front, so a syntax error stops the build before any work."""
+    for name in sorted({p.template for p in pages}):
+        try:
+            env.get_template(name)
+        except TemplateError as exc:
+            raise BuildError(describe_template_error(exc, roots)) from None
+
+
+def _is_dirty(page: Page, previous: Manifest, changed: set[str], out: Path) -> bool:
+    before = previous.pages.get(page.path)
+    if before is None or before.get("key") != page.key:
+        return True
+    if any(name in changed for name in before.get("templates", ())):
+        return True
+    return page.path not in previous.files or not os.path.exists(out / page.path)
+
+
+def _record_pages(
+    manifest: Manifest,
+    previous: Manifest,
+    pages: list[Page],
+    rendered: list[Rendered],
+    summary: BuildSummary,
+) -> None:
+    by_path = {r.path: r for r in rendered}
+    for page in pages:
+        result = by_path.get(page.path)
+        if result is None:  # not rendered: carried over from the previous build
+            manifest.pages[page.path] = previous.pages[page.path]
+            manifest.files[page.path] = previous.files[page.path]
+            summary.pages_unchanged += 1
+            continue
+        entry: dict[str, Any] = {"key": page.key, "templates": result.templates}
+        if result.body:
+            entry["body"] = result.body
+        manifest.pages[page.path] = entry
+        manifest.files[page.path] = {"sha256": result.sha256, "size": result.size}
+        if result.staged:
+            summary.pages_written += 1
+        else:
+            summary.pages_unchanged += 1
+
+
+def _machine_files(site: Site, pages: list[Page]) -> list[tuple[str, bytes]]:
+    return [*feeds.sitemap_files(site, pages).items(), ("robots.txt", feeds.robots_txt(site))]
+
+
+def _stage_feed(
+    out: Path,
+    site: Site,
+    settings: Settings,
+    previous: Manifest,
+    manifest: Manifest,
+    staged: list[tuple[str, str]],
+    cache_file: Path,
+    full: bool,
+) -> None:
+    """The feed is the one large file: made only when a product or the settings changed."""
+    name = feeds.FEED_PATH
+    key = digest(manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values()))
+    manifest.derived[name] = key
+    before = previous.files.get(name)
+    if not full and previous.derived.get(name) == key and before and (out / name).exists():
+        manifest.files[name] = before
+        return
+    tmp, sha, size = feeds.stage_merchant_feed(
+        out / name,
+        site,
+        title=settings.store_name,
+        cache_file=cache_file,
+        cache_key=None if full else manifest.global_key,
+    )
+    manifest.files[name] = {"sha256": sha, "size": size}
+    if before and before.get("sha256") == sha and (out / name).exists():
+        tmp.unlink()
+    else:
+        staged.append((name, str(tmp)))
+
+
+def _stage_if_changed(
+    out: Path,
+    name: str,
+    data: bytes,
+    previous: Manifest,
+    manifest: Manifest,
+    staged: list[tuple[str, str]],
+    summary: BuildSummary,
+) -> None:
+    digest_ = sha256(data)
+    manifest.files[name] = {"sha256": digest_, "size": len(data)}
+    before = previous.files.get(name)
+    if before and before.get("sha256") == digest_ and (out / name).exists():
+        return
+    staged.append((name, str(stage(out / name, data))))
+
+
+def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: BuildSummary) -> None:
+    for name in previous.files:
+        if name in manifest.files or name.startswith("pagefind/"):
+            continue
+        target = out / name
+        target.unlink(missing_ok=True)
+        if name.endswith(".html"):
+            summary.pages_deleted += 1
+        prune_empty_dirs(out, target.parent)
