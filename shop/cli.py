@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from shop.config import ConfigError, Settings, check_production, get_settings
+from shop.generator.publish.commands import publish_app
 
 app = typer.Typer(
     help="shop: run a store's catalog, stock and orders, and build its static storefront.",
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Admin (staff) accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(publish_app)  # shop publish, shop releases
 
 
 class CLIError(Exception):

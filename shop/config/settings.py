@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     cdn_distribution_id: str | None = None
+    publish_fingerprint_pattern: str | None = Field(
+        None, description="Regex on file names marking content-hashed (immutable) assets"
+    )
 
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port; unset logs mail")
     mail_from: str = "shop@localhost"
