@@ -57,17 +57,24 @@ class Plan:
 
 
 def make_plan(desired: Files, live: Files, *, pending: list[str] | tuple[str, ...] = ()) -> Plan:
-    """Turn the live files into the desired ones; `pending` lists what an unfinished run wrote."""
+    """Turn the live files into the desired ones; `pending` lists what an unfinished run wrote.
+
+    The record of the live release may be behind what an unfinished run already replaced,
+    so a path in `pending` is never taken as unchanged, and one that neither release has
+    is removed.
+    """
     plan = Plan()
     assets: list[Step] = []
     new_pages: list[Step] = []
     changed_pages: list[Step] = []
     indexes: list[Step] = []
     known = {entry.sha256 for entry in live.values()}
+    # What an unfinished run wrote may differ from the record, so it is written again.
+    dirty = set(pending)
     for path in sorted(desired):
         entry = desired[path]
         old = live.get(path)
-        if old == entry:
+        if old == entry and path not in dirty:
             plan.unchanged += 1
             continue
         if entry.sha256 not in known:
