@@ -56,7 +56,7 @@ class CDN:
 class Options:
     dry_run: bool = False
     max_deletes: int | None = None  # None: the default fraction of the site
-    jobs: int = 16
+    jobs: int = 8
     cdn: CDN | None = None  # invalidate pages there after publishing
     policy: CachePolicy = field(default_factory=CachePolicy)
     reporter: Reporter = field(default_factory=Reporter)

@@ -29,7 +29,7 @@ class S3Target:
         self.url = f"s3://{bucket}/{prefix}".rstrip("/")
         config = Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-            max_pool_connections=options.jobs + 4,
+            max_pool_connections=max(options.jobs, 16) + 4,
             # S3-compatible stores (MinIO, a local endpoint) want path-style addressing.
             s3={"addressing_style": "path" if options.endpoint_url else "auto"},
         )
