@@ -16,10 +16,15 @@ from posixpath import basename, splitext
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=60, must-revalidate"
 
-# A file-name segment of 7 to 64 hex digits holding both a digit and a letter, e.g.
-# `app.3f2a9c1b.css`, `img/chair-0c1d2e3f4a-640.webp`, Pagefind's `en_78f38d9.pf_fragment`.
-# Requiring both kinds keeps a numeric SKU or a word like "facade" from counting as a hash.
-DEFAULT_FINGERPRINT = r"(?:^|[._-])(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}(?=[._-]|$)"
+# Matched against the path relative to the site. Either a file-name segment of 7 to 64 hex
+# digits holding both a digit and a letter (`img/chair-0c1d2e3f4a-640.webp`, Pagefind's
+# `en_78f38d9.pf_fragment`, derived images named by their SHA-256) - requiring both keeps
+# a numeric SKU or a word like "facade" from counting as a hash - or the generator's theme
+# assets, `assets/<name>.<10 hex digits>.<ext>`, whose hash may happen to be all digits.
+DEFAULT_FINGERPRINT = (
+    r"(?:^|[/._-])(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}(?=[._-][^/]*$|$)"
+    r"|^assets/(?:[^/]+/)*[^/]+\.[0-9a-f]{10}\.[a-z0-9]+$"
+)
 
 _TYPES = {
     ".html": "text/html",
@@ -99,7 +104,7 @@ class CachePolicy:
         self.fingerprint = re.compile(fingerprint or DEFAULT_FINGERPRINT)
 
     def is_fingerprinted(self, path: str) -> bool:
-        return bool(self.fingerprint.search(basename(path)))
+        return bool(self.fingerprint.search(path))
 
     def cache_control(self, path: str) -> str:
         if kind_of(path) is not Kind.ASSET:

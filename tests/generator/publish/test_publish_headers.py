@@ -28,6 +28,10 @@ def test_content_type(path: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("path", "expected"), [
     ("assets/app.3f2a9c1b.css", IMMUTABLE),
+    ("assets/site.1234567890.css", IMMUTABLE),  # the generator's asset names
+    ("assets/js/shop.3f2a9c1b7d.js", IMMUTABLE),
+    ("images/ab/ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12-640.webp", IMMUTABLE),
+    ("images/0123456789abcdef/photo.jpg", REVALIDATE),  # a hash in a folder name is not enough
     ("images/chair-0c1d2e3f4a-640.webp", IMMUTABLE),
     ("images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg", IMMUTABLE),
     ("pagefind/fragment/en_78f38d9.pf_fragment", IMMUTABLE),
