@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from shop.config import ConfigError, Settings, check_production, get_settings
+from shop.generator.cli import register as register_generator
 from shop.generator.publish.commands import publish_app
 
 app = typer.Typer(
@@ -247,6 +248,9 @@ def demo(
     os.environ["SHOP_DIR"] = str(directory)
     get_settings.cache_clear()
     uvicorn.run("shop.api.asgi:site_app", host=host, port=port, factory=True, log_level="warning")
+
+
+register_generator(app)
 
 
 def main() -> None:

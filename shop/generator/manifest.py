@@ -1,0 +1,60 @@
+"""The build manifest: what every output file was made from, kept outside the output folder.
+
+Shape (JSON), shared with `shop publish`:
+
+    {"format": 1,
+     "files":  {"products/x/index.html": {"sha256": "...", "size": 1234}, ...},   # every output file
+     "pages":  {"products/x/index.html": {"key": "...", "templates": ["product.html", ...]}},
+     "templates": {"product.html": "<hash>", ...},   # what each template name resolved to
+     "global": "<hash of settings, theme settings and asset names>",
+     "derived": {"feeds/google-merchant.xml": "<key>", ...},
+     "search": {"key": "..."}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shop.generator.writer import write_atomic
+
+FORMAT = 1
+
+
+def manifest_path(store_dir: Path, out: Path, default_out: Path) -> Path:
+    folder = store_dir / ".shop"
+    if out.resolve() == default_out.resolve():
+        return folder / "build-manifest.json"
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
+    return folder / f"build-manifest-{key}.json"
+
+
+@dataclass
+class Manifest:
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    global_key: str = ""
+    derived: dict[str, str] = field(default_factory=dict)
+    search: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return cls()
+        return cls(files=data.get("files", {}), pages=data.get("pages", {}),
+                   templates=data.get("templates", {}), global_key=data.get("global", ""),
+                   derived=data.get("derived", {}), search=data.get("search", {}))
+
+    def save(self, path: Path) -> None:
+        data = {"format": FORMAT, "files": dict(sorted(self.files.items())), "pages": self.pages,
+                "templates": self.templates, "global": self.global_key, "derived": self.derived,
+                "search": self.search}
+        write_atomic(path, json.dumps(data, separators=(",", ":")).encode())

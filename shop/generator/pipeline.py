@@ -1,0 +1,303 @@
+"""`build_site`: catalog -> page models -> render -> images -> search index -> write.
+
+Read every source first (one read transaction), then decide from the manifest which
+outputs' inputs changed, render only those, and commit the result: staged files are
+renamed into place only when every page rendered, outputs no longer produced are
+deleted, and the manifest (outside the output folder) records what each file was made of.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import TemplateError
+
+from shop import __version__
+from shop.config import Settings
+from shop.core.db import make_engine
+from shop.generator import assets as asset_files
+from shop.generator import feeds, images, search
+from shop.generator.manifest import Manifest, manifest_path
+from shop.generator.pages import Page, Site, plan
+from shop.generator.render import Rendered, RenderJob, discard, render_all
+from shop.generator.source import Catalog, digest, load_catalog
+from shop.generator.templating import BuildError, describe_template_error, make_environment
+from shop.generator.themes import ThemeError, merged_settings, static_files, template_hashes, theme_chain
+from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage
+
+# progress(stage, advance, total): stage is "pages", "images" or "search".
+Progress = Callable[[str, int, int], None]
+
+THEME_DEFAULTS: dict[str, Any] = {"products_per_page": 48}
+
+
+@dataclass
+class BuildSummary:
+    pages_written: int = 0
+    pages_unchanged: int = 0
+    pages_deleted: int = 0
+    images_written: int = 0
+    images_reused: int = 0
+    seconds: float = 0.0
+    search_indexed: bool = False
+    out: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+    def line(self) -> str:
+        return (f"{self.pages_written} pages written, {self.pages_unchanged} unchanged, "
+                f"{self.pages_deleted} deleted; {self.images_written} images processed, "
+                f"{self.images_reused} reused; {self.seconds:.2f}s")
+
+
+def build_site(settings: Settings, *, out: Path | None = None, full: bool = False,
+               jobs: int | None = None, progress: Progress | None = None) -> BuildSummary:
+    started = time.perf_counter()
+    out = (out or settings.output_path).resolve()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    work = settings.dir / ".shop"
+    mpath = manifest_path(settings.dir, out, settings.output_path)
+    previous = Manifest.load(mpath)
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        catalog = load_catalog(engine)
+    finally:
+        engine.dispose()
+
+    try:
+        chain = theme_chain(settings.theme, settings.themes_path)
+    except ThemeError as exc:
+        raise BuildError(str(exc)) from None
+    theme_settings = {**THEME_DEFAULTS, **merged_settings(chain)}
+    statics = asset_files.fingerprint(static_files(chain))
+    base = urlsplit(settings.site_url).path.rstrip("/")
+    site = Site(catalog, site_url=settings.site_url, base=base,
+                per_page=int(theme_settings.get("products_per_page") or 48), currency=settings.currency)
+    pages = plan(site)
+    searchable = [p.path for p in pages if p.searchable]
+    shards = search.shard_count(len(searchable))
+
+    env = make_environment(chain, currency=settings.currency)
+    env.globals.update(
+        site={"name": settings.store_name, "url": settings.site_url, "base": base,
+              "api_url": settings.api_url, "currency": settings.currency, "locale": settings.locale,
+              "country": settings.country, "search_shards": shards,
+              "shipping": catalog.shipping},
+        theme={"name": chain[0].name, "settings": theme_settings},
+        asset=asset_files.AssetUrls(statics, base),
+        nav=site.nav(),
+    )
+    roots = [t.templates for t in chain]
+    templates = template_hashes(chain)
+    global_key = digest(repr((
+        __version__, settings.store_name, settings.site_url, settings.api_url, settings.currency,
+        settings.locale, settings.country, [t.name for t in chain], sorted(theme_settings.items()),
+        sorted(a.output for a in statics.values()), catalog.nav_key, shards,
+        [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
+    )))
+    _check_unique(pages, statics)
+    _compile(env, pages, roots)
+
+    everything = full or previous.global_key != global_key
+    changed_templates = {n for n in set(templates) | set(previous.templates)
+                         if templates.get(n) != previous.templates.get(n)}
+    dirty = [i for i, page in enumerate(pages)
+             if everything or _is_dirty(page, previous, changed_templates, out)]
+    if progress:
+        progress("pages", 0, len(dirty))
+
+    job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
+    rendered = render_all(job, dirty, jobs=jobs,
+                          progress=(lambda n: progress("pages", n, len(dirty))) if progress else None)
+    staged_extra: list[tuple[str, str]] = []
+    try:
+        manifest = Manifest(templates=templates, global_key=global_key)
+        summary = BuildSummary(out=str(out))
+        _record_pages(manifest, previous, pages, rendered, summary)
+        for name, data in _machine_files(site, settings, pages, previous, manifest, full):
+            _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
+        for asset in statics.values():
+            _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
+    except BaseException:
+        discard(rendered)
+        for _, tmp in staged_extra:
+            os.unlink(tmp)
+        raise
+
+    # Commit: everything rendered; move it into place.
+    for result in rendered:
+        if result.staged:
+            os.replace(result.staged, out / result.path)
+    for name, tmp in staged_extra:
+        os.replace(tmp, out / name)
+
+    _place_images(catalog, settings, out, work, previous, manifest, summary, jobs, progress)
+    _delete_stale(out, previous, manifest, summary)
+    manifest.save(mpath)  # pages are in place even if indexing fails below
+    _index(out, work, pages, manifest, previous, shards, summary, full, progress)
+    manifest.save(mpath)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _check_unique(pages: list[Page], statics: dict[str, asset_files.Asset]) -> None:
+    """Two sources writing the same output file is an error, never a silent overwrite."""
+    seen: dict[str, str] = {}
+    for path, what in [(p.path, p.template) for p in pages] + [(a.output, str(a.source)) for a in statics.values()]:
+        if path in seen:
+            raise BuildError(f"{path}: produced twice (by {seen[path]} and {what}); check for duplicate slugs")
+        seen[path] = what
+
+
+def _compile(env: Any, pages: list[Page], roots: list[Path]) -> None:
+    """Load every page template up front, so a syntax error stops the build before any work."""
+    for name in sorted({p.template for p in pages}):
+        try:
+            env.get_template(name)
+        except TemplateError as exc:
+            raise BuildError(describe_template_error(exc, roots)) from None
+
+
+def _is_dirty(page: Page, previous: Manifest, changed: set[str], out: Path) -> bool:
+    before = previous.pages.get(page.path)
+    if before is None or before.get("key") != page.key:
+        return True
+    if any(name in changed for name in before.get("templates", ())):
+        return True
+    return page.path not in previous.files or not os.path.exists(out / page.path)
+
+
+def _record_pages(manifest: Manifest, previous: Manifest, pages: list[Page],
+                  rendered: list[Rendered], summary: BuildSummary) -> None:
+    by_path = {r.path: r for r in rendered}
+    for page in pages:
+        result = by_path.get(page.path)
+        if result is None:  # not rendered: carried over from the previous build
+            manifest.pages[page.path] = previous.pages[page.path]
+            manifest.files[page.path] = previous.files[page.path]
+            summary.pages_unchanged += 1
+            continue
+        entry: dict[str, Any] = {"key": page.key, "templates": result.templates}
+        if result.body:
+            entry["body"] = result.body
+        manifest.pages[page.path] = entry
+        manifest.files[page.path] = {"sha256": result.sha256, "size": result.size}
+        if result.staged:
+            summary.pages_written += 1
+        else:
+            summary.pages_unchanged += 1
+
+
+def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: Manifest,
+                   manifest: Manifest, full: bool) -> list[tuple[str, bytes]]:
+    files = list(feeds.sitemap_files(site, pages).items())
+    files.append(("robots.txt", feeds.robots_txt(site)))
+    # The feed is the one large file: rebuild it only when a product or the settings changed.
+    feed_key = digest(manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values()))
+    manifest.derived[feeds.FEED_PATH] = feed_key
+    unchanged = (not full and previous.derived.get(feeds.FEED_PATH) == feed_key
+                 and feeds.FEED_PATH in previous.files)
+    if unchanged:
+        manifest.files[feeds.FEED_PATH] = previous.files[feeds.FEED_PATH]
+    else:
+        files.append((feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name)))
+    return files
+
+
+def _stage_if_changed(out: Path, name: str, data: bytes, previous: Manifest, manifest: Manifest,
+                      staged: list[tuple[str, str]], summary: BuildSummary) -> None:
+    digest_ = sha256(data)
+    manifest.files[name] = {"sha256": digest_, "size": len(data)}
+    before = previous.files.get(name)
+    if before and before.get("sha256") == digest_ and (out / name).exists():
+        return
+    staged.append((name, str(stage(out / name, data))))
+
+
+def _place_images(catalog: Catalog, settings: Settings, out: Path, work: Path, previous: Manifest,
+                  manifest: Manifest, summary: BuildSummary, jobs: int,
+                  progress: Progress | None) -> None:
+    all_images = [i for p in catalog.products.values() for i in p.images]
+    cache = work / "cache"
+    needed = images.output_files(all_images)
+    missing_in_out = {name for name in needed
+                      if name not in previous.files or not (out / name).exists()}
+    shas = {needed[name][0] for name in missing_in_out}
+    todo = [i for i in all_images if i.sha256 in shas]
+    if progress:
+        progress("images", 0, len(shas))
+    made, reused, missing = images.ensure_cached(
+        todo, settings.media_path, cache, jobs=jobs,
+        progress=(lambda n: progress("images", n, len(shas))) if progress else None,
+    )
+    if missing:
+        raise BuildError(f"{settings.media_path / missing[0]}: image file missing "
+                         f"({len(missing)} in all); re-upload it or remove the image in the admin")
+    summary.images_written = made
+    summary.images_reused = len({i.sha256 for i in all_images}) - made
+    for name, (sha, _w, _ext) in needed.items():
+        if name in missing_in_out:
+            images.place(cache / name, out / name)
+            manifest.files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
+        else:
+            manifest.files[name] = previous.files[name]
+
+
+def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: BuildSummary) -> None:
+    for name in previous.files:
+        if name in manifest.files or name.startswith("pagefind/"):
+            continue
+        target = out / name
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            pass
+        if name.endswith(".html"):
+            summary.pages_deleted += 1
+        prune_empty_dirs(out, target.parent)
+
+
+def _index(out: Path, work: Path, pages: list[Page], manifest: Manifest, previous: Manifest,
+           shards: int, summary: BuildSummary, full: bool, progress: Progress | None) -> None:
+    groups: dict[int, list[tuple[str, str]]] = {n: [] for n in range(shards)}
+    for page in pages:
+        if page.searchable:
+            body = manifest.pages[page.path].get("body", "")
+            groups[search.shard_of(page.path, shards)].append((page.path, body))
+    old_keys: dict[str, str] = previous.search.get("shards", {})
+    keys: dict[str, str] = {}
+    files: dict[str, dict[str, Any]] = {}
+    todo = []
+    for shard, entries in groups.items():
+        keys[str(shard)] = search.shard_key(entries)
+        prefix = f"pagefind/{shard}/"
+        kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
+        if not full and old_keys.get(str(shard)) == keys[str(shard)] and kept and \
+                (out / "pagefind" / str(shard)).is_dir():
+            files.update(kept)
+        else:
+            todo.append(shard)
+    if progress:
+        progress("search", 0, len(todo))
+    for shard in todo:
+        for name in search.index_shard(out, shard, [p for p, _ in groups[shard]], work):
+            files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
+        if progress:
+            progress("search", 1, len(todo))
+    summary.search_indexed = bool(todo)
+    for name in previous.files:  # shards no longer used
+        if name.startswith("pagefind/") and name not in files:
+            (out / name).unlink(missing_ok=True)
+            prune_empty_dirs(out, (out / name).parent)
+    manifest.files.update(files)
+    manifest.search = {"shards": keys}

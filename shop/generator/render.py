@@ -1,0 +1,135 @@
+"""Rendering pages, in this process or in a pool of forked workers.
+
+Workers are forked after the catalog is read and the templates are compiled, so they
+inherit both without pickling anything; a task is a list of page indices and a result
+is a few strings per page. A page whose bytes equal what the manifest recorded is not
+written at all; a changed one is staged in a temporary file beside its target and only
+renamed into place once every page rendered without error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from shop.generator.pages import Page
+from shop.generator.search import body_digest
+from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
+from shop.generator.writer import sha256, stage
+
+CHUNK = 100
+POOL_THRESHOLD = 200  # below this many pages, forking costs more than it saves
+
+
+@dataclass(slots=True)
+class Rendered:
+    path: str
+    sha256: str
+    size: int
+    templates: list[str]
+    body: str
+    staged: str | None  # temporary file to rename over the target; None when unchanged
+
+
+@dataclass
+class RenderJob:
+    env: TrackingEnvironment
+    pages: list[Page]
+    out: Path
+    previous: dict[str, dict[str, Any]]  # manifest "files"
+    roots: list[Path]  # template folders, to name the file of an error
+
+
+_JOB: RenderJob | None = None
+
+
+def render_page(job: RenderJob, page: Page) -> Rendered:
+    env = job.env
+    env.recording = set()
+    try:
+        template = env.get_template(page.template)
+        data = template.render(page.context()).encode()
+    except BuildError as exc:
+        raise BuildError(f"{page.path}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any error raised inside a template
+        raise BuildError(describe_template_error(exc, job.roots) + f" (rendering {page.path})") from None
+    finally:
+        used = sorted(env.recording or ())
+        env.recording = None
+    digest = sha256(data)
+    before = job.previous.get(page.path)
+    staged = None
+    if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
+        staged = str(stage(job.out / page.path, data))
+    return Rendered(page.path, digest, len(data), used,
+                    body_digest(data) if page.searchable else "", staged)
+
+
+def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:
+    done: list[Rendered] = []
+    try:
+        for i in indices:
+            done.append(render_page(job, job.pages[i]))
+    except BuildError as exc:
+        discard(done)
+        return str(exc)
+    return done
+
+
+def _render_chunk(indices: list[int]) -> list[Rendered] | str:
+    if _JOB is None:  # pragma: no cover - set before the fork
+        return "render worker started without a job"
+    return _render_chunk_with(_JOB, indices)
+
+
+def render_all(job: RenderJob, indices: list[int], *, jobs: int,
+               progress: Callable[[int], None] | None = None) -> list[Rendered]:
+    """Render `indices` of `job.pages`; on any error remove what was staged and raise."""
+    results: list[Rendered] = []
+    error: str | None = None
+    try:
+        for batch in _batches(job, indices, jobs):
+            if isinstance(batch, str):
+                error = error or batch  # keep draining, so every staged file is known
+                continue
+            results += batch
+            if progress:
+                progress(len(batch))
+    except BaseException:
+        discard(results)
+        raise
+    if error is not None:
+        discard(results)
+        raise BuildError(error)
+    return results
+
+
+def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Rendered] | str]:
+    global _JOB
+    chunks = [indices[i : i + CHUNK] for i in range(0, len(indices), CHUNK)]
+    if jobs <= 1 or len(indices) < POOL_THRESHOLD:
+        for chunk in chunks:
+            batch = _render_chunk_with(job, chunk)
+            yield batch
+            if isinstance(batch, str):
+                return
+        return
+    _JOB = job
+    try:
+        with get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap_unordered(_render_chunk, chunks)
+    finally:
+        _JOB = None
+
+
+def discard(results: list[Rendered]) -> None:
+    for result in results:
+        if result.staged:
+            try:
+                os.unlink(result.staged)
+            except FileNotFoundError:
+                pass

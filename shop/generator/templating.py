@@ -1,0 +1,109 @@
+"""The Jinja2 environment of a build: the theme loader chain, filters, and template tracking.
+
+Every template a page touches while it renders (its own, the layouts it extends, what it
+includes or imports) is recorded, so the manifest knows which pages a template edit
+affects. Recording happens in `_load_template`, which Jinja calls for every lookup,
+cached or not, rather than being declared by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from shop.core.money import Money, exponent
+from shop.generator.themes import Theme
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "SEK": "kr ", "DKK": "kr "}
+
+
+class BuildError(Exception):
+    """A build that cannot finish: one line naming the file (and line) at fault."""
+
+
+class TrackingEnvironment(Environment):
+    recording: set[str] | None = None
+
+    def _load_template(self, name: str, globals: Any) -> Template:  # type: ignore[override]
+        if self.recording is not None:
+            self.recording.add(name)
+        return super()._load_template(name, globals)
+
+
+def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironment:
+    prefixes: dict[str, FileSystemLoader] = {}
+    for theme in chain:  # the last theme of a name wins, so "default:" is the shipped one
+        prefixes[theme.name] = FileSystemLoader(str(theme.templates))
+    loader = ChoiceLoader([
+        PrefixLoader(prefixes, delimiter=":"),  # type: ignore[arg-type]
+        FileSystemLoader([str(t.templates) for t in chain if t.templates.is_dir()]),
+    ])
+    env = TrackingEnvironment(
+        loader=loader,
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters["money"] = lambda amount, cur=None: format_money(amount, cur or currency)
+    env.filters["money_plain"] = lambda amount, cur=None: Money(int(amount), cur or currency).format()
+    env.filters["jsonld"] = jsonld
+    env.filters["css"] = css_value
+    return env
+
+
+def format_money(amount: int, currency: str) -> str:
+    exp = exponent(currency)
+    value = f"{amount / 10**exp:,.{exp}f}" if exp else f"{amount:,}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{value}" if symbol else f"{value} {currency}"
+
+
+def jsonld(data: Any) -> Markup:
+    """JSON for a <script type="application/ld+json"> block: nothing in it can close the tag."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def css_value(value: Any) -> Markup:
+    """A theme setting placed inside <style>: entities mean nothing there, so instead of
+    escaping, drop what could end the declaration or the element."""
+    return Markup("".join(ch for ch in str(value) if ch not in "<>{};\\"))
+
+
+def describe_template_error(exc: BaseException, roots: list[Path]) -> str:
+    """`file:line: message` for an error raised by or inside a template."""
+    if isinstance(exc, TemplateSyntaxError):
+        where = exc.filename or exc.name or "template"
+        return f"{where}:{exc.lineno}: {exc.message}"
+    location = _innermost_template_frame(exc.__traceback__, roots)
+    message = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+    return f"{location}: {message}" if location else message
+
+
+def _innermost_template_frame(tb: TracebackType | None, roots: list[Path]) -> str | None:
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if any(filename.startswith(str(root)) for root in roots):
+            found = f"{filename}:{lineno}"
+    return found

@@ -1,0 +1,78 @@
+/* The search page: Pagefind's index (static files made at build time) searched in the browser.
+   The index is split into shards; the first is loaded and the others merged into it. */
+(() => {
+  "use strict";
+  const root = document.querySelector("[data-search]");
+  if (!root) return;
+  const input = root.querySelector("[data-search-input]");
+  const list = root.querySelector("[data-search-results]");
+  const status = root.querySelector("[data-search-status]");
+  const indexBase = root.dataset.index;
+  const shards = parseInt(root.dataset.shards, 10) || 1;
+  let engine = null;
+
+  async function load() {
+    if (engine) return engine;
+    engine = await import(indexBase + "0/pagefind.js");
+    await engine.options({ baseUrl: (document.body.dataset.base || "") + "/" });
+    for (let shard = 1; shard < shards; shard += 1) {
+      await engine.mergeIndex(indexBase + shard + "/");
+    }
+    return engine;
+  }
+
+  function render(items, query) {
+    list.innerHTML = "";
+    status.textContent = items.length
+      ? items.length + " result" + (items.length === 1 ? "" : "s") + " for “" + query + "”"
+      : "No products match “" + query + "”.";
+    items.forEach((item) => {
+      const li = document.createElement("li");
+      const img = document.createElement("img");
+      img.alt = "";
+      img.loading = "lazy";
+      if (item.meta && item.meta.image) img.src = item.meta.image;
+      const text = document.createElement("div");
+      const heading = document.createElement("h2");
+      const link = document.createElement("a");
+      link.href = item.url;
+      link.textContent = (item.meta && item.meta.title) || item.url;
+      heading.append(link);
+      const price = document.createElement("p");
+      price.className = "muted";
+      price.textContent = (item.meta && item.meta.price) || "";
+      const excerpt = document.createElement("p");
+      excerpt.innerHTML = item.excerpt; // Pagefind escapes the text and only adds <mark>
+      text.append(heading, price, excerpt);
+      li.append(img, text);
+      list.append(li);
+    });
+  }
+
+  let timer = null;
+  async function run(query) {
+    query = query.trim();
+    history.replaceState(null, "", query ? "?q=" + encodeURIComponent(query) : location.pathname);
+    if (!query) { list.innerHTML = ""; status.textContent = ""; return; }
+    status.textContent = "Searching…";
+    try {
+      const pagefind = await load();
+      const search = await pagefind.search(query);
+      const items = await Promise.all(search.results.slice(0, 30).map((r) => r.data()));
+      if (input.value.trim() === query) render(items, query);
+    } catch (_) {
+      status.textContent = "Search is not available right now.";
+    }
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => run(input.value), 200);
+  });
+  root.querySelector("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(input.value);
+  });
+  const initial = new URLSearchParams(location.search).get("q");
+  if (initial) { input.value = initial; run(initial); }
+})();

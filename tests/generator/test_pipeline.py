@@ -1,0 +1,158 @@
+"""Incremental builds: exactly what changed is written, removed pages go, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, select
+
+from shop.config import Settings
+from shop.core.catalog.models import Product, ProductStatus, Variant
+from shop.core.db import make_session_factory, unit_of_work
+from shop.generator.manifest import Manifest, manifest_path
+from shop.generator.pipeline import build_site
+from shop.generator.writer import file_sha256
+from tests.generator.conftest import FixtureCatalog
+
+
+def manifest(settings: Settings) -> Manifest:
+    return Manifest.load(manifest_path(settings.dir, settings.output_path, settings.output_path))
+
+
+def changed(before: Manifest, after: Manifest) -> set[str]:
+    names = set(before.files) | set(after.files)
+    return {n for n in names if before.files.get(n, {}).get("sha256") != after.files.get(n, {}).get("sha256")}
+
+
+def test_first_build_writes_every_page_and_the_manifest_lists_every_file(
+        settings: Settings, catalog: FixtureCatalog) -> None:
+    summary = build_site(settings, jobs=1)
+    out = settings.output_path
+    assert summary.pages_written > 10 and summary.pages_unchanged == 0
+    assert summary.images_written == 2 and summary.search_indexed
+    listed = manifest(settings).files
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert on_disk == set(listed)
+    for name in ("index.html", "products/organic-tee/index.html", "sitemap.xml", "robots.txt",
+                 "feeds/google-merchant.xml", "404.html", "pagefind/0/pagefind.js"):
+        assert name in listed
+        assert listed[name]["sha256"] == file_sha256(out / name)
+        assert listed[name]["size"] == (out / name).stat().st_size
+    # The manifest lives beside, not inside, the output folder.
+    assert not any(name.endswith("manifest.json") for name in listed)
+    assert (settings.dir / ".shop" / "build-manifest.json").exists()
+
+
+def test_nothing_changed_writes_nothing(settings: Settings, catalog: FixtureCatalog) -> None:
+    build_site(settings, jobs=1)
+    before = manifest(settings)
+    mtimes = {p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*") if p.is_file()}
+    summary = build_site(settings, jobs=1)
+    assert summary.pages_written == 0 and summary.pages_deleted == 0 and summary.images_written == 0
+    assert not summary.search_indexed
+    assert summary.pages_unchanged == len(before.pages)
+    assert {p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*") if p.is_file()} == mtimes
+
+
+def test_editing_one_product_changes_exactly_its_page_listings_sitemap_feed_and_index(
+        settings: Settings, catalog: FixtureCatalog, engine: Engine) -> None:
+    build_site(settings, jobs=1)
+    before = manifest(settings)
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.get_one(Product, catalog.cap).title = "Waxed Canvas Cap"
+    summary = build_site(settings, jobs=1)
+    after = manifest(settings)
+    touched = changed(before, after)
+    pages = {n for n in touched if n.endswith(".html")}
+    # The cap is in Apparel only, and among the home page's new arrivals; no other product
+    # lists it as related (the tee's own category, T-Shirts, holds only the tee).
+    assert pages == {"products/canvas-cap/index.html", "categories/apparel/index.html", "index.html"}
+    assert "categories/t-shirts/index.html" not in pages
+    assert "categories/home-goods/index.html" not in pages
+    assert "collections/staff-picks/index.html" not in pages
+    assert {"sitemap.xml", "feeds/google-merchant.xml"} <= touched
+    assert any(n.startswith("pagefind/") for n in touched)
+    assert not {n for n in touched if n.startswith(("assets/", "images/"))}
+    assert summary.pages_written == len(pages) and summary.search_indexed
+    assert "Waxed Canvas Cap" in (settings.output_path / "products/canvas-cap/index.html").read_text()
+
+
+def test_a_stock_change_rewrites_only_that_product_and_the_cards_showing_it(
+        settings: Settings, catalog: FixtureCatalog, engine: Engine) -> None:
+    from shop.core.inventory.models import StockLevel
+
+    build_site(settings, jobs=1)
+    before = manifest(settings)
+    with unit_of_work(make_session_factory(engine)) as s:
+        level = s.scalars(select(StockLevel).join(Variant).where(Variant.sku == "MUG-1")).one()
+        level.on_hand = 5
+    build_site(settings, jobs=1)
+    pages = {n for n in changed(before, manifest(settings)) if n.endswith(".html")}
+    assert "products/stoneware-mug/index.html" in pages
+    assert "categories/home-goods/index.html" in pages  # its card loses the sold-out badge
+    assert "products/organic-tee/index.html" not in pages
+    assert "categories/t-shirts/index.html" not in pages
+    html = (settings.output_path / "products/stoneware-mug/index.html").read_text()
+    assert "Sold out" not in html.split('id="reviews"')[0]
+
+
+def test_removing_a_product_deletes_its_page(settings: Settings, catalog: FixtureCatalog,
+                                            engine: Engine) -> None:
+    build_site(settings, jobs=1)
+    assert (settings.output_path / "products/stoneware-mug/index.html").exists()
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.execute(delete(Product).where(Product.id == catalog.mug))
+    summary = build_site(settings, jobs=1)
+    assert summary.pages_deleted == 1
+    assert not (settings.output_path / "products/stoneware-mug").exists()
+    assert "products/stoneware-mug/index.html" not in manifest(settings).files
+    assert "stoneware-mug" not in (settings.output_path / "sitemap.xml").read_text()
+    # Archiving removes the page as well.
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.get_one(Product, catalog.poster).status = ProductStatus.ARCHIVED
+    assert build_site(settings, jobs=1).pages_deleted == 1
+    assert not (settings.output_path / "products/mountain-poster/index.html").exists()
+
+
+def test_full_ignores_the_manifest_but_reuses_derived_images(settings: Settings,
+                                                            catalog: FixtureCatalog) -> None:
+    build_site(settings, jobs=1)
+    summary = build_site(settings, jobs=1, full=True)
+    assert summary.pages_unchanged + summary.pages_written == len(manifest(settings).pages)
+    assert summary.images_written == 0 and summary.images_reused == 2
+    assert summary.search_indexed
+
+
+def test_a_deleted_output_file_is_restored(settings: Settings, catalog: FixtureCatalog) -> None:
+    build_site(settings, jobs=1)
+    target = settings.output_path / "products/canvas-cap/index.html"
+    target.unlink()
+    summary = build_site(settings, jobs=1)
+    assert summary.pages_written == 1 and target.exists()
+
+
+def test_other_output_folder_gets_its_own_manifest(settings: Settings, catalog: FixtureCatalog,
+                                                   tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    summary = build_site(settings, out=other, jobs=1)
+    assert summary.pages_written > 0 and (other / "index.html").exists()
+    path = manifest_path(settings.dir, other, settings.output_path)
+    assert path.parent == settings.dir / ".shop" and path.name != "build-manifest.json"
+    assert set(json.loads(path.read_text())["files"]) == {
+        p.relative_to(other).as_posix() for p in other.rglob("*") if p.is_file()}
+
+
+def test_rendering_in_a_process_pool_gives_the_same_bytes(settings: Settings, catalog: FixtureCatalog,
+                                                         tmp_path: Path, monkeypatch) -> None:
+    from shop.generator import render
+
+    monkeypatch.setattr(render, "POOL_THRESHOLD", 1)
+    monkeypatch.setattr(render, "CHUNK", 3)
+    build_site(settings, jobs=1)
+    single = manifest(settings).files
+    other = tmp_path / "pooled"
+    build_site(settings, out=other, jobs=2)
+    pooled = Manifest.load(manifest_path(settings.dir, other, settings.output_path)).files
+    html = {n for n in single if n.endswith(".html")}
+    assert {n: single[n]["sha256"] for n in html} == {n: pooled[n]["sha256"] for n in html}
