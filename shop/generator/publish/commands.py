@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from shop.config import Settings
-from shop.generator.publish.files import BUILD_MANIFEST
 from shop.generator.publish.plan import Plan
 from shop.generator.publish.publisher import Reporter, Result
 
@@ -114,8 +113,8 @@ def publish_command(
             if rollback:
                 result = roll_back(remote, release, options)
             else:
-                manifest = settings.dir / BUILD_MANIFEST
-                built = collect(folder, manifest=manifest, rehash=rehash, source_maps=source_maps)
+                built = collect(folder, manifest=build_manifest(settings, folder), rehash=rehash,
+                                source_maps=source_maps)
                 result = publish(built, remote, options)
         finally:
             if isinstance(reporter, BarReporter):
@@ -129,6 +128,13 @@ def publish_command(
         _record(settings, kind=kind, target=url, started_at=started_at, release=result.release,
                 summary=result.to_json())
     typer.echo(json.dumps(result.to_json(), indent=2) if json_output else summary_line(result))
+
+
+def build_manifest(settings: Settings, folder: Path) -> Path:
+    """Where `shop build` left the manifest of `folder` (one per output folder)."""
+    from shop.generator.manifest import manifest_path
+
+    return manifest_path(settings.dir, folder, settings.output_path)
 
 
 def _refuse_overlap(folder: Path, remote: object) -> None:

@@ -1,6 +1,6 @@
 """The files a publish ships: the build output, each with its SHA-256 and size.
 
-`shop build` leaves a manifest of its output at `{store}/.shop/build-manifest.json`. When
+`shop build` leaves a manifest of its output under `{store}/.shop/` (shop.generator.manifest). When
 it still describes the folder exactly (same files, same sizes, nothing written after it),
 its hashes are used and no file is read; otherwise, or on request, the folder is hashed,
 so any folder can be published. Only regular files inside the folder are ever shipped:
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RESERVED_PREFIX = "_shop/"
-BUILD_MANIFEST = Path(".shop") / "build-manifest.json"
 
 
 class SourceError(Exception):
