@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,10 +47,12 @@ class BuildSummary:
     seconds: float = 0.0
     search_indexed: bool = False
     out: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         return data
 
     def line(self) -> str:
@@ -68,11 +70,13 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     mpath = manifest_path(settings.dir, out, settings.output_path)
     previous = Manifest.load(mpath)
 
+    clock = _Clock()
     engine = make_engine(settings.resolved_database_url)
     try:
         catalog = load_catalog(engine)
     finally:
         engine.dispose()
+    clock.lap("read")
 
     try:
         chain = theme_chain(settings.theme, settings.themes_path)
@@ -108,6 +112,7 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     _check_unique(pages, statics)
     _compile(env, pages, roots)
 
+    clock.lap("plan")
     everything = full or previous.global_key != global_key
     changed_templates = {n for n in set(templates) | set(previous.templates)
                          if templates.get(n) != previous.templates.get(n)}
@@ -119,6 +124,7 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
     rendered = render_all(job, dirty, jobs=jobs,
                           progress=(lambda n: progress("pages", n, len(dirty))) if progress else None)
+    clock.lap("render")
     staged_extra: list[tuple[str, str]] = []
     try:
         manifest = Manifest(templates=templates, global_key=global_key)
@@ -141,13 +147,29 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     for name, tmp in staged_extra:
         os.replace(tmp, out / name)
 
+    clock.lap("write")
     _place_images(catalog, settings, out, work, previous, manifest, summary, jobs, progress)
+    clock.lap("images")
     _delete_stale(out, previous, manifest, summary)
     manifest.save(mpath)  # pages are in place even if indexing fails below
-    _index(out, work, pages, manifest, previous, shards, summary, full, progress)
+    stages = work / "search" / mpath.stem
+    _index(out, stages, pages, manifest, previous, shards, summary, full, progress)
+    clock.lap("search")
     manifest.save(mpath)
     summary.seconds = time.perf_counter() - started
+    summary.timings = clock.laps
     return summary
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _check_unique(pages: list[Page], statics: dict[str, asset_files.Asset]) -> None:
@@ -267,7 +289,7 @@ def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: Bu
         prune_empty_dirs(out, target.parent)
 
 
-def _index(out: Path, work: Path, pages: list[Page], manifest: Manifest, previous: Manifest,
+def _index(out: Path, stages: Path, pages: list[Page], manifest: Manifest, previous: Manifest,
            shards: int, summary: BuildSummary, full: bool, progress: Progress | None) -> None:
     groups: dict[int, list[tuple[str, str]]] = {n: [] for n in range(shards)}
     for page in pages:
@@ -290,11 +312,15 @@ def _index(out: Path, work: Path, pages: list[Page], manifest: Manifest, previou
     if progress:
         progress("search", 0, len(todo))
     for shard in todo:
-        for name in search.index_shard(out, shard, [p for p, _ in groups[shard]], work):
+        for name in search.index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)):
             files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
         if progress:
             progress("search", 1, len(todo))
     summary.search_indexed = bool(todo)
+    if stages.is_dir():
+        for folder in stages.iterdir():
+            if not folder.name.isdigit() or int(folder.name) >= shards:
+                search.remove_stage(folder)
     for name in previous.files:  # shards no longer used
         if name.startswith("pagefind/") and name not in files:
             (out / name).unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """The static search index: Pagefind's binary run over the written pages, in shards.
 
-Pagefind indexes about 2,000 small pages a second here, so one index over 10,000 products
-would make every edit cost five seconds. Pages are split into shards by a stable hash
+Pagefind indexes about 1,000 product pages a second here, so one index over 10,000 products
+would make every edit cost ten seconds. Pages are split into shards by a stable hash
 of their path; only a shard whose searchable text changed is indexed again, and the
 search page merges the shards in the browser (`mergeIndex`). The index is made by the
 `pagefind` executable shipped in the `pagefind[extended]` wheel, as a subprocess, never
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from shop.generator.templating import BuildError
 
-SHARD_PAGES = 1500
+SHARD_PAGES = 500
+MAX_SHARDS = 40
 BODY_MARKER = b"data-pagefind-body"
 
 
@@ -33,7 +34,7 @@ def executable() -> Path:
 
 
 def shard_count(searchable: int) -> int:
-    return max(1, math.ceil(searchable / SHARD_PAGES))
+    return min(MAX_SHARDS, max(1, math.ceil(searchable / SHARD_PAGES)))
 
 
 def shard_of(path: str, shards: int) -> int:
@@ -58,28 +59,22 @@ def shard_key(entries: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def index_shard(out: Path, shard: int, pages: list[str], work: Path) -> list[str]:
-    """(Re)make `out/pagefind/<shard>/` from `pages`; returns the files it now holds."""
-    stage = work / f"search-stage-{shard}"
-    shutil.rmtree(stage, ignore_errors=True)
-    for relative in pages:
-        target = stage / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(out / relative, target)
-        except OSError:
-            shutil.copyfile(out / relative, target)
+def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> list[str]:
+    """(Re)make `out/pagefind/<shard>/` from `pages`; returns the files it now holds.
+
+    Pagefind reads a folder, so each shard has a persistent staging folder of hard links
+    to its pages (same relative paths, so result URLs are right); only links whose page
+    was rewritten since are renewed.
+    """
+    _sync_stage(out, stage, pages)
     final = out / "pagefind" / str(shard)
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        result = subprocess.run(
-            [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
-            capture_output=True, text=True, timeout=600, check=False,
-        )
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    result = subprocess.run(
+        [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
     if result.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
@@ -91,3 +86,28 @@ def index_shard(out: Path, shard: int, pages: list[str], work: Path) -> list[str
     fresh.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return [p.relative_to(out).as_posix() for p in sorted(final.rglob("*")) if p.is_file()]
+
+
+def _sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
+    wanted = set(pages)
+    if stage.is_dir():
+        for existing in stage.rglob("*.html"):
+            if existing.relative_to(stage).as_posix() not in wanted:
+                existing.unlink()
+    for relative in pages:
+        source = out / relative
+        target = stage / relative
+        try:
+            if os.stat(target).st_ino == os.stat(source).st_ino:
+                continue
+            os.unlink(target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:  # another file system: copy instead
+            shutil.copyfile(source, target)
+
+
+def remove_stage(stage: Path) -> None:
+    shutil.rmtree(stage, ignore_errors=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Row, String, func, select, type_coerce
 
 from shop.core.catalog.models import (
     Category,
@@ -37,6 +38,7 @@ from shop.core.reviews.models import Review, ReviewStatus
 from shop.core.shipping.models import ShippingMethod
 
 REVIEWS_SHOWN = 20
+CONTINUE = InventoryPolicy.CONTINUE.value
 
 
 def digest(text: str) -> str:
@@ -214,10 +216,12 @@ class Catalog:
 def load_catalog(engine: Engine) -> Catalog:
     """Everything the storefront shows, read in one consistent snapshot."""
     with make_session_factory(engine, read_only=True)() as session, session.begin():
-        return _load(session)
+        # Core rows through the session's connection: the same snapshot, without the ORM's
+        # per-row bookkeeping (several times faster at 50,000 products).
+        return _load(session.connection())
 
 
-def _load(session: Session) -> Catalog:
+def _load(session: Connection) -> Catalog:
     products = _products(session)
     _variants(session, products)
     _images(session, products)
@@ -226,7 +230,7 @@ def _load(session: Session) -> Catalog:
     collections = _collections(session, products)
     shipping = [
         ShippingData(*row)
-        for row in session.execute(
+        for row in _rows(session, 
             select(ShippingMethod.name, ShippingMethod.price, ShippingMethod.free_over,
                    ShippingMethod.delivery_estimate, ShippingMethod.countries)
             .where(ShippingMethod.active.is_(True))
@@ -242,11 +246,26 @@ def _load(session: Session) -> Catalog:
                    shipping=shipping, nav_key=digest(nav))
 
 
-def _products(session: Session) -> dict[int, ProductData]:
-    rows = session.execute(
+def _raw(column: Any) -> Any:
+    """The column as the driver returns it, skipping SQLAlchemy's per-row conversion (dates
+    parsed by regex on SQLite, enum lookups); `_when` turns dates into datetimes cheaply."""
+    return type_coerce(column, String).label(column.key)
+
+
+def _when(value: Any) -> datetime:
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _rows(conn: Connection, statement: Any) -> Sequence[Row[Any]]:
+    return conn.execute(statement).all()  # fetchall: much cheaper than row-by-row iteration
+
+
+def _products(session: Connection) -> dict[int, ProductData]:
+    rows = _rows(session, 
         select(Product.id, Product.slug, Product.title, Product.description, Product.vendor,
                Product.product_type, Product.tags, Product.seo_title, Product.seo_description,
-               Product.published_at, Product.updated_at, Product.version)
+               _raw(Product.published_at), _raw(Product.updated_at), Product.version)
         .where(Product.status == ProductStatus.ACTIVE)
         .order_by(Product.published_at.desc(), Product.id.desc())
     )
@@ -257,30 +276,31 @@ def _products(session: Session) -> dict[int, ProductData]:
             id=pid, slug=slug, title=title, description=description or "", vendor=vendor or "",
             product_type=ptype or "", tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
             seo_title=seo_title or "", seo_description=seo_description or "",
-            published_at=published_at, updated_at=updated_at, version=version,
+            published_at=_when(published_at) if published_at else None, updated_at=_when(updated_at),
+            version=version,
         )
     return products
 
 
-def _variants(session: Session, products: dict[int, ProductData]) -> None:
+def _variants(session: Connection, products: dict[int, ProductData]) -> None:
     active = Product.status == ProductStatus.ACTIVE
     variants: dict[int, VariantData] = {}
-    for (vid, pid, sku, title, price, compare_at, barcode, weight, version, policy) in session.execute(
+    for (vid, pid, sku, title, price, compare_at, barcode, weight, version, policy) in _rows(session, 
         select(Variant.id, Variant.product_id, Variant.sku, Variant.title, Variant.price,
                Variant.compare_at_price, Variant.barcode, Variant.weight_grams, Variant.version,
-               Variant.inventory_policy)
+               _raw(Variant.inventory_policy))
         .join(Product, Product.id == Variant.product_id).where(active)
         .order_by(Variant.product_id, Variant.position, Variant.id)
     ):
         variant = VariantData(
             id=vid, sku=sku, title=title, price=price, compare_at_price=compare_at,
             barcode=barcode or "", weight_grams=weight or 0, version=version,
-            backorder=policy == InventoryPolicy.CONTINUE,
+            backorder=policy == CONTINUE,
         )
         variants[vid] = variant
         products[pid].variants.append(variant)
 
-    for vid, available, threshold in session.execute(
+    for vid, available, threshold in _rows(session, 
         select(StockLevel.variant_id, func.sum(StockLevel.on_hand - StockLevel.allocated),
                func.max(StockLevel.low_stock_threshold))
         .join(Location, Location.id == StockLevel.location_id)
@@ -292,7 +312,7 @@ def _variants(session: Session, products: dict[int, ProductData]) -> None:
             variants[vid].low_threshold = int(threshold or 0)
 
     options: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for pid, name, value in session.execute(
+    for pid, name, value in _rows(session, 
         select(ProductOption.product_id, ProductOption.name, ProductOptionValue.value)
         .join(ProductOptionValue, ProductOptionValue.option_id == ProductOption.id)
         .join(Product, Product.id == ProductOption.product_id).where(active)
@@ -302,7 +322,7 @@ def _variants(session: Session, products: dict[int, ProductData]) -> None:
     for pid, by_name in options.items():
         products[pid].options = [OptionData(name, values) for name, values in by_name.items()]
 
-    for vid, name, value in session.execute(
+    for vid, name, value in _rows(session, 
         select(variant_option_values.c.variant_id, ProductOption.name, ProductOptionValue.value)
         .join(ProductOptionValue, ProductOptionValue.id == variant_option_values.c.option_value_id)
         .join(ProductOption, ProductOption.id == ProductOptionValue.option_id)
@@ -312,8 +332,8 @@ def _variants(session: Session, products: dict[int, ProductData]) -> None:
             variants[vid].options[name] = value
 
 
-def _images(session: Session, products: dict[int, ProductData]) -> None:
-    for (iid, pid, sha, file, alt, width, height, version, variant_id) in session.execute(
+def _images(session: Connection, products: dict[int, ProductData]) -> None:
+    for (iid, pid, sha, file, alt, width, height, version, variant_id) in _rows(session, 
         select(ProductImage.id, ProductImage.product_id, ProductImage.sha256, ProductImage.file,
                ProductImage.alt, ProductImage.width, ProductImage.height, ProductImage.version,
                ProductImage.variant_id)
@@ -327,9 +347,9 @@ def _images(session: Session, products: dict[int, ProductData]) -> None:
             )
 
 
-def _reviews(session: Session, products: dict[int, ProductData]) -> None:
+def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
     approved = Review.status == ReviewStatus.APPROVED
-    for pid, count, average in session.execute(
+    for pid, count, average in _rows(session, 
         select(Review.product_id, func.count(Review.id), func.avg(Review.rating))
         .where(approved).group_by(Review.product_id)
     ):
@@ -338,13 +358,13 @@ def _reviews(session: Session, products: dict[int, ProductData]) -> None:
             products[pid].rating_average = round(float(average), 1)
     ranked = (
         select(Review.id, Review.product_id, Review.author_name, Review.rating, Review.title,
-               Review.body, Review.verified_purchase, Review.created_at, Review.updated_at,
+               Review.body, Review.verified_purchase, _raw(Review.created_at), _raw(Review.updated_at),
                func.row_number().over(partition_by=Review.product_id,
                                       order_by=(Review.created_at.desc(), Review.id.desc()))
                .label("rank"))
         .where(approved).subquery()
     )
-    for row in session.execute(
+    for row in _rows(session, 
         select(ranked).where(ranked.c.rank <= REVIEWS_SHOWN)
         .order_by(ranked.c.product_id, ranked.c.rank)
     ):
@@ -352,13 +372,13 @@ def _reviews(session: Session, products: dict[int, ProductData]) -> None:
             products[row.product_id].reviews.append(ReviewData(
                 id=row.id, author=row.author_name, rating=row.rating, title=row.title or "",
                 body=row.body or "", verified=bool(row.verified_purchase),
-                created_at=row.created_at, updated_at=row.updated_at,
+                created_at=_when(row.created_at), updated_at=_when(row.updated_at),
             ))
 
 
-def _categories(session: Session, products: dict[int, ProductData]) -> dict[int, CategoryData]:
+def _categories(session: Connection, products: dict[int, ProductData]) -> dict[int, CategoryData]:
     categories: dict[int, CategoryData] = {}
-    for row in session.execute(
+    for row in _rows(session, 
         select(Category.id, Category.parent_id, Category.name, Category.slug, Category.description,
                Category.position, Category.seo_title, Category.seo_description, Category.version)
         .order_by(Category.position, Category.name, Category.id)
@@ -373,7 +393,7 @@ def _categories(session: Session, products: dict[int, ProductData]) -> dict[int,
         if category.parent_id in categories:
             categories[category.parent_id].children.append(category.id)
     members: dict[int, set[int]] = defaultdict(set)
-    for pid, cid in session.execute(
+    for pid, cid in _rows(session, 
         select(product_categories.c.product_id, product_categories.c.category_id)
         .order_by(product_categories.c.product_id, product_categories.c.category_id)
     ):
@@ -391,9 +411,9 @@ def _categories(session: Session, products: dict[int, ProductData]) -> dict[int,
     return categories
 
 
-def _collections(session: Session, products: dict[int, ProductData]) -> list[CollectionData]:
+def _collections(session: Connection, products: dict[int, ProductData]) -> list[CollectionData]:
     collections: dict[int, CollectionData] = {}
-    for row in session.execute(
+    for row in _rows(session, 
         select(Collection.id, Collection.title, Collection.slug, Collection.description,
                Collection.featured, Collection.position, Collection.seo_title,
                Collection.seo_description, Collection.version)
@@ -404,7 +424,7 @@ def _collections(session: Session, products: dict[int, ProductData]) -> list[Col
             featured=bool(row.featured), position=row.position, seo_title=row.seo_title or "",
             seo_description=row.seo_description or "", version=row.version,
         )
-    for cid, pid in session.execute(
+    for cid, pid in _rows(session, 
         select(CollectionProduct.collection_id, CollectionProduct.product_id)
         .order_by(CollectionProduct.collection_id, CollectionProduct.position,
                   CollectionProduct.product_id)
