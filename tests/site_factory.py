@@ -44,8 +44,13 @@ class StaticSite:
 
     @classmethod
     def create(cls, root: Path, count: int) -> StaticSite:
-        site = cls(root, [Product(i, f"Product {i}", 1000 + i, CATEGORIES[i % len(CATEGORIES)])
-                          for i in range(count)])
+        site = cls(
+            root,
+            [
+                Product(i, f"Product {i}", 1000 + i, CATEGORIES[i % len(CATEGORIES)])
+                for i in range(count)
+            ],
+        )
         site.write()
         return site
 
@@ -77,7 +82,7 @@ class StaticSite:
     def render(self) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
         css = f"body{{font:16px sans-serif}} /* v{self.css_version} */".encode()
-        js = b"document.querySelectorAll('[data-add]').forEach(b=>b.onclick=()=>fetch('/api/v1/carts'));"
+        js = b"document.querySelectorAll('[data-add]').forEach(b=>b.onclick=()=>add(b));"
         css_path, js_path = f"assets/app.{_h(css, 8)}.css", f"assets/app.{_h(js, 8)}.js"
         files[css_path], files[js_path] = css, js
         files[js_path + ".map"] = b'{"version":3,"sources":["app.ts"]}'
@@ -85,27 +90,37 @@ class StaticSite:
         head = f'<link rel="stylesheet" href="/{css_path}"><script src="/{js_path}" defer></script>'
 
         def page(title: str, body: str) -> bytes:
-            return (f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title>{head}"
-                    f"</head><body>{body}</body></html>").encode()
+            return (
+                f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title>{head}"
+                f"</head><body>{body}</body></html>"
+            ).encode()
 
         def card(p: Product) -> str:
-            return (f'<a href="/products/{p.slug}/"><img src="/{self.image(p)[0]}" alt="">'
-                    f"{p.name} {p.price / 100:.2f} EUR</a>")
+            return (
+                f'<a href="/products/{p.slug}/"><img src="/{self.image(p)[0]}" alt="">'
+                f"{p.name} {p.price / 100:.2f} EUR</a>"
+            )
 
         for p in self.products:
             image_path, image = self.image(p)
             files[image_path] = image
             files[f"products/{p.slug}/index.html"] = page(
-                p.name, f'<h1 data-pagefind-body>{p.name}</h1><img src="/{image_path}" alt="">'
-                f'<p>{p.price / 100:.2f} EUR</p><a href="/categories/{p.category}/">{p.category}</a>')
+                p.name,
+                f'<h1 data-pagefind-body>{p.name}</h1><img src="/{image_path}" alt="">'
+                f"<p>{p.price / 100:.2f} EUR</p>"
+                f'<a href="/categories/{p.category}/">{p.category}</a>',
+            )
         for category in CATEGORIES:
             members = [p for p in self.products if p.category == category]
             pages = [members[i : i + PER_PAGE] for i in range(0, len(members), PER_PAGE)] or [[]]
             for n, chunk in enumerate(pages, start=1):
                 path = f"categories/{category}/" + ("" if n == 1 else f"page/{n}/") + "index.html"
                 files[path] = page(category, "".join(card(p) for p in chunk))
-        files["index.html"] = page("Home", "".join(card(p) for p in self.products[:FEATURED]) + "".join(
-            f'<a href="/categories/{c}/">{c}</a>' for c in CATEGORIES))
+        files["index.html"] = page(
+            "Home",
+            "".join(card(p) for p in self.products[:FEATURED])
+            + "".join(f'<a href="/categories/{c}/">{c}</a>' for c in CATEGORIES),
+        )
         files["404.html"] = page("Not found", "<h1>Not found</h1>")
         entries = []
         for start in range(0, len(self.products), SEARCH_CHUNK):
@@ -117,14 +132,24 @@ class StaticSite:
                 files[f"pagefind/fragment/en_{_h(fragment, 7)}.pf_fragment"] = fragment
             entries.append(_h(data, 7))
         files["pagefind/pagefind.js"] = b"export const search = () => fetch('pagefind-entry.json');"
-        files["pagefind/pagefind-entry.json"] = ('{"version":"1.5.2","indexes":["' + '","'.join(entries)
-                                                 + '"]}').encode()
+        files["pagefind/pagefind-entry.json"] = (
+            '{"version":"1.5.2","indexes":["' + '","'.join(entries) + '"]}'
+        ).encode()
         urls = ["/"] + [f"/products/{p.slug}/" for p in self.products]
-        files["sitemap.xml"] = ('<?xml version="1.0"?><urlset>' + "".join(
-            f"<url><loc>https://shop.test{u}</loc></url>" for u in urls) + "</urlset>").encode()
-        files["feed.xml"] = ("<rss><channel>" + "".join(
-            f"<item><title>{p.name}</title><link>/products/{p.slug}/</link><description>{p.price}"
-            "</description></item>" for p in self.products[-10:]) + "</channel></rss>").encode()
+        files["sitemap.xml"] = (
+            '<?xml version="1.0"?><urlset>'
+            + "".join(f"<url><loc>https://shop.test{u}</loc></url>" for u in urls)
+            + "</urlset>"
+        ).encode()
+        files["feed.xml"] = (
+            "<rss><channel>"
+            + "".join(
+                f"<item><title>{p.name}</title><link>/products/{p.slug}/</link><description>{p.price}"
+                "</description></item>"
+                for p in self.products[-10:]
+            )
+            + "</channel></rss>"
+        ).encode()
         files["robots.txt"] = b"User-agent: *\nSitemap: https://shop.test/sitemap.xml\n"
         files[".env"] = b"SHOP_SECRET_KEY=never-published\n"
         files["assets/.DS_Store"] = b"\x00junk"
@@ -145,9 +170,11 @@ class StaticSite:
 
     def shipped(self) -> dict[str, bytes]:
         """What a publish must put in the target: everything but dotfiles and source maps."""
-        return {k: v for k, v in self.render().items()
-                if not any(part.startswith(".") for part in k.split("/")) and not k.endswith(".map")}
-
+        return {
+            k: v
+            for k, v in self.render().items()
+            if not any(part.startswith(".") for part in k.split("/")) and not k.endswith(".map")
+        }
 
     def digests(self) -> dict[str, str]:
         """MD5 of each shipped file, as S3 reports it in a listing's ETag."""

@@ -46,14 +46,19 @@ def test_every_shop_variable_is_a_setting(compose: dict[str, Any]) -> None:
         if variable.startswith("SHOP_")
     }
     assert used, "the stack configures shop through SHOP_* variables"
-    unknown = sorted(f"{name}: {variable}" for name, variable in used
-                     if variable.removeprefix("SHOP_") not in fields)
+    unknown = sorted(
+        f"{name}: {variable}"
+        for name, variable in used
+        if variable.removeprefix("SHOP_") not in fields
+    )
     assert unknown == []
 
 
 def test_the_stack_has_its_parts_wired_together(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"postgres", "migrate", "api", "worker", "minio", "minio-init", "mailpit"} <= set(services)
+    assert {"postgres", "migrate", "api", "worker", "minio", "minio-init", "mailpit"} <= set(
+        services
+    )
     for name, service in services.items():
         assert "image" in service or "build" in service, name
         for dependency in service.get("depends_on") or {}:
@@ -110,7 +115,11 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
         pytest.skip("neither `docker compose` with a running engine nor docker-compose is here")
     result = subprocess.run(
         [*tool, "-f", str(COMPOSE), "config", "--quiet"],
-        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin:/usr/local/bin", "SHOP_SECRET_KEY": "x" * 48},
     )
     assert result.returncode == 0, result.stderr

@@ -2,7 +2,15 @@
 order that never breaks a page, as releases that can be rolled back."""
 
 from shop.generator.publish.files import FileEntry, Source, SourceError, collect
-from shop.generator.publish.publisher import CDN, Options, PublishError, Reporter, Result, publish, rollback
+from shop.generator.publish.publisher import (
+    CDN,
+    Options,
+    PublishError,
+    Reporter,
+    Result,
+    publish,
+    rollback,
+)
 from shop.generator.publish.targets import Target, TargetError, TargetOptions, open_target
 
 __all__ = [

@@ -11,6 +11,7 @@ import typer
 from shop.config import Settings
 from shop.generator.publish.plan import Plan
 from shop.generator.publish.publisher import Reporter, Result
+from shop.generator.publish.targets import Target
 
 publish_app = typer.Typer()
 
@@ -20,11 +21,21 @@ class BarReporter(Reporter):
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
-            TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn("{task.description:>14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self.task = self.progress.add_task("planning", total=None)
 
@@ -47,38 +58,72 @@ def _target_url(settings: Settings, target: str | None) -> str:
 
     url = target or settings.publish_target
     if not url:
-        fail("no publish target: pass --target s3://BUCKET/PREFIX or file:///PATH, "
-             "or set SHOP_PUBLISH_TARGET")
+        fail(
+            "no publish target: pass --target s3://BUCKET/PREFIX or file:///PATH, "
+            "or set SHOP_PUBLISH_TARGET"
+        )
     return url
 
 
-def _open(settings: Settings, url: str, jobs: int):  # type: ignore[no-untyped-def]
+def _open(settings: Settings, url: str, jobs: int) -> Target:
     from shop.generator.publish.targets import TargetOptions, open_target
 
-    return open_target(url, TargetOptions(endpoint_url=settings.s3_endpoint_url,
-                                          region=settings.s3_region, jobs=jobs))
+    return open_target(
+        url,
+        TargetOptions(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, jobs=jobs),
+    )
 
 
 @publish_app.command("publish")
 def publish_command(
-    release: Annotated[str | None, typer.Argument(
-        help="With --rollback: the release to restore (default: the one before the live one).")] = None,
-    target: Annotated[str | None, typer.Option(
-        "--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET).")] = None,
-    source: Annotated[Path | None, typer.Option(
-        "--from", help="The built site to publish (default: the output folder).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    release: Annotated[
+        str | None,
+        typer.Argument(
+            help="With --rollback: the release to restore (default: the one before the live one)."
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET)."
+        ),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="The built site to publish (default: the output folder)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    invalidate: Annotated[bool, typer.Option(
-        "--invalidate", help="Invalidate changed pages in CloudFront (SHOP_CDN_DISTRIBUTION_ID).")] = False,
-    max_deletes: Annotated[int | None, typer.Option(
-        "--max-deletes", min=0, help="Refuse to delete more files than this (default: 10% of the site, "
-        "at least 50).")] = None,
-    rollback: Annotated[bool, typer.Option(
-        "--rollback", help="Restore an earlier release instead of publishing the build.")] = False,
-    rehash: Annotated[bool, typer.Option(
-        "--rehash", help="Hash every file instead of trusting the build manifest.")] = False,
-    source_maps: Annotated[bool, typer.Option("--source-maps", help="Also publish *.map files.")] = False,
+    invalidate: Annotated[
+        bool,
+        typer.Option(
+            "--invalidate",
+            help="Invalidate changed pages in CloudFront (SHOP_CDN_DISTRIBUTION_ID).",
+        ),
+    ] = False,
+    max_deletes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-deletes",
+            min=0,
+            help="Refuse to delete more files than this (default: 10% of the site, at least 50).",
+        ),
+    ] = None,
+    rollback: Annotated[
+        bool,
+        typer.Option(
+            "--rollback", help="Restore an earlier release instead of publishing the build."
+        ),
+    ] = False,
+    rehash: Annotated[
+        bool,
+        typer.Option("--rehash", help="Hash every file instead of trusting the build manifest."),
+    ] = False,
+    source_maps: Annotated[
+        bool, typer.Option("--source-maps", help="Also publish *.map files.")
+    ] = False,
     jobs: Annotated[int, typer.Option(min=1, max=128, help="Parallel transfers.")] = 16,
 ) -> None:
     """Publish the built storefront (only what changed), or roll back to an earlier release."""
@@ -87,7 +132,8 @@ def publish_command(
     from shop.generator.publish import invalidation
     from shop.generator.publish.files import SourceError, collect
     from shop.generator.publish.headers import CachePolicy
-    from shop.generator.publish.publisher import CDN, Options, PublishError, publish, rollback as roll_back
+    from shop.generator.publish.publisher import CDN, Options, PublishError, publish
+    from shop.generator.publish.publisher import rollback as roll_back
     from shop.generator.publish.targets import TargetError
 
     settings = load_settings()
@@ -106,27 +152,52 @@ def publish_command(
         if invalidate:
             if not settings.cdn_distribution_id:
                 fail("--invalidate needs a CloudFront distribution: set SHOP_CDN_DISTRIBUTION_ID")
-            cdn = CDN(settings.cdn_distribution_id, invalidation.cloudfront_client(settings.s3_region))
-        options = Options(dry_run=dry_run, max_deletes=max_deletes, jobs=jobs, cdn=cdn,
-                          policy=CachePolicy(settings.publish_fingerprint_pattern), reporter=reporter)
+            cdn = CDN(
+                settings.cdn_distribution_id, invalidation.cloudfront_client(settings.s3_region)
+            )
+        options = Options(
+            dry_run=dry_run,
+            max_deletes=max_deletes,
+            jobs=jobs,
+            cdn=cdn,
+            policy=CachePolicy(settings.publish_fingerprint_pattern),
+            reporter=reporter,
+        )
         try:
             if rollback:
                 result = roll_back(remote, release, options)
             else:
-                built = collect(folder, manifest=build_manifest(settings, folder), rehash=rehash,
-                                source_maps=source_maps)
+                built = collect(
+                    folder,
+                    manifest=build_manifest(settings, folder),
+                    rehash=rehash,
+                    source_maps=source_maps,
+                )
                 result = publish(built, remote, options)
         finally:
             if isinstance(reporter, BarReporter):
                 reporter.close()
     except (PublishError, SourceError, TargetError) as exc:
         if not dry_run:
-            _record(settings, kind=kind, target=url, started_at=started_at, release=None,
-                    summary={}, error=str(exc))
+            _record(
+                settings,
+                kind=kind,
+                target=url,
+                started_at=started_at,
+                release=None,
+                summary={},
+                error=str(exc),
+            )
         fail(str(exc))
     if not dry_run:
-        _record(settings, kind=kind, target=url, started_at=started_at, release=result.release,
-                summary=result.to_json())
+        _record(
+            settings,
+            kind=kind,
+            target=url,
+            started_at=started_at,
+            release=result.release,
+            summary=result.to_json(),
+        )
     typer.echo(json.dumps(result.to_json(), indent=2) if json_output else summary_line(result))
 
 
@@ -144,8 +215,10 @@ def _refuse_overlap(folder: Path, remote: object) -> None:
     if isinstance(remote, LocalTarget) and (
         remote.root.is_relative_to(folder) or folder.is_relative_to(remote.root)
     ):
-        fail(f"{remote.url}: the target folder overlaps the build output {folder}; "
-             "publish to a folder of its own")
+        fail(
+            f"{remote.url}: the target folder overlaps the build output {folder}; "
+            "publish to a folder of its own"
+        )
 
 
 def _record(settings: Settings, **fields: object) -> None:
@@ -156,9 +229,11 @@ def _record(settings: Settings, **fields: object) -> None:
     try:
         with unit_of_work(settings) as session:
             record_run(session, **fields)  # type: ignore[arg-type]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        typer.echo(f"warning: this {fields['kind']} was not recorded in the database: {first}", err=True)
+        typer.echo(
+            f"warning: this {fields['kind']} was not recorded in the database: {first}", err=True
+        )
 
 
 def _size(n: int) -> str:
@@ -170,27 +245,46 @@ def _size(n: int) -> str:
 
 
 def summary_line(result: Result) -> str:
-    counts = (f"{result.uploaded:,} uploaded ({_size(result.bytes_uploaded)}), "
-              f"{result.unchanged:,} unchanged, {result.deleted:,} deleted")
+    counts = (
+        f"{result.uploaded:,} uploaded ({_size(result.bytes_uploaded)}), "
+        f"{result.unchanged:,} unchanged, {result.deleted:,} deleted"
+    )
     if result.action == "rollback":
-        counts = f"{result.uploaded:,} restored, {result.unchanged:,} unchanged, {result.deleted:,} deleted"
-    invalidated = f"; invalidated {len(result.invalidated)} CDN paths" if result.invalidation_ids else ""
+        counts = (
+            f"{result.uploaded:,} restored, {result.unchanged:,} unchanged, "
+            f"{result.deleted:,} deleted"
+        )
+    invalidated = (
+        f"; invalidated {len(result.invalidated)} CDN paths" if result.invalidation_ids else ""
+    )
     if result.dry_run:
-        would = f"; would invalidate {len(result.invalidated)} CDN paths" if result.invalidated else ""
+        would = (
+            f"; would invalidate {len(result.invalidated)} CDN paths" if result.invalidated else ""
+        )
         return f"Dry run, nothing changed at {result.target}: would have {counts}{would}"
     if result.action == "publish" and result.release == result.previous:
-        return (f"Nothing to publish: release {result.release} at {result.target} is up to date "
-                f"({result.unchanged:,} files, {result.seconds:.1f} s)")
+        return (
+            f"Nothing to publish: release {result.release} at {result.target} is up to date "
+            f"({result.unchanged:,} files, {result.seconds:.1f} s)"
+        )
     verb = "Rolled back" if result.action == "rollback" else "Published"
-    return (f"{verb} {result.target} to release {result.release}: {counts} "
-            f"in {result.seconds:.1f} s{invalidated}")
+    return (
+        f"{verb} {result.target} to release {result.release}: {counts} "
+        f"in {result.seconds:.1f} s{invalidated}"
+    )
 
 
 @publish_app.command("releases")
 def releases_command(
-    target: Annotated[str | None, typer.Option(
-        "--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET).")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the releases as JSON.")] = False,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET)."
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the releases as JSON.")
+    ] = False,
 ) -> None:
     """List the releases published to the target, newest first; * marks the live one."""
     from dataclasses import asdict
@@ -206,8 +300,12 @@ def releases_command(
     except TargetError as exc:
         fail(str(exc))
     if json_output:
-        typer.echo(json.dumps([{**asdict(info), "current": info.id == state.release}
-                               for info in state.history], indent=2))
+        typer.echo(
+            json.dumps(
+                [{**asdict(info), "current": info.id == state.release} for info in state.history],
+                indent=2,
+            )
+        )
         return
     if not state.history:
         typer.echo(f"No releases at {url} yet")
@@ -215,4 +313,6 @@ def releases_command(
     typer.echo(f"  {'release':<26} {'published (UTC)':<26} {'files':>7} {'size':>10}")
     for info in state.history:
         mark = "*" if info.id == state.release else " "
-        typer.echo(f"{mark} {info.id:<26} {info.created_at:<26} {info.files:>7,} {_size(info.bytes):>10}")
+        typer.echo(
+            f"{mark} {info.id:<26} {info.created_at:<26} {info.files:>7,} {_size(info.bytes):>10}"
+        )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shop.generator.publish import invalidation
-from shop.generator.publish.files import Files, Source
+from shop.generator.publish.files import Source
 from shop.generator.publish.headers import CachePolicy
 from shop.generator.publish.plan import Plan, Step, make_plan
 from shop.generator.publish.releases import (
@@ -105,8 +105,12 @@ def publish(source: Source, target: Target, options: Options | None = None) -> R
     write_pending(target, release, [step.path for step in plan.writes] + plan.stray)
 
     def store(step: Step) -> None:
-        target.upload(object_key(step.entry.sha256), source.path(step.path),
-                      _headers(options, step.path), step.entry.sha256)
+        target.upload(
+            object_key(step.entry.sha256),
+            source.path(step.path),
+            _headers(options, step.path),
+            step.entry.sha256,
+        )
 
     options.reporter.stage("storing", len(plan.store))
     run_parallel(plan.store, store, jobs=options.jobs, done=options.reporter.advance)
@@ -173,8 +177,12 @@ def rollback(target: Target, release: str | None = None, options: Options | None
 
 def _apply(plan: Plan, target: Target, options: Options) -> None:
     def place(step: Step) -> None:
-        target.copy(object_key(step.entry.sha256), step.path, _headers(options, step.path),
-                    step.entry.sha256)
+        target.copy(
+            object_key(step.entry.sha256),
+            step.path,
+            _headers(options, step.path),
+            step.entry.sha256,
+        )
 
     for name, steps in plan.stages:
         options.reporter.stage(name, len(steps))
@@ -214,18 +222,23 @@ def _result(action: str, target: Target, state: State, plan: Plan) -> Result:
     )
 
 
-def _finish(result: Result, plan: Plan, options: Options, started: float, *, dry: bool = False) -> Result:
+def _finish(
+    result: Result, plan: Plan, options: Options, started: float, *, dry: bool = False
+) -> Result:
     result.dry_run = dry
     if options.cdn and plan.changed_pages:
-        result.invalidated = invalidation.paths_for(plan.changed_pages,
-                                                    wildcard_over=options.cdn.wildcard_over)
+        result.invalidated = invalidation.paths_for(
+            plan.changed_pages, wildcard_over=options.cdn.wildcard_over
+        )
         if not dry:
             try:
                 result.invalidation_ids = invalidation.invalidate(
-                    options.cdn.client, options.cdn.distribution_id, result.invalidated,
+                    options.cdn.client,
+                    options.cdn.distribution_id,
+                    result.invalidated,
                     reference=f"{result.action}-{result.release}-{time.time_ns()}",
                 )
-            except Exception as exc:  # noqa: BLE001 - the site is published; say what is left
+            except Exception as exc:
                 raise PublishError(
                     f"release {result.release} is live, but invalidating CloudFront distribution "
                     f"{options.cdn.distribution_id} failed: {exc}"

@@ -101,11 +101,17 @@ def read_state(target: Target) -> State:
 
 
 def write_state(target: Target, state: State) -> None:
-    target.write(STATE_KEY, _dump({
-        "release": state.release,
-        "files": {path: entry.to_json() for path, entry in sorted(state.files.items())},
-        "releases": [asdict(info) for info in state.history],
-    }), _RECORD_HEADERS)
+    target.write(
+        STATE_KEY,
+        _dump(
+            {
+                "release": state.release,
+                "files": {path: entry.to_json() for path, entry in sorted(state.files.items())},
+                "releases": [asdict(info) for info in state.history],
+            }
+        ),
+        _RECORD_HEADERS,
+    )
 
 
 def read_release(target: Target, release: str) -> Files:
@@ -117,10 +123,16 @@ def read_release(target: Target, release: str) -> Files:
 
 
 def write_release(target: Target, info: ReleaseInfo, files: Files) -> None:
-    target.write(release_key(info.id), _dump({
-        "release": asdict(info),
-        "files": {path: entry.to_json() for path, entry in sorted(files.items())},
-    }), _RECORD_HEADERS)
+    target.write(
+        release_key(info.id),
+        _dump(
+            {
+                "release": asdict(info),
+                "files": {path: entry.to_json() for path, entry in sorted(files.items())},
+            }
+        ),
+        _RECORD_HEADERS,
+    )
 
 
 def read_pending(target: Target) -> list[str]:

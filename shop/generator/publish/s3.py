@@ -56,8 +56,9 @@ class S3Target:
             code = error.get("Code", "error")
             if code == "NoSuchBucket":
                 raise TargetError(f"s3://{self.bucket}: no such bucket") from exc
+            message = error.get("Message", "")
             raise TargetError(
-                f"{action} s3://{self.bucket}/{self._key(key)}: {code} {error.get('Message', '')}".rstrip()
+                f"{action} s3://{self.bucket}/{self._key(key)}: {code} {message}".rstrip()
             ) from exc
         except BotoCoreError as exc:
             raise TargetError(f"{action} s3://{self.bucket}/{self._key(key)}: {exc}") from exc
@@ -78,15 +79,21 @@ class S3Target:
     def write(self, key: str, data: bytes, headers: Headers) -> None:
         with self._errors("writing", key):
             self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data,
-                ContentType=headers.content_type, CacheControl=headers.cache_control,
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                ContentType=headers.content_type,
+                CacheControl=headers.cache_control,
             )
 
     def upload(self, key: str, path: Path, headers: Headers, sha256: str) -> None:
         with self._errors("uploading", key), path.open("rb") as body:
             self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=body,
-                ContentType=headers.content_type, CacheControl=headers.cache_control,
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=body,
+                ContentType=headers.content_type,
+                CacheControl=headers.cache_control,
                 Metadata={"sha256": sha256},
                 # S3 refuses the object if the bytes it received do not have this hash.
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
@@ -95,10 +102,12 @@ class S3Target:
     def copy(self, source: str, key: str, headers: Headers, sha256: str) -> None:
         with self._errors("copying to", key):
             self.client.copy_object(
-                Bucket=self.bucket, Key=self._key(key),
+                Bucket=self.bucket,
+                Key=self._key(key),
                 CopySource={"Bucket": self.bucket, "Key": self._key(source)},
                 MetadataDirective="REPLACE",
-                ContentType=headers.content_type, CacheControl=headers.cache_control,
+                ContentType=headers.content_type,
+                CacheControl=headers.cache_control,
                 Metadata={"sha256": sha256},
             )
 

@@ -9,8 +9,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def run_parallel(items: Sequence[T], work: Callable[[T], object], *, jobs: int,
-                 done: Callable[[], object] = lambda: None) -> None:
+def run_parallel(
+    items: Sequence[T],
+    work: Callable[[T], object],
+    *,
+    jobs: int,
+    done: Callable[[], object] = lambda: None,
+) -> None:
     """Apply `work` to every item on up to `jobs` threads; re-raise the first error.
 
     A failure cancels what has not started, and waits for what is in flight, so when
@@ -18,15 +23,18 @@ def run_parallel(items: Sequence[T], work: Callable[[T], object], *, jobs: int,
     """
     if not items:
         return
-    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))), thread_name_prefix="publish")
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(jobs, len(items))), thread_name_prefix="publish"
+    )
     try:
-        def finished(future: Future[object]) -> None:
+
+        def report(future: Future[object]) -> None:
             if not future.cancelled() and future.exception() is None:
                 done()
 
         futures = [pool.submit(work, item) for item in items]
         for future in futures:
-            future.add_done_callback(finished)
+            future.add_done_callback(report)
         finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in finished:
             error = future.exception()

@@ -100,7 +100,7 @@ def live(s3: Any, bucket: str) -> Callable[..., dict[str, str]]:
         out = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
-                key = obj["Key"][len(prefix):]
+                key = obj["Key"][len(prefix) :]
                 if key.startswith("_shop/"):
                     continue
                 out[key] = obj["ETag"].strip('"')
@@ -110,4 +110,3 @@ def live(s3: Any, bucket: str) -> Callable[..., dict[str, str]]:
         return out
 
     return read
-

@@ -30,20 +30,34 @@ def build_and_publish(settings: Settings, target: S3Target) -> tuple[Result, dic
 
 def output(settings: Settings) -> dict[str, str]:
     root = settings.output_path
-    return {p.relative_to(root).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
-            for p in root.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_a_built_site_is_published_and_each_edit_ships_only_what_changed(
-    settings: Settings, catalog: FixtureCatalog, engine: Engine, target: S3Target,
-    live: Callable[..., dict[str, str]], requests: Any, s3: Any, bucket: str,
+    settings: Settings,
+    catalog: FixtureCatalog,
+    engine: Engine,
+    target: S3Target,
+    live: Callable[..., dict[str, str]],
+    requests: Any,
+    s3: Any,
+    bucket: str,
 ) -> None:
     first, files = build_and_publish(settings, target)
     assert first.uploaded == len(files) and live() == output(settings)
     css = next(k for k in files if k.startswith("assets/") and k.endswith(".css"))
     image = next(k for k in files if k.startswith("images/"))
-    for key, cache in (("index.html", REVALIDATE), ("sitemap.xml", REVALIDATE), (css, IMMUTABLE),
-                       (image, IMMUTABLE), ("pagefind/0/pagefind-entry.json", REVALIDATE)):
+    for key, cache in (
+        ("index.html", REVALIDATE),
+        ("sitemap.xml", REVALIDATE),
+        (css, IMMUTABLE),
+        (image, IMMUTABLE),
+        ("pagefind/0/pagefind-entry.json", REVALIDATE),
+    ):
         assert s3.head_object(Bucket=bucket, Key=f"shop/{key}")["CacheControl"] == cache, key
 
     requests.clear()
@@ -56,12 +70,17 @@ def test_a_built_site_is_published_and_each_edit_ships_only_what_changed(
     placed: list[str] = []
     target.client.meta.events.register(
         "before-parameter-build.s3.CopyObject",
-        lambda params, **_: placed.append(params["Key"].removeprefix("shop/")))
+        lambda params, **_: placed.append(params["Key"].removeprefix("shop/")),
+    )
     edited, after = build_and_publish(settings, target)
     touched = {k for k in after if files.get(k, {}).get("sha256") != after[k]["sha256"]}
     assert set(placed) == touched and edited.uploaded == len(touched)
     pages = {k for k in touched if k.endswith(".html")}
-    assert pages == {"products/canvas-cap/index.html", "categories/apparel/index.html", "index.html"}
+    assert pages == {
+        "products/canvas-cap/index.html",
+        "categories/apparel/index.html",
+        "index.html",
+    }
     assert {"sitemap.xml", "feeds/google-merchant.xml"} <= touched
     assert not {k for k in touched if k.startswith(("assets/", "images/"))}
     assert edited.deleted == len(files.keys() - after.keys())

@@ -59,11 +59,14 @@ def test_publish_to_a_folder_prints_json_and_records_the_run(
     result = shop("publish", "--target", target, "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert {"uploaded", "unchanged", "deleted", "bytes_uploaded", "seconds", "release"} <= set(summary)
+    assert {"uploaded", "unchanged", "deleted", "bytes_uploaded", "seconds", "release"} <= set(
+        summary
+    )
     assert summary["uploaded"] == len(built.shipped()) and summary["deleted"] == 0
     recorded = runs(db_url)
     assert [(r.kind, r.release, r.target, r.error) for r in recorded] == [
-        ("publish", summary["release"], target, "")]
+        ("publish", summary["release"], target, "")
+    ]
     assert recorded[0].summary["uploaded"] == summary["uploaded"] and recorded[0].finished_at
 
     again = shop("publish", "--target", target)
@@ -101,7 +104,9 @@ def test_publish_uses_the_build_manifest_when_fresh(built: StaticSite, store: Pa
         if path.is_file():
             data = path.read_bytes()
             files[path.relative_to(built.root).as_posix()] = {
-                "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
     (store / ".shop").mkdir()
     (store / ".shop" / "build-manifest.json").write_text(json.dumps({"files": files}))
     result = shop("publish", "--target", (store / "www").as_uri(), "--json")
@@ -111,19 +116,38 @@ def test_publish_uses_the_build_manifest_when_fresh(built: StaticSite, store: Pa
 
 
 def test_publish_to_s3_from_settings_with_invalidation(
-    built: StaticSite, store: Path, monkeypatch: pytest.MonkeyPatch, moto_url: str, bucket: str,
+    built: StaticSite,
+    store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    moto_url: str,
+    bucket: str,
     s3: Any,
 ) -> None:
     cloudfront = boto3.client("cloudfront", endpoint_url=moto_url, region_name="us-east-1")
-    distribution = cloudfront.create_distribution(DistributionConfig={
-        "CallerReference": bucket, "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
-                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
-                                 "TrustedSigners": {"Enabled": False, "Quantity": 0}, "MinTTL": 0,
-                                 "ForwardedValues": {"QueryString": False,
-                                                     "Cookies": {"Forward": "none"}}},
-    })["Distribution"]["Id"]
+    distribution = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": bucket,
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "s3",
+                        "DomainName": f"{bucket}.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "s3",
+                "ViewerProtocolPolicy": "allow-all",
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            },
+        }
+    )["Distribution"]["Id"]
     monkeypatch.setenv("SHOP_PUBLISH_TARGET", f"s3://{bucket}/live")
     monkeypatch.setenv("SHOP_S3_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("SHOP_S3_REGION", "us-east-1")
@@ -133,10 +157,15 @@ def test_publish_to_s3_from_settings_with_invalidation(
 
     first = shop("publish", "--json", "--invalidate")
     assert first.exit_code == 0, first.output
-    assert s3.get_object(Bucket=bucket, Key="live/index.html")["Body"].read() == built.shipped()["index.html"]
+    assert (
+        s3.get_object(Bucket=bucket, Key="live/index.html")["Body"].read()
+        == built.shipped()["index.html"]
+    )
     built.edit(0)
     second = json.loads(shop("publish", "--json", "--invalidate").stdout)
-    assert "/products/product-00000/" in second["invalidated"] and len(second["invalidation_ids"]) == 1
+    assert (
+        "/products/product-00000/" in second["invalidated"] and len(second["invalidation_ids"]) == 1
+    )
     listing = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
     assert listing["Quantity"] == 1
 
@@ -146,19 +175,31 @@ def test_errors_are_one_line_and_exit_non_zero(
 ) -> None:
     cases = [
         (("publish",), "no publish target"),
-        (("publish", "20260101T000000000Z-abcd", "--target", (store / "www").as_uri()),
-         "a release is named only with --rollback"),
+        (
+            ("publish", "20260101T000000000Z-abcd", "--target", (store / "www").as_uri()),
+            "a release is named only with --rollback",
+        ),
         (("publish", "--target", "ftp://x/y"), "s3://BUCKET/PREFIX or file:///PATH"),
         (("publish", "--target", (store / "public" / "www").as_uri()), "overlaps the build output"),
-        (("publish", "--target", (store / "www").as_uri(), "--invalidate"), "SHOP_CDN_DISTRIBUTION_ID"),
-        (("publish", "--target", (store / "www").as_uri(), "--from", str(store / "nope")),
-         "no such folder"),
-        (("publish", "--rollback", "--target", (store / "www").as_uri()), "nothing has been published"),
+        (
+            ("publish", "--target", (store / "www").as_uri(), "--invalidate"),
+            "SHOP_CDN_DISTRIBUTION_ID",
+        ),
+        (
+            ("publish", "--target", (store / "www").as_uri(), "--from", str(store / "nope")),
+            "no such folder",
+        ),
+        (
+            ("publish", "--rollback", "--target", (store / "www").as_uri()),
+            "nothing has been published",
+        ),
     ]
     for args, message in cases:
         result = shop(*args)
         assert result.exit_code == 1, (args, result.output)
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
+            result.stderr
+        )
 
 
 def test_a_database_without_tables_only_warns(

@@ -18,7 +18,9 @@ def write_manifest(manifest: Path, root: Path, **overrides: dict[str, object]) -
         if path.is_file():
             data = path.read_bytes()
             files[path.relative_to(root).as_posix()] = {
-                "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
     files.update(overrides)
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"files": files}))
@@ -84,13 +86,18 @@ def test_a_manifest_that_does_not_describe_the_folder_is_ignored(
         write_manifest(manifest, root, **{"index.html": {"sha256": 5}})
     source = collect(root, manifest=manifest)
     assert not source.from_manifest
-    assert set(source.files) == {p.relative_to(root).as_posix() for p in root.rglob("*")
-                                 if p.is_file() and ".git" not in p.parts and p.name != ".env"
-                                 and not p.name.endswith(".map")}
+    assert set(source.files) == {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file()
+        and ".git" not in p.parts
+        and p.name != ".env"
+        and not p.name.endswith(".map")
+    }
 
 
 def test_links_out_of_the_build_are_not_followed(built: tuple[Path, Path], tmp_path: Path) -> None:
-    root, manifest = built
+    root, _manifest = built
     secret = tmp_path / "secret.txt"
     secret.write_text("do not publish")
     (root / "leak.txt").symlink_to(secret)

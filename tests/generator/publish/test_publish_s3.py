@@ -59,9 +59,15 @@ def test_editing_one_product_uploads_its_page_listings_and_indexes(
     result = ship(site, target)
     new_fragment = next(k for k in after.keys() - before.keys())
     old_fragment = next(k for k in before.keys() - after.keys())
-    assert new_fragment.startswith("pagefind/fragment/") and old_fragment.startswith("pagefind/fragment/")
-    changed = {"products/product-00003/index.html", "categories/rugs/index.html", "index.html",
-               new_fragment}
+    assert new_fragment.startswith("pagefind/fragment/") and old_fragment.startswith(
+        "pagefind/fragment/"
+    )
+    changed = {
+        "products/product-00003/index.html",
+        "categories/rugs/index.html",
+        "index.html",
+        new_fragment,
+    }
     assert {k for k in after if before.get(k) != after[k]} == changed  # the factory agrees
     assert (result.uploaded, result.deleted) == (len(changed), 1)
     assert result.unchanged == len(after) - len(changed)
@@ -69,8 +75,12 @@ def test_editing_one_product_uploads_its_page_listings_and_indexes(
     # GETs of the record and the journal; per changed file one stored copy (PUT) and one
     # placement (COPY); PUTs of the journal, release and record; one batch delete each for
     # the old fragment and the journal.
-    assert dict(requests) == {"GetObject": 2, "PutObject": len(changed) + 3,
-                              "CopyObject": len(changed), "DeleteObjects": 2}
+    assert dict(requests) == {
+        "GetObject": 2,
+        "PutObject": len(changed) + 3,
+        "CopyObject": len(changed),
+        "DeleteObjects": 2,
+    }
 
 
 def test_a_removed_product_page_is_deleted(site: StaticSite, target: S3Target, live: Live) -> None:
@@ -144,7 +154,9 @@ def test_writes_go_assets_then_new_pages_then_changed_pages_then_indexes_then_de
     def where(predicate: Callable[[str], bool]) -> list[int]:
         return [i for i, key in enumerate(placed) if predicate(key)]
 
-    assets = where(lambda k: k.startswith(("assets/", "images/", "pagefind/fragment", "pagefind/index")))
+    assets = where(
+        lambda k: k.startswith(("assets/", "images/", "pagefind/fragment", "pagefind/index"))
+    )
     new_page = where(lambda k: k == "products/product-00500/index.html")
     pages = where(lambda k: k.endswith(".html"))
     indexes = where(lambda k: k in ("sitemap.xml", "feed.xml", "pagefind/pagefind-entry.json"))
@@ -222,8 +234,9 @@ def test_files_an_unfinished_run_wrote_are_removed_when_the_next_build_lacks_the
     assert live() == site.digests()
 
 
-def test_transient_errors_are_retried(site: StaticSite, target: S3Target, live: Live,
-                                      requests: Any) -> None:
+def test_transient_errors_are_retried(
+    site: StaticSite, target: S3Target, live: Live, requests: Any
+) -> None:
     failures = {"left": 2}
 
     def flaky(**_: Any) -> None:
@@ -306,7 +319,9 @@ def test_max_deletes_guard_holds(site: StaticSite, target: S3Target, live: Live)
     for number in range(5):
         site.products = [p for p in site.products if p.number != number]
     site.write()  # 5 pages, 5 images, 5 search fragments and a search chunk go
-    with pytest.raises(PublishError, match=r"delete 16 of the \d+ live files, more than the limit of 10"):
+    with pytest.raises(
+        PublishError, match=r"delete 16 of the \d+ live files, more than the limit of 10"
+    ):
         ship(site, target, max_deletes=10)
     assert len(live()) > len(site.shipped())  # refused before anything changed
     result = ship(site, target, max_deletes=16)
