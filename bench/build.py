@@ -1,3 +1,4 @@
+# ruff: noqa: E501, RUF001 - Hugo templates are embedded verbatim
 """Benchmark `shop build` against Hugo on the same synthetic catalog.
 
     .venv/bin/python bench/build.py                  # 1,000 and 10,000 products
@@ -66,41 +67,137 @@ def make_store(n: int, *, images: bool) -> Path:
     Base.metadata.create_all(engine)
     rng = random.Random(n)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    words = ("Alpine Coastal Urban Classic Organic Vintage Midnight Sunrise Nordic Linen Wool Cedar "
-             "Slate Amber Ivory Canvas Harbor Meadow Ember Willow").split()
-    kinds = "Shirt Hoodie Cap Mug Poster Candle Bag Notebook Scarf Lamp".split()
+    words = [
+        "Alpine",
+        "Coastal",
+        "Urban",
+        "Classic",
+        "Organic",
+        "Vintage",
+        "Midnight",
+        "Sunrise",
+        "Nordic",
+        "Linen",
+        "Wool",
+        "Cedar",
+        "Slate",
+        "Amber",
+        "Ivory",
+        "Canvas",
+        "Harbor",
+        "Meadow",
+        "Ember",
+        "Willow",
+    ]
+    kinds = [
+        "Shirt",
+        "Hoodie",
+        "Cap",
+        "Mug",
+        "Poster",
+        "Candle",
+        "Bag",
+        "Notebook",
+        "Scarf",
+        "Lamp",
+    ]
     with engine.begin() as c:
-        c.execute(insert(Location), [{"id": 1, "name": "Warehouse", "code": "WH", "active": True,
-                                      "priority": 0, "address": ""}])
-        c.execute(insert(ShippingMethod), [{"name": "Standard", "code": "std", "price": 490,
-                                            "free_over": 5000, "countries": "", "active": True,
-                                            "position": 0, "delivery_estimate": "3-5 days",
-                                            "created_at": now, "updated_at": now}])
+        c.execute(
+            insert(Location),
+            [
+                {
+                    "id": 1,
+                    "name": "Warehouse",
+                    "code": "WH",
+                    "active": True,
+                    "priority": 0,
+                    "address": "",
+                }
+            ],
+        )
+        c.execute(
+            insert(ShippingMethod),
+            [
+                {
+                    "name": "Standard",
+                    "code": "std",
+                    "price": 490,
+                    "free_over": 5000,
+                    "countries": "",
+                    "active": True,
+                    "position": 0,
+                    "delivery_estimate": "3-5 days",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
         cats = []
         for t in range(TOPS):
-            cats.append({"id": t + 1, "parent_id": None, "name": f"Department {t + 1}",
-                         "slug": f"department-{t + 1}", "position": t})
+            cats.append(
+                {
+                    "id": t + 1,
+                    "parent_id": None,
+                    "name": f"Department {t + 1}",
+                    "slug": f"department-{t + 1}",
+                    "position": t,
+                }
+            )
         leaves = []
         for t in range(TOPS):
             for k in range(CHILDREN):
                 cid = TOPS + t * CHILDREN + k + 1
                 leaves.append(cid)
-                cats.append({"id": cid, "parent_id": t + 1, "name": f"{kinds[k]}s {t + 1}",
-                             "slug": f"{kinds[k].lower()}s-{t + 1}", "position": k})
-        c.execute(insert(Category), [{**x, "description": "", "seo_title": "", "seo_description": "",
-                                      "version": 1, "created_at": now, "updated_at": now} for x in cats])
-        products, variants, links, options, values, vov, stock, reviews, imgs = ([] for _ in range(9))
+                cats.append(
+                    {
+                        "id": cid,
+                        "parent_id": t + 1,
+                        "name": f"{kinds[k]}s {t + 1}",
+                        "slug": f"{kinds[k].lower()}s-{t + 1}",
+                        "position": k,
+                    }
+                )
+        c.execute(
+            insert(Category),
+            [
+                {
+                    **x,
+                    "description": "",
+                    "seo_title": "",
+                    "seo_description": "",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for x in cats
+            ],
+        )
+        products, variants, links, options, values, vov, stock, reviews, imgs = (
+            [] for _ in range(9)
+        )
         vid = oid = ovid = 0
         for i in range(1, n + 1):
             title = f"{rng.choice(words)} {rng.choice(words)} {kinds[i % len(kinds)]} {i}"
-            products.append({
-                "id": i, "title": title, "slug": f"product-{i}", "status": "active",
-                "description": f"<p>{title} made from {rng.choice(words).lower()} materials. "
-                               + " ".join(rng.choice(words).lower() for _ in range(40)) + ".</p>",
-                "vendor": "Bench Goods", "product_type": kinds[i % len(kinds)], "tags": "bench, synthetic",
-                "seo_title": "", "seo_description": "", "published_at": now - timedelta(minutes=i),
-                "version": 1, "created_at": now, "updated_at": now,
-            })
+            products.append(
+                {
+                    "id": i,
+                    "title": title,
+                    "slug": f"product-{i}",
+                    "status": "active",
+                    "description": f"<p>{title} made from {rng.choice(words).lower()} materials. "
+                    + " ".join(rng.choice(words).lower() for _ in range(40))
+                    + ".</p>",
+                    "vendor": "Bench Goods",
+                    "product_type": kinds[i % len(kinds)],
+                    "tags": "bench, synthetic",
+                    "seo_title": "",
+                    "seo_description": "",
+                    "published_at": now - timedelta(minutes=i),
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             links.append({"product_id": i, "category_id": leaves[i % len(leaves)]})
             oid += 1
             options.append({"id": oid, "product_id": i, "name": "Size", "position": 1})
@@ -109,35 +206,92 @@ def make_store(n: int, *, images: bool) -> Path:
                 ovid += 1
                 vid += 1
                 values.append({"id": ovid, "option_id": oid, "value": size, "position": pos})
-                variants.append({"id": vid, "product_id": i, "sku": f"B{i}-{size}", "title": size,
-                                 "position": pos, "price": price + 100 * pos,
-                                 "compare_at_price": price + 900 if i % 5 == 0 else None,
-                                 "weight_grams": 300, "barcode": "", "requires_shipping": True,
-                                 "taxable": True, "inventory_policy": "deny", "version": 1,
-                                 "created_at": now, "updated_at": now})
+                variants.append(
+                    {
+                        "id": vid,
+                        "product_id": i,
+                        "sku": f"B{i}-{size}",
+                        "title": size,
+                        "position": pos,
+                        "price": price + 100 * pos,
+                        "compare_at_price": price + 900 if i % 5 == 0 else None,
+                        "weight_grams": 300,
+                        "barcode": "",
+                        "requires_shipping": True,
+                        "taxable": True,
+                        "inventory_policy": "deny",
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
                 vov.append({"variant_id": vid, "option_value_id": ovid})
-                stock.append({"variant_id": vid, "location_id": 1, "on_hand": 0 if i % 11 == 0 else 20,
-                              "allocated": 0, "allow_negative": False, "low_stock_threshold": 3,
-                              "updated_at": now})
+                stock.append(
+                    {
+                        "variant_id": vid,
+                        "location_id": 1,
+                        "on_hand": 0 if i % 11 == 0 else 20,
+                        "allocated": 0,
+                        "allow_negative": False,
+                        "low_stock_threshold": 3,
+                        "updated_at": now,
+                    }
+                )
             if i % 2 == 0:
-                reviews.append({"product_id": i, "author_name": "Bench Shopper", "email": "b@example.com",
-                                "rating": 3 + i % 3, "title": "Nice", "body": "Does what it says.",
-                                "status": "approved", "verified_purchase": True,
-                                "created_at": now, "updated_at": now})
+                reviews.append(
+                    {
+                        "product_id": i,
+                        "author_name": "Bench Shopper",
+                        "email": "b@example.com",
+                        "rating": 3 + i % 3,
+                        "title": "Nice",
+                        "body": "Does what it says.",
+                        "status": "approved",
+                        "verified_purchase": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
         for chunk in range(0, n, 5000):
             c.execute(insert(Product), products[chunk : chunk + 5000])
-        for rows, table in ((links, product_categories), (options, ProductOption),
-                            (values, ProductOptionValue), (variants, Variant), (vov, variant_option_values),
-                            (stock, StockLevel), (reviews, Review)):
+        for rows, table in (
+            (links, product_categories),
+            (options, ProductOption),
+            (values, ProductOptionValue),
+            (variants, Variant),
+            (vov, variant_option_values),
+            (stock, StockLevel),
+            (reviews, Review),
+        ):
             for chunk in range(0, len(rows), 10000):
                 c.execute(insert(table), rows[chunk : chunk + 10000])
-        c.execute(insert(Collection), [
-            {"id": k, "title": f"Featured {k}", "slug": f"featured-{k}", "description": "", "featured": True,
-             "position": k, "seo_title": "", "seo_description": "", "version": 1, "created_at": now,
-             "updated_at": now} for k in (1, 2)])
-        c.execute(insert(CollectionProduct), [
-            {"collection_id": k, "product_id": p, "position": p} for k in (1, 2)
-            for p in range(k, min(n, 200), 3)])
+        c.execute(
+            insert(Collection),
+            [
+                {
+                    "id": k,
+                    "title": f"Featured {k}",
+                    "slug": f"featured-{k}",
+                    "description": "",
+                    "featured": True,
+                    "position": k,
+                    "seo_title": "",
+                    "seo_description": "",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for k in (1, 2)
+            ],
+        )
+        c.execute(
+            insert(CollectionProduct),
+            [
+                {"collection_id": k, "product_id": p, "position": p}
+                for k in (1, 2)
+                for p in range(k, min(n, 200), 3)
+            ],
+        )
         if images:
             imgs = _images(store, n, rng)
             c.execute(insert(ProductImage), imgs)
@@ -160,22 +314,39 @@ def _images(store: Path, n: int, rng: random.Random) -> list[dict]:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     stored = []
     for k in range(20):
-        image = Image.new("RGB", (1200, 1200), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+        image = Image.new(
+            "RGB", (1200, 1200), (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        )
         ImageDraw.Draw(image).ellipse([200, 200, 1000, 1000], fill=(240, 240, 240))
         data = io.BytesIO()
         image.save(data, format="JPEG", quality=85)
         stored.append(store_image(data.getvalue(), store / "media"))
-    return [{"product_id": i, "file": stored[i % 20].file, "sha256": stored[i % 20].sha256,
-             "alt": f"Product {i}", "position": 1, "width": 1200, "height": 1200, "version": 1,
-             "created_at": now, "updated_at": now} for i in range(1, n + 1)]
+    return [
+        {
+            "product_id": i,
+            "file": stored[i % 20].file,
+            "sha256": stored[i % 20].sha256,
+            "alt": f"Product {i}",
+            "position": 1,
+            "width": 1200,
+            "height": 1200,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(1, n + 1)
+    ]
 
 
 def edit_one_product(store: Path, n: int) -> None:
     import sqlite3
 
     with sqlite3.connect(store / "shop.db") as db:
-        db.execute("UPDATE products SET title = title || ' (edited)', version = version + 1, "
-                   "updated_at = ? WHERE id = ?", (datetime.now(UTC).isoformat(), n // 2))
+        db.execute(
+            "UPDATE products SET title = title || ' (edited)', version = version + 1, "
+            "updated_at = ? WHERE id = ?",
+            (datetime.now(UTC).isoformat(), n // 2),
+        )
 
 
 # -- one build in its own process ---------------------------------------------------------
@@ -194,7 +365,9 @@ def run_build(store: Path, full: bool, jobs: int | None) -> None:
     elapsed = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({**summary.as_dict(), "seconds": elapsed, "own_kb": own, "child_kb": children}))
+    print(
+        json.dumps({**summary.as_dict(), "seconds": elapsed, "own_kb": own, "child_kb": children})
+    )
 
 
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
@@ -245,8 +418,11 @@ def ensure_hugo() -> str | None:
     if found:
         return found
     print("hugo not found; installing Debian's package with apt-get …", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "hugo"], check=False,
-                   env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "hugo"],
+        check=False,
+        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
     return shutil.which("hugo")
 
 
@@ -259,40 +435,74 @@ def hugo_site(store: Path) -> Path:
     for folder in ("content/products", "layouts/_default", "layouts/products", "data", "static"):
         (site / folder).mkdir(parents=True)
     db = sqlite3.connect(store / "shop.db")
-    cats = {row[0]: (row[1], row[2], row[3]) for row in db.execute("SELECT id, name, slug, parent_id FROM categories")}
-    tops = [{"name": name, "slug": slug} for _, (name, slug, parent) in sorted(cats.items()) if parent is None]
+    cats = {
+        row[0]: (row[1], row[2], row[3])
+        for row in db.execute("SELECT id, name, slug, parent_id FROM categories")
+    }
+    tops = [
+        {"name": name, "slug": slug}
+        for _, (name, slug, parent) in sorted(cats.items())
+        if parent is None
+    ]
     (site / "data" / "nav.json").write_text(json.dumps({"tops": tops}))
     variants: dict[int, list] = {}
     for pid, sku, title, price, available in db.execute(
-            "SELECT v.product_id, v.sku, v.title, v.price, s.on_hand - s.allocated FROM variants v "
-            "JOIN stock_levels s ON s.variant_id = v.id ORDER BY v.product_id, v.position"):
-        variants.setdefault(pid, []).append({"sku": sku, "title": title, "price": f"{price / 100:.2f}",
-                                             "available": available})
-    ratings = {pid: (avg, count) for pid, avg, count in db.execute(
-        "SELECT product_id, AVG(rating), COUNT(*) FROM reviews WHERE status = 'approved' GROUP BY product_id")}
+        "SELECT v.product_id, v.sku, v.title, v.price, s.on_hand - s.allocated FROM variants v "
+        "JOIN stock_levels s ON s.variant_id = v.id ORDER BY v.product_id, v.position"
+    ):
+        variants.setdefault(pid, []).append(
+            {"sku": sku, "title": title, "price": f"{price / 100:.2f}", "available": available}
+        )
+    ratings = {
+        pid: (avg, count)
+        for pid, avg, count in db.execute(
+            "SELECT product_id, AVG(rating), COUNT(*) FROM reviews WHERE status = 'approved' GROUP BY product_id"
+        )
+    }
     category_of = dict(db.execute("SELECT product_id, category_id FROM product_categories"))
     for pid, title, slug, description, vendor in db.execute(
-            "SELECT id, title, slug, description, vendor FROM products WHERE status = 'active'"):
+        "SELECT id, title, slug, description, vendor FROM products WHERE status = 'active'"
+    ):
         vs = variants.get(pid, [])
         leaf = cats[category_of[pid]]
         chain = [leaf[1]] + ([cats[leaf[2]][1]] if leaf[2] else [])
         rating = ratings.get(pid, (0, 0))
         front = {
-            "title": title, "slug": slug, "vendor": vendor, "summary": title,
-            "price": vs[0]["price"] if vs else "0", "skus": [v["sku"] for v in vs], "variants": vs,
+            "title": title,
+            "slug": slug,
+            "vendor": vendor,
+            "summary": title,
+            "price": vs[0]["price"] if vs else "0",
+            "skus": [v["sku"] for v in vs],
+            "variants": vs,
             "availability": "InStock" if any(v["available"] > 0 for v in vs) else "OutOfStock",
-            "rating": round(rating[0] or 0, 1), "reviews": rating[1],
-            "categories": chain, "category_name": leaf[0],
+            "rating": round(rating[0] or 0, 1),
+            "reviews": rating[1],
+            "categories": chain,
+            "category_name": leaf[0],
         }
         (site / "content" / "products" / f"{slug}.md").write_text(
-            json.dumps(front) + "\n\n" + description + "\n")
+            json.dumps(front) + "\n\n" + description + "\n"
+        )
     db.close()
-    (site / "config.json").write_text(json.dumps({
-        "baseURL": "https://bench.example/", "title": "Bench Store", "languageCode": "en",
-        "disableKinds": ["RSS", "taxonomy"] if False else ["RSS"], "paginate": 48,
-        "taxonomies": {"category": "categories"},
-        "outputs": {"home": ["HTML"], "section": ["HTML"], "taxonomy": ["HTML"], "term": ["HTML"]},
-    }))
+    (site / "config.json").write_text(
+        json.dumps(
+            {
+                "baseURL": "https://bench.example/",
+                "title": "Bench Store",
+                "languageCode": "en",
+                "disableKinds": ["RSS", "taxonomy"] if False else ["RSS"],
+                "paginate": 48,
+                "taxonomies": {"category": "categories"},
+                "outputs": {
+                    "home": ["HTML"],
+                    "section": ["HTML"],
+                    "taxonomy": ["HTML"],
+                    "term": ["HTML"],
+                },
+            }
+        )
+    )
     (site / "layouts" / "_default" / "baseof.html").write_text(HUGO_BASEOF)
     (site / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
     (site / "layouts" / "_default" / "list.html").write_text(HUGO_LIST)
@@ -305,8 +515,12 @@ def hugo_build(hugo: str, site: Path) -> dict:
     shutil.rmtree(site / "public", ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    result = subprocess.run([hugo, "--quiet", "-s", str(site), "-d", str(site / "public")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [hugo, "--quiet", "-s", str(site), "-d", str(site / "public")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"hugo failed:\n{result.stderr[-2000:]}")
@@ -319,7 +533,9 @@ def hugo_build(hugo: str, site: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--images", action="store_true", help="give every product an image")
     parser.add_argument("--jobs", type=int, default=None)
@@ -339,29 +555,53 @@ def main() -> None:
         full = build(store, full=True, jobs=args.jobs)
         pages = full["pages_written"] + full["pages_unchanged"]
         peak = (full["own_kb"] + full["child_kb"] * (args.jobs or 2)) / 1024
-        print(f"shop full build: {full['seconds']:.2f}s, {pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
-              f"images {full['images_written']}, peak memory ≈ {peak:,.0f} MB "
-              f"(main {full['own_kb'] / 1024:,.0f} MB + workers ≤ {full['child_kb'] / 1024:,.0f} MB each)",
-              flush=True)
+        print(
+            f"shop full build: {full['seconds']:.2f}s, {pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
+            f"images {full['images_written']}, peak memory ≈ {peak:,.0f} MB "
+            f"(main {full['own_kb'] / 1024:,.0f} MB + workers ≤ {full['child_kb'] / 1024:,.0f} MB each)",
+            flush=True,
+        )
         print(f"  phases: {full['timings']}", flush=True)
         noop = build(store, jobs=args.jobs)
-        print(f"shop no-op rebuild: {noop['seconds']:.2f}s ({noop['pages_written']} pages written); "
-              f"phases: {noop['timings']}", flush=True)
+        print(
+            f"shop no-op rebuild: {noop['seconds']:.2f}s ({noop['pages_written']} pages written); "
+            f"phases: {noop['timings']}",
+            flush=True,
+        )
         edit_one_product(store, n)
         edit = build(store, jobs=args.jobs)
-        print(f"shop one-product edit: {edit['seconds']:.2f}s, {edit['pages_written']} pages written, "
-              f"search re-indexed: {edit['search_indexed']}; phases: {edit['timings']}", flush=True)
-        row = {"products": n, "pages": pages, "full_s": full["seconds"], "pages_per_s": pages / full["seconds"],
-               "peak_mb": peak, "noop_s": noop["seconds"], "edit_s": edit["seconds"],
-               "edit_pages": edit["pages_written"]}
+        print(
+            f"shop one-product edit: {edit['seconds']:.2f}s, {edit['pages_written']} pages written, "
+            f"search re-indexed: {edit['search_indexed']}; phases: {edit['timings']}",
+            flush=True,
+        )
+        row = {
+            "products": n,
+            "pages": pages,
+            "full_s": full["seconds"],
+            "pages_per_s": pages / full["seconds"],
+            "peak_mb": peak,
+            "noop_s": noop["seconds"],
+            "edit_s": edit["seconds"],
+            "edit_pages": edit["pages_written"],
+        }
         if hugo:
             site = hugo_site(store)
             h = hugo_build(hugo, site)
-            row.update(hugo_s=h["seconds"], hugo_pages=h["pages"], hugo_pages_per_s=h["pages"] / h["seconds"])
-            print(f"hugo full build: {h['seconds']:.2f}s, {h['pages']:,} pages, "
-                  f"{h['pages'] / h['seconds']:,.0f} pages/s, peak memory {h['peak_mb']:,.0f} MB", flush=True)
-            print(f"ratio (shop pages/s ÷ hugo pages/s): {row['pages_per_s'] / row['hugo_pages_per_s']:.2f}",
-                  flush=True)
+            row.update(
+                hugo_s=h["seconds"],
+                hugo_pages=h["pages"],
+                hugo_pages_per_s=h["pages"] / h["seconds"],
+            )
+            print(
+                f"hugo full build: {h['seconds']:.2f}s, {h['pages']:,} pages, "
+                f"{h['pages'] / h['seconds']:,.0f} pages/s, peak memory {h['peak_mb']:,.0f} MB",
+                flush=True,
+            )
+            print(
+                f"ratio (shop pages/s ÷ hugo pages/s): {row['pages_per_s'] / row['hugo_pages_per_s']:.2f}",
+                flush=True,
+            )
         rows.append(row)
     print("\n" + json.dumps(rows, indent=1))
 

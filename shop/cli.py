@@ -62,7 +62,8 @@ def _first_setting_error(exc: ValueError) -> str:
 
 @contextmanager
 def unit_of_work(settings: Settings) -> Iterator[Session]:
-    from shop.core.db import make_engine, make_session_factory, unit_of_work as uow
+    from shop.core.db import make_engine, make_session_factory
+    from shop.core.db import unit_of_work as uow
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -186,7 +187,7 @@ def admin_create_user(
                               full_name=name)
     except DomainError as exc:
         fail(f"{exc.field or 'input'}: {exc.detail}")
-    except Exception as exc:  # noqa: BLE001 - e.g. no such table before `shop db upgrade`
+    except Exception as exc:
         fail(_database_hint(exc))
     typer.echo(f"Created {role.value} {email.strip().lower()}")
 

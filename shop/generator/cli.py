@@ -21,10 +21,18 @@ def register(app: typer.Typer) -> None:
 
 
 def build(
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default SHOP_OUTPUT_DIR).")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Ignore the manifest; render everything.")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes (default: CPUs).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of text.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default SHOP_OUTPUT_DIR).")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the manifest; render everything.")
+    ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", min=1, help="Worker processes (default: CPUs).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary instead of text.")
+    ] = False,
 ) -> None:
     """Render the static storefront; only what changed since the last build is written."""
     from shop.cli import fail, load_settings
@@ -37,7 +45,7 @@ def build(
             summary = build_site(settings, out=out, full=full, jobs=jobs, progress=progress)
     except BuildError as exc:
         fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - e.g. no database or no tables yet
+    except Exception as exc:
         fail(_hint(exc))
     if as_json:
         typer.echo(json.dumps(summary.as_dict()))
@@ -60,8 +68,13 @@ def _progress(*, enabled: bool) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     labels = {"pages": "Rendering pages", "images": "Resizing images", "search": "Indexing search"}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, advance: int, total: int) -> None:
@@ -87,8 +100,12 @@ def theme_new(
         root = new_theme(name, settings.themes_path, parent=parent)
     except ThemeError as exc:
         fail(str(exc))
-    typer.echo(f"Created theme {name} in {root} (extends {parent}; overrides templates/product.html).")
-    typer.echo(f'Use it: set theme = "{name}" in shop.toml (or SHOP_THEME={name}), then `shop preview`.')
+    typer.echo(
+        f"Created theme {name} in {root} (extends {parent}; overrides templates/product.html)."
+    )
+    typer.echo(
+        f'Use it: set theme = "{name}" in shop.toml (or SHOP_THEME={name}), then `shop preview`.'
+    )
 
 
 @theme_app.command("list")
@@ -103,9 +120,15 @@ def theme_list() -> None:
     except ThemeError as exc:
         fail(str(exc))
     for theme, where in themes:
-        mark = "*" if theme.root.name == settings.theme and where == "store" or (
-            theme.root.name == settings.theme and not (settings.themes_path / settings.theme).is_dir()
-        ) else " "
+        mark = (
+            "*"
+            if (theme.root.name == settings.theme and where == "store")
+            or (
+                theme.root.name == settings.theme
+                and not (settings.themes_path / settings.theme).is_dir()
+            )
+            else " "
+        )
         parent = f" (extends {theme.parent})" if theme.parent else ""
         typer.echo(f"{mark} {theme.root.name:<20} {where:<8}{parent}  {theme.description}".rstrip())
 
@@ -113,15 +136,20 @@ def theme_list() -> None:
 def preview(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8001,
-    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes for rebuilds.")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", min=1, help="Worker processes for rebuilds.")
+    ] = None,
 ) -> None:
     """Serve a preview build and the API; rebuild on theme or catalog changes and reload the page."""
     from shop.cli import fail, load_settings
+    from shop.config import Settings
     from shop.generator.preview import run_preview
     from shop.generator.templating import BuildError
 
     settings = load_settings()
     try:
-        run_preview(settings, host=host, port=port, jobs=jobs, echo=typer.echo)
+        run_preview(
+            settings, host=host, port=port, jobs=jobs, echo=typer.echo, reload_settings=Settings
+        )
     except BuildError as exc:
         fail(str(exc))

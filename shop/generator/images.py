@@ -21,15 +21,16 @@ from shop.generator.source import ImageData
 from shop.generator.writer import write_atomic
 
 WIDTHS = (320, 640, 1024, 1600)
-FORMATS = (("webp", "WEBP", {"quality": 80, "method": 4}), ("jpg", "JPEG", {"quality": 82, "optimize": True, "progressive": True}))
+FORMATS = (
+    ("webp", "WEBP", {"quality": 80, "method": 4}),
+    ("jpg", "JPEG", {"quality": 82, "optimize": True, "progressive": True}),
+)
 
 
 def derived_widths(width: int) -> list[int]:
-    """The widths made of a source `width` pixels wide; never upscaled."""
-    widths = [w for w in WIDTHS if w < width]
-    if width <= WIDTHS[-1]:
-        widths.append(width)
-    return widths or [width]
+    """The standard widths a source `width` pixels wide covers; never upscaled, and the
+    source's own odd width is not added (encoding it costs the most and gains little)."""
+    return [w for w in WIDTHS if w <= width] or [width]
 
 
 def derived_name(sha: str, width: int, ext: str) -> str:
@@ -97,9 +98,14 @@ def make_derived(job: Job) -> str:
             source = background
         elif source.mode == "L":
             source = source.convert("RGB")
-        for w in derived_widths(source.width):
+        current = source
+        for w in sorted(derived_widths(source.width), reverse=True):
             h = max(1, round(source.height * w / source.width))
-            resized = source if w == source.width else source.resize((w, h), Image.Resampling.LANCZOS)
+            # Each width from the next larger one: far fewer pixels to filter than the source.
+            resized = (
+                current if w == current.width else current.resize((w, h), Image.Resampling.LANCZOS)
+            )
+            current = resized
             for ext, fmt, options in FORMATS:
                 out = io.BytesIO()
                 resized.save(out, format=fmt, **options)
@@ -108,7 +114,11 @@ def make_derived(job: Job) -> str:
 
 
 def ensure_cached(
-    images: Iterable[ImageData], media: Path, cache: Path, *, jobs: int,
+    images: Iterable[ImageData],
+    media: Path,
+    cache: Path,
+    *,
+    jobs: int,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int, list[str]]:
     """Make what the cache lacks. Returns (made, reused, missing source files)."""
@@ -122,7 +132,8 @@ def ensure_cached(
         seen.add(image.sha256)
         complete = all(
             (cache / derived_name(image.sha256, w, ext)).exists()
-            for w in derived_widths(image.width) for ext, _, _ in FORMATS
+            for w in derived_widths(image.width)
+            for ext, _, _ in FORMATS
         )
         if complete:
             reused += 1

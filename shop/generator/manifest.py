@@ -8,7 +8,8 @@ Shape (JSON), shared with `shop publish`:
      "templates": {"product.html": "<hash>", ...},   # what each template name resolved to
      "global": "<hash of settings, theme settings and asset names>",
      "derived": {"feeds/google-merchant.xml": "<key>", ...},
-     "search": {"key": "..."}}
+     "search": {"shards": {"0": "<key>", ...}},
+     "stamp": "<catalog stamp, theme and settings: equal means nothing to do>"}
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Manifest:
     global_key: str = ""
     derived: dict[str, str] = field(default_factory=dict)
     search: dict[str, Any] = field(default_factory=dict)
+    stamp: str = ""  # catalog stamp + theme + settings of the build that wrote this
+    image_sources: int = 0
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -49,12 +52,27 @@ class Manifest:
             return cls()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls()
-        return cls(files=data.get("files", {}), pages=data.get("pages", {}),
-                   templates=data.get("templates", {}), global_key=data.get("global", ""),
-                   derived=data.get("derived", {}), search=data.get("search", {}))
+        return cls(
+            files=data.get("files", {}),
+            pages=data.get("pages", {}),
+            templates=data.get("templates", {}),
+            global_key=data.get("global", ""),
+            derived=data.get("derived", {}),
+            search=data.get("search", {}),
+            stamp=data.get("stamp", ""),
+            image_sources=data.get("image_sources", 0),
+        )
 
     def save(self, path: Path) -> None:
-        data = {"format": FORMAT, "files": dict(sorted(self.files.items())), "pages": self.pages,
-                "templates": self.templates, "global": self.global_key, "derived": self.derived,
-                "search": self.search}
+        data = {
+            "format": FORMAT,
+            "files": dict(sorted(self.files.items())),
+            "pages": self.pages,
+            "templates": self.templates,
+            "global": self.global_key,
+            "derived": self.derived,
+            "search": self.search,
+            "stamp": self.stamp,
+            "image_sources": self.image_sources,
+        }
         write_atomic(path, json.dumps(data, separators=(",", ":")).encode())

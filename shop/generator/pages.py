@@ -77,16 +77,28 @@ class Card:
 class Site:
     """URLs and derived values every template may ask for."""
 
-    def __init__(self, catalog: Catalog, *, site_url: str, base: str, per_page: int,
-                 currency: str) -> None:
+    def __init__(
+        self, catalog: Catalog, *, site_url: str, base: str, per_page: int, currency: str
+    ) -> None:
         self.catalog = catalog
         self.currency = currency
         self.site_url = site_url
         self.base = base
         self.per_page = max(1, per_page)
+        self._positions: dict[int, dict[int, int]] = {}
+
+    def position(self, category: CategoryData, product_id: int) -> int:
+        """Where a product stands in a category's listing (a dict per category, built once)."""
+        positions = self._positions.get(category.id)
+        if positions is None:
+            positions = {pid: n for n, pid in enumerate(category.product_ids)}
+            self._positions[category.id] = positions
+        return positions.get(product_id, 0)
 
     def absolute(self, url: str) -> str:
-        origin = self.site_url[: len(self.site_url) - len(self.base)] if self.base else self.site_url
+        origin = (
+            self.site_url[: len(self.site_url) - len(self.base)] if self.base else self.site_url
+        )
         return origin + url
 
     def product_url(self, product: ProductData) -> str:
@@ -102,9 +114,14 @@ class Site:
     def nav(self) -> list[dict[str, Any]]:
         cats = self.catalog.categories
         return [
-            {"name": c.name, "url": self.listing_url("categories", c.slug),
-             "children": [{"name": cats[k].name, "url": self.listing_url("categories", cats[k].slug)}
-                          for k in c.children]}
+            {
+                "name": c.name,
+                "url": self.listing_url("categories", c.slug),
+                "children": [
+                    {"name": cats[k].name, "url": self.listing_url("categories", cats[k].slug)}
+                    for k in c.children
+                ],
+            }
             for c in self.catalog.top_categories
         ]
 
@@ -119,51 +136,87 @@ def plan(site: Site) -> list[Page]:
     for collection in catalog.collections:
         pages += _listing(site, "collections", collection)
     for path, template, title in SHELLS:
-        url = f"{site.base}/{path.removesuffix('index.html')}" if path.endswith("index.html") else f"{site.base}/{path}"
-        pages.append(Page(path=path, template=template, key="shell", url=url, sitemap=False,
-                          context=lambda title=title, url=url: {"page": _meta(site, title, "", url, noindex=True)}))
+        pages.append(_shell(site, path, template, title))
     return pages
 
 
-def _meta(site: Site, title: str, description: str, url: str, *, noindex: bool = False,
-          og_type: str = "website", image: str | None = None, prev: str | None = None,
-          next: str | None = None) -> dict[str, Any]:
-    return {"title": title, "description": description, "canonical": site.absolute(url), "url": url,
-            "noindex": noindex, "og_type": og_type, "og_image": site.absolute(image) if image else None,
-            "prev": prev, "next": next}
+def _shell(site: Site, path: str, template: str, title: str) -> Page:
+    """A page whose content the API's answers fill in the browser (cart, checkout, ...)."""
+    url = f"{site.base}/{path.removesuffix('index.html')}"
+
+    def context() -> dict[str, Any]:
+        return {"page": _meta(site, title, "", url, noindex=True)}
+
+    return Page(path=path, template=template, key="shell", url=url, sitemap=False, context=context)
+
+
+def _meta(
+    site: Site,
+    title: str,
+    description: str,
+    url: str,
+    *,
+    noindex: bool = False,
+    og_type: str = "website",
+    image: str | None = None,
+    prev: str | None = None,
+    next: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": description,
+        "canonical": site.absolute(url),
+        "url": url,
+        "noindex": noindex,
+        "og_type": og_type,
+        "og_image": site.absolute(image) if image else None,
+        "prev": prev,
+        "next": next,
+    }
 
 
 def _home(site: Site) -> Page:
     catalog = site.catalog
     featured = [(c, c.product_ids[:HOME_FEATURED]) for c in catalog.collections if c.featured]
     arrivals = list(catalog.products)[:NEW_ARRIVALS]
-    key = digest("|".join(
-        [f"{c.id}.{c.version}:" + ",".join(catalog.products[p].card_key for p in ids) for c, ids in featured]
-        + [catalog.products[p].card_key for p in arrivals]
-    ))
+    key = digest(
+        "|".join(
+            [
+                f"{c.id}.{c.version}:" + ",".join(catalog.products[p].card_key for p in ids)
+                for c, ids in featured
+            ]
+            + [catalog.products[p].card_key for p in arrivals]
+        )
+    )
 
     def context() -> dict[str, Any]:
         return {
             "page": _meta(site, "", "", f"{site.base}/"),
             "featured": [
-                {"collection": c, "url": site.listing_url("collections", c.slug),
-                 "cards": [site.card(catalog.products[p]) for p in ids]}
+                {
+                    "collection": c,
+                    "url": site.listing_url("collections", c.slug),
+                    "cards": [site.card(catalog.products[p]) for p in ids],
+                }
                 for c, ids in featured
             ],
             "new_arrivals": [site.card(catalog.products[p]) for p in arrivals],
         }
 
-    return Page(path="index.html", template="home.html", key=key, context=context, url=f"{site.base}/")
+    return Page(
+        path="index.html", template="home.html", key=key, context=context, url=f"{site.base}/"
+    )
 
 
 def _related(site: Site, product: ProductData) -> list[ProductData]:
     catalog = site.catalog
     if not product.category_ids:
         return []
-    members = catalog.categories[product.category_ids[0]].product_ids
+    category = catalog.categories[product.category_ids[0]]
+    members = category.product_ids
     if len(members) <= 1:
         return []
-    at = members.index(product.id) if product.id in members else 0
+    at = site.position(category, product.id)
     picked = []
     for step in range(1, len(members)):
         pid = members[(at + step) % len(members)]
@@ -178,48 +231,73 @@ def _product(site: Site, product: ProductData) -> Page:
     catalog = site.catalog
     chain = catalog.category_chain(product.category_ids[0]) if product.category_ids else []
     related = _related(site, product)
-    key = digest("|".join(
-        [product.page_key, ";".join(f"{c.id}.{c.version}" for c in chain)]
-        + [r.card_key for r in related]
-    ))
+    key = digest(
+        "|".join(
+            [product.page_key, ";".join(f"{c.id}.{c.version}" for c in chain)]
+            + [r.card_key for r in related]
+        )
+    )
     url = site.product_url(product)
 
     def context() -> dict[str, Any]:
-        crumbs = [Crumb("Home", f"{site.base}/")] + [
-            Crumb(c.name, site.listing_url("categories", c.slug)) for c in chain
-        ] + [Crumb(product.title, url)]
+        crumbs = (
+            [Crumb("Home", f"{site.base}/")]
+            + [Crumb(c.name, site.listing_url("categories", c.slug)) for c in chain]
+            + [Crumb(product.title, url)]
+        )
         images = [image_set(i, site.base) for i in product.images]
         description = Markup(nh3.clean(product.description))
         text = html.unescape(nh3.clean(product.description, tags=set())).strip()
         summary = product.seo_description or text[:300]
         return {
-            "page": _meta(site, product.seo_title or product.title, summary, url, og_type="product",
-                          image=images[0].large if images else None),
+            "page": _meta(
+                site,
+                product.seo_title or product.title,
+                summary,
+                url,
+                og_type="product",
+                image=images[0].large if images else None,
+            ),
             "product": product,
             "description": description,
             "images": images,
             "crumbs": crumbs,
             "related": [site.card(r) for r in related],
             "variants_json": [_variant_json(v) for v in product.variants],
-            "default_variant": next((v for v in product.variants if not v.sold_out),
-                                    product.variants[0] if product.variants else None),
+            "default_variant": next(
+                (v for v in product.variants if not v.sold_out),
+                product.variants[0] if product.variants else None,
+            ),
             "product_ld": _product_ld(site, product, url, text, images),
             "breadcrumb_ld": _breadcrumb_ld(site, crumbs),
         }
 
-    return Page(path=f"products/{product.slug}/index.html", template="product.html", key=key,
-                context=context, url=url, searchable=True,
-                lastmod=product.updated_at.isoformat())
+    return Page(
+        path=f"products/{product.slug}/index.html",
+        template="product.html",
+        key=key,
+        context=context,
+        url=url,
+        searchable=True,
+        lastmod=product.updated_at.isoformat(),
+    )
 
 
 def _variant_json(variant: VariantData) -> dict[str, Any]:
-    return {"id": variant.id, "sku": variant.sku, "title": variant.title, "price": variant.price,
-            "compare_at_price": variant.compare_at_price, "state": variant.state,
-            "options": variant.options}
+    return {
+        "id": variant.id,
+        "sku": variant.sku,
+        "title": variant.title,
+        "price": variant.price,
+        "compare_at_price": variant.compare_at_price,
+        "state": variant.state,
+        "options": variant.options,
+    }
 
 
-def _product_ld(site: Site, product: ProductData, url: str, text: str,
-                images: list[ImageSet]) -> dict[str, Any]:
+def _product_ld(
+    site: Site, product: ProductData, url: str, text: str, images: list[ImageSet]
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -227,10 +305,16 @@ def _product_ld(site: Site, product: ProductData, url: str, text: str,
         "url": site.absolute(url),
         "description": text,
         "offers": [
-            {"@type": "Offer", "sku": v.sku, "name": v.title,
-             "price": Money(v.price, site.currency).format(), "priceCurrency": site.currency, "availability": SCHEMA_AVAILABILITY[v.state],
-             "itemCondition": "https://schema.org/NewCondition",
-             "url": site.absolute(f"{url}?variant={v.id}")}
+            {
+                "@type": "Offer",
+                "sku": v.sku,
+                "name": v.title,
+                "price": Money(v.price, site.currency).format(),
+                "priceCurrency": site.currency,
+                "availability": SCHEMA_AVAILABILITY[v.state],
+                "itemCondition": "https://schema.org/NewCondition",
+                "url": site.absolute(f"{url}?variant={v.id}"),
+            }
             for v in product.variants
         ],
     }
@@ -243,12 +327,22 @@ def _product_ld(site: Site, product: ProductData, url: str, text: str,
         if product.variants[0].barcode:
             data["gtin"] = product.variants[0].barcode
     if product.rating_count:
-        data["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": product.rating_average,
-                                   "reviewCount": product.rating_count, "bestRating": 5, "worstRating": 1}
+        data["aggregateRating"] = {
+            "@type": "AggregateRating",
+            "ratingValue": product.rating_average,
+            "reviewCount": product.rating_count,
+            "bestRating": 5,
+            "worstRating": 1,
+        }
         data["review"] = [
-            {"@type": "Review", "author": {"@type": "Person", "name": r.author},
-             "datePublished": r.created_at.date().isoformat(), "name": r.title, "reviewBody": r.body,
-             "reviewRating": {"@type": "Rating", "ratingValue": r.rating, "bestRating": 5}}
+            {
+                "@type": "Review",
+                "author": {"@type": "Person", "name": r.author},
+                "datePublished": r.created_at.date().isoformat(),
+                "name": r.title,
+                "reviewBody": r.body,
+                "reviewRating": {"@type": "Rating", "ratingValue": r.rating, "bestRating": 5},
+            }
             for r in product.reviews[:5]
         ]
     return data
@@ -272,7 +366,9 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
     title = entity.name if isinstance(entity, CategoryData) else entity.title
     head = f"{entity.id}.{entity.version}.{count}"
     chain = catalog.category_chain(entity.id) if isinstance(entity, CategoryData) else []
-    children = [catalog.categories[c] for c in entity.children] if isinstance(entity, CategoryData) else []
+    children = (
+        [catalog.categories[c] for c in entity.children] if isinstance(entity, CategoryData) else []
+    )
     head += ";" + ",".join(f"{c.id}.{c.version}" for c in chain + children)
     pages = []
     for number in range(1, count + 1):
@@ -281,25 +377,43 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
         url = site.listing_url(kind, entity.slug, number)
         path = url[len(site.base) + 1 :] + "index.html"
 
-        def context(number: int = number, chunk: list[int] = chunk, url: str = url) -> dict[str, Any]:
+        def context(
+            number: int = number, chunk: list[int] = chunk, url: str = url
+        ) -> dict[str, Any]:
             prev = site.listing_url(kind, entity.slug, number - 1) if number > 1 else None
             nxt = site.listing_url(kind, entity.slug, number + 1) if number < count else None
-            shown = f"{entity.seo_title or title}" + (f" – page {number}" if number > 1 else "")
+            shown = f"{entity.seo_title or title}" + (f" – page {number}" if number > 1 else "")  # noqa: RUF001 - typographic dash
             crumbs = [Crumb("Home", f"{site.base}/")] + [
                 Crumb(c.name, site.listing_url("categories", c.slug)) for c in chain
             ]
             if kind == "collections":
                 crumbs.append(Crumb(title, site.listing_url(kind, entity.slug)))
             return {
-                "page": _meta(site, shown, entity.seo_description or _text(entity.description), url,
-                              prev=prev, next=nxt),
+                "page": _meta(
+                    site,
+                    shown,
+                    entity.seo_description or _text(entity.description),
+                    url,
+                    prev=prev,
+                    next=nxt,
+                ),
                 "listing": {
-                    "kind": kind, "title": title, "description": Markup(nh3.clean(entity.description)),
-                    "number": number, "count": count, "total": len(ids), "prev": prev, "next": nxt,
-                    "pages": [{"number": n, "url": site.listing_url(kind, entity.slug, n)}
-                              for n in range(1, count + 1)],
-                    "children": [{"name": c.name, "url": site.listing_url("categories", c.slug)}
-                                 for c in children],
+                    "kind": kind,
+                    "title": title,
+                    "description": Markup(nh3.clean(entity.description)),
+                    "number": number,
+                    "count": count,
+                    "total": len(ids),
+                    "prev": prev,
+                    "next": nxt,
+                    "pages": [
+                        {"number": n, "url": site.listing_url(kind, entity.slug, n)}
+                        for n in range(1, count + 1)
+                    ],
+                    "children": [
+                        {"name": c.name, "url": site.listing_url("categories", c.slug)}
+                        for c in children
+                    ],
                 },
                 "cards": [site.card(catalog.products[p]) for p in chunk],
                 "crumbs": crumbs,

@@ -27,8 +27,15 @@ from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pages import Page, Site, plan
 from shop.generator.render import Rendered, RenderJob, discard, render_all
 from shop.generator.source import Catalog, digest, load_catalog
+from shop.generator.stamp import catalog_stamp
 from shop.generator.templating import BuildError, describe_template_error, make_environment
-from shop.generator.themes import ThemeError, merged_settings, static_files, template_hashes, theme_chain
+from shop.generator.themes import (
+    ThemeError,
+    merged_settings,
+    static_files,
+    template_hashes,
+    theme_chain,
+)
 from shop.generator.writer import file_sha256, prune_empty_dirs, sha256, stage
 
 # progress(stage, advance, total): stage is "pages", "images" or "search".
@@ -56,13 +63,21 @@ class BuildSummary:
         return data
 
     def line(self) -> str:
-        return (f"{self.pages_written} pages written, {self.pages_unchanged} unchanged, "
-                f"{self.pages_deleted} deleted; {self.images_written} images processed, "
-                f"{self.images_reused} reused; {self.seconds:.2f}s")
+        return (
+            f"{self.pages_written} pages written, {self.pages_unchanged} unchanged, "
+            f"{self.pages_deleted} deleted; {self.images_written} images processed, "
+            f"{self.images_reused} reused; {self.seconds:.2f}s"
+        )
 
 
-def build_site(settings: Settings, *, out: Path | None = None, full: bool = False,
-               jobs: int | None = None, progress: Progress | None = None) -> BuildSummary:
+def build_site(
+    settings: Settings,
+    *,
+    out: Path | None = None,
+    full: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildSummary:
     started = time.perf_counter()
     out = (out or settings.output_path).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -71,69 +86,128 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     previous = Manifest.load(mpath)
 
     clock = _Clock()
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        catalog = load_catalog(engine)
-    finally:
-        engine.dispose()
-    clock.lap("read")
-
     try:
         chain = theme_chain(settings.theme, settings.themes_path)
     except ThemeError as exc:
         raise BuildError(str(exc)) from None
     theme_settings = {**THEME_DEFAULTS, **merged_settings(chain)}
     statics = asset_files.fingerprint(static_files(chain))
+    templates = template_hashes(chain)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        # Read before the snapshot: a change in between only makes the next build look again.
+        stamp = digest(
+            repr(
+                (
+                    _settings_key(settings),
+                    [str(t.root) for t in chain],
+                    sorted(theme_settings.items()),
+                    sorted(a.output for a in statics.values()),
+                    sorted(templates.items()),
+                    str(out),
+                    catalog_stamp(engine),
+                )
+            )
+        )
+        if not full and stamp == previous.stamp and _outputs_intact(out, previous):
+            clock.lap("read")
+            return BuildSummary(
+                pages_unchanged=len(previous.pages),
+                images_reused=previous.image_sources,
+                out=str(out),
+                seconds=time.perf_counter() - started,
+                timings=clock.laps,
+            )
+        catalog = load_catalog(engine)
+    finally:
+        engine.dispose()
+    clock.lap("read")
+
     base = urlsplit(settings.site_url).path.rstrip("/")
-    site = Site(catalog, site_url=settings.site_url, base=base,
-                per_page=int(theme_settings.get("products_per_page") or 48), currency=settings.currency)
+    site = Site(
+        catalog,
+        site_url=settings.site_url,
+        base=base,
+        per_page=int(theme_settings.get("products_per_page") or 48),
+        currency=settings.currency,
+    )
     pages = plan(site)
     searchable = [p.path for p in pages if p.searchable]
     shards = search.shard_count(len(searchable))
 
-    env = make_environment(chain, currency=settings.currency)
+    (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
+    env = make_environment(
+        chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates"
+    )
     env.globals.update(
-        site={"name": settings.store_name, "url": settings.site_url, "base": base,
-              "api_url": settings.api_url, "currency": settings.currency, "locale": settings.locale,
-              "country": settings.country, "search_shards": shards,
-              "shipping": catalog.shipping},
+        site={
+            "name": settings.store_name,
+            "url": settings.site_url,
+            "base": base,
+            "api_url": settings.api_url,
+            "currency": settings.currency,
+            "locale": settings.locale,
+            "country": settings.country,
+            "search_shards": shards,
+            "shipping": catalog.shipping,
+        },
         theme={"name": chain[0].name, "settings": theme_settings},
         asset=asset_files.AssetUrls(statics, base),
         nav=site.nav(),
     )
     roots = [t.templates for t in chain]
-    templates = template_hashes(chain)
-    global_key = digest(repr((
-        __version__, settings.store_name, settings.site_url, settings.api_url, settings.currency,
-        settings.locale, settings.country, [t.name for t in chain], sorted(theme_settings.items()),
-        sorted(a.output for a in statics.values()), catalog.nav_key, shards,
-        [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
-    )))
+    global_key = digest(
+        repr(
+            (
+                _settings_key(settings),
+                [t.name for t in chain],
+                sorted(theme_settings.items()),
+                sorted(a.output for a in statics.values()),
+                catalog.nav_key,
+                shards,
+                [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
+            )
+        )
+    )
     _check_unique(pages, statics)
     _compile(env, pages, roots)
 
     clock.lap("plan")
     everything = full or previous.global_key != global_key
-    changed_templates = {n for n in set(templates) | set(previous.templates)
-                         if templates.get(n) != previous.templates.get(n)}
-    dirty = [i for i, page in enumerate(pages)
-             if everything or _is_dirty(page, previous, changed_templates, out)]
+    changed_templates = {
+        n
+        for n in set(templates) | set(previous.templates)
+        if templates.get(n) != previous.templates.get(n)
+    }
+    dirty = [
+        i
+        for i, page in enumerate(pages)
+        if everything or _is_dirty(page, previous, changed_templates, out)
+    ]
     if progress:
         progress("pages", 0, len(dirty))
 
     job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
-    rendered = render_all(job, dirty, jobs=jobs,
-                          progress=(lambda n: progress("pages", n, len(dirty))) if progress else None)
+    rendered = render_all(
+        job,
+        dirty,
+        jobs=jobs,
+        progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+    )
     clock.lap("render")
     staged_extra: list[tuple[str, str]] = []
     try:
         manifest = Manifest(templates=templates, global_key=global_key)
         summary = BuildSummary(out=str(out))
         _record_pages(manifest, previous, pages, rendered, summary)
-        for name, data in _machine_files(site, settings, pages, previous, manifest, full):
+        feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
+        for name, data in _machine_files(site, pages):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
+        _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
         for asset in statics.values():
-            _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
+            _stage_if_changed(
+                out, asset.output, asset.data, previous, manifest, staged_extra, summary
+            )
     except BaseException:
         discard(rendered)
         for _, tmp in staged_extra:
@@ -155,10 +229,30 @@ def build_site(settings: Settings, *, out: Path | None = None, full: bool = Fals
     stages = work / "search" / mpath.stem
     _index(out, stages, pages, manifest, previous, shards, summary, full, progress)
     clock.lap("search")
+    manifest.stamp = stamp
+    manifest.image_sources = summary.images_written + summary.images_reused
     manifest.save(mpath)
     summary.seconds = time.perf_counter() - started
     summary.timings = clock.laps
     return summary
+
+
+def _settings_key(settings: Settings) -> tuple[Any, ...]:
+    return (
+        __version__,
+        settings.store_name,
+        settings.site_url,
+        settings.api_url,
+        settings.currency,
+        settings.locale,
+        settings.country,
+        str(settings.media_path),
+    )
+
+
+def _outputs_intact(out: Path, previous: Manifest) -> bool:
+    exists = os.path.exists
+    return bool(previous.files) and all(exists(out / name) for name in previous.files)
 
 
 class _Clock:
@@ -175,9 +269,13 @@ class _Clock:
 def _check_unique(pages: list[Page], statics: dict[str, asset_files.Asset]) -> None:
     """Two sources writing the same output file is an error, never a silent overwrite."""
     seen: dict[str, str] = {}
-    for path, what in [(p.path, p.template) for p in pages] + [(a.output, str(a.source)) for a in statics.values()]:
+    for path, what in [(p.path, p.template) for p in pages] + [
+        (a.output, str(a.source)) for a in statics.values()
+    ]:
         if path in seen:
-            raise BuildError(f"{path}: produced twice (by {seen[path]} and {what}); check for duplicate slugs")
+            raise BuildError(
+                f"{path}: produced twice (by {seen[path]} and {what}); check for duplicate slugs"
+            )
         seen[path] = what
 
 
@@ -199,8 +297,13 @@ def _is_dirty(page: Page, previous: Manifest, changed: set[str], out: Path) -> b
     return page.path not in previous.files or not os.path.exists(out / page.path)
 
 
-def _record_pages(manifest: Manifest, previous: Manifest, pages: list[Page],
-                  rendered: list[Rendered], summary: BuildSummary) -> None:
+def _record_pages(
+    manifest: Manifest,
+    previous: Manifest,
+    pages: list[Page],
+    rendered: list[Rendered],
+    summary: BuildSummary,
+) -> None:
     by_path = {r.path: r for r in rendered}
     for page in pages:
         result = by_path.get(page.path)
@@ -220,24 +323,51 @@ def _record_pages(manifest: Manifest, previous: Manifest, pages: list[Page],
             summary.pages_unchanged += 1
 
 
-def _machine_files(site: Site, settings: Settings, pages: list[Page], previous: Manifest,
-                   manifest: Manifest, full: bool) -> list[tuple[str, bytes]]:
-    files = list(feeds.sitemap_files(site, pages).items())
-    files.append(("robots.txt", feeds.robots_txt(site)))
-    # The feed is the one large file: rebuild it only when a product or the settings changed.
-    feed_key = digest(manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values()))
-    manifest.derived[feeds.FEED_PATH] = feed_key
-    unchanged = (not full and previous.derived.get(feeds.FEED_PATH) == feed_key
-                 and feeds.FEED_PATH in previous.files)
-    if unchanged:
-        manifest.files[feeds.FEED_PATH] = previous.files[feeds.FEED_PATH]
+def _machine_files(site: Site, pages: list[Page]) -> list[tuple[str, bytes]]:
+    return [*feeds.sitemap_files(site, pages).items(), ("robots.txt", feeds.robots_txt(site))]
+
+
+def _stage_feed(
+    out: Path,
+    site: Site,
+    settings: Settings,
+    previous: Manifest,
+    manifest: Manifest,
+    staged: list[tuple[str, str]],
+    cache_file: Path,
+    full: bool,
+) -> None:
+    """The feed is the one large file: made only when a product or the settings changed."""
+    name = feeds.FEED_PATH
+    key = digest(manifest.global_key + "|".join(p.page_key for p in site.catalog.products.values()))
+    manifest.derived[name] = key
+    before = previous.files.get(name)
+    if not full and previous.derived.get(name) == key and before and (out / name).exists():
+        manifest.files[name] = before
+        return
+    tmp, sha, size = feeds.stage_merchant_feed(
+        out / name,
+        site,
+        title=settings.store_name,
+        cache_file=cache_file,
+        cache_key=None if full else manifest.global_key,
+    )
+    manifest.files[name] = {"sha256": sha, "size": size}
+    if before and before.get("sha256") == sha and (out / name).exists():
+        tmp.unlink()
     else:
-        files.append((feeds.FEED_PATH, feeds.merchant_feed(site, title=settings.store_name)))
-    return files
+        staged.append((name, str(tmp)))
 
 
-def _stage_if_changed(out: Path, name: str, data: bytes, previous: Manifest, manifest: Manifest,
-                      staged: list[tuple[str, str]], summary: BuildSummary) -> None:
+def _stage_if_changed(
+    out: Path,
+    name: str,
+    data: bytes,
+    previous: Manifest,
+    manifest: Manifest,
+    staged: list[tuple[str, str]],
+    summary: BuildSummary,
+) -> None:
     digest_ = sha256(data)
     manifest.files[name] = {"sha256": digest_, "size": len(data)}
     before = previous.files.get(name)
@@ -246,31 +376,48 @@ def _stage_if_changed(out: Path, name: str, data: bytes, previous: Manifest, man
     staged.append((name, str(stage(out / name, data))))
 
 
-def _place_images(catalog: Catalog, settings: Settings, out: Path, work: Path, previous: Manifest,
-                  manifest: Manifest, summary: BuildSummary, jobs: int,
-                  progress: Progress | None) -> None:
+def _place_images(
+    catalog: Catalog,
+    settings: Settings,
+    out: Path,
+    work: Path,
+    previous: Manifest,
+    manifest: Manifest,
+    summary: BuildSummary,
+    jobs: int,
+    progress: Progress | None,
+) -> None:
     all_images = [i for p in catalog.products.values() for i in p.images]
     cache = work / "cache"
     needed = images.output_files(all_images)
-    missing_in_out = {name for name in needed
-                      if name not in previous.files or not (out / name).exists()}
+    missing_in_out = {
+        name for name in needed if name not in previous.files or not (out / name).exists()
+    }
     shas = {needed[name][0] for name in missing_in_out}
     todo = [i for i in all_images if i.sha256 in shas]
     if progress:
         progress("images", 0, len(shas))
-    made, reused, missing = images.ensure_cached(
-        todo, settings.media_path, cache, jobs=jobs,
+    made, _reused, missing = images.ensure_cached(
+        todo,
+        settings.media_path,
+        cache,
+        jobs=jobs,
         progress=(lambda n: progress("images", n, len(shas))) if progress else None,
     )
     if missing:
-        raise BuildError(f"{settings.media_path / missing[0]}: image file missing "
-                         f"({len(missing)} in all); re-upload it or remove the image in the admin")
+        raise BuildError(
+            f"{settings.media_path / missing[0]}: image file missing "
+            f"({len(missing)} in all); re-upload it or remove the image in the admin"
+        )
     summary.images_written = made
     summary.images_reused = len({i.sha256 for i in all_images}) - made
-    for name, (sha, _w, _ext) in needed.items():
+    for name in needed:
         if name in missing_in_out:
             images.place(cache / name, out / name)
-            manifest.files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
+            manifest.files[name] = {
+                "sha256": file_sha256(out / name),
+                "size": (out / name).stat().st_size,
+            }
         else:
             manifest.files[name] = previous.files[name]
 
@@ -280,17 +427,23 @@ def _delete_stale(out: Path, previous: Manifest, manifest: Manifest, summary: Bu
         if name in manifest.files or name.startswith("pagefind/"):
             continue
         target = out / name
-        try:
-            target.unlink()
-        except FileNotFoundError:
-            pass
+        target.unlink(missing_ok=True)
         if name.endswith(".html"):
             summary.pages_deleted += 1
         prune_empty_dirs(out, target.parent)
 
 
-def _index(out: Path, stages: Path, pages: list[Page], manifest: Manifest, previous: Manifest,
-           shards: int, summary: BuildSummary, full: bool, progress: Progress | None) -> None:
+def _index(
+    out: Path,
+    stages: Path,
+    pages: list[Page],
+    manifest: Manifest,
+    previous: Manifest,
+    shards: int,
+    summary: BuildSummary,
+    full: bool,
+    progress: Progress | None,
+) -> None:
     groups: dict[int, list[tuple[str, str]]] = {n: [] for n in range(shards)}
     for page in pages:
         if page.searchable:
@@ -304,15 +457,21 @@ def _index(out: Path, stages: Path, pages: list[Page], manifest: Manifest, previ
         keys[str(shard)] = search.shard_key(entries)
         prefix = f"pagefind/{shard}/"
         kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
-        if not full and old_keys.get(str(shard)) == keys[str(shard)] and kept and \
-                (out / "pagefind" / str(shard)).is_dir():
+        if (
+            not full
+            and old_keys.get(str(shard)) == keys[str(shard)]
+            and kept
+            and (out / "pagefind" / str(shard)).is_dir()
+        ):
             files.update(kept)
         else:
             todo.append(shard)
     if progress:
         progress("search", 0, len(todo))
     for shard in todo:
-        for name in search.index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)):
+        for name in search.index_shard(
+            out, shard, [p for p, _ in groups[shard]], stages / str(shard)
+        ):
             files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
         if progress:
             progress("search", 1, len(todo))

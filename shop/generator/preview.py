@@ -2,7 +2,7 @@
 
 The preview builds into `.shop/preview/` with the local address as its site and API URL,
 so the real output folder never holds localhost links. A watcher thread polls the
-store's themes (and shop.toml) and a cheap change stamp of the catalog tables; on a
+store's themes (and shop.toml) and the catalog stamp (`stamp.py`); on a
 change it rebuilds incrementally, and the open page, which the preview server gave a
 tiny script listening to `/__preview/events` (server-sent events), reloads itself.
 Template errors are printed and shown in the page; the last good build stays served.
@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.staticfiles import StaticFiles
@@ -25,6 +24,7 @@ from starlette.types import Scope
 
 from shop.config import Settings
 from shop.core.db import make_engine
+from shop.generator.stamp import catalog_stamp
 
 RELOAD_SCRIPT = """<script>(() => {
   const source = new EventSource("/__preview/events");
@@ -36,11 +36,6 @@ RELOAD_SCRIPT = """<script>(() => {
     seen = data.generation;
   };
 })();</script>"""
-WATCHED_TABLES = ("products", "variants", "categories", "collections", "product_images",
-                  "stock_levels", "reviews", "shipping_methods", "product_options",
-                  "product_option_values", "collection_products", "product_categories")
-TIMESTAMPED_TABLES = ("products", "variants", "categories", "collections", "product_images",
-                      "stock_levels", "reviews", "shipping_methods")
 
 
 class PreviewState:
@@ -66,17 +61,6 @@ class InjectingStaticFiles(StaticFiles):
         return response
 
 
-def catalog_stamp(engine: Engine) -> tuple[Any, ...]:
-    """Changes whenever a row the storefront shows is added, changed or removed."""
-    with engine.execution_options(shop_read_only=True).connect() as conn:
-        counts = [conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in WATCHED_TABLES]
-        latest = [str(conn.execute(text(f"SELECT MAX(updated_at) FROM {t}")).scalar())
-                  for t in TIMESTAMPED_TABLES]
-        stock = conn.execute(text("SELECT SUM(on_hand - allocated) FROM stock_levels")).scalar()
-        order = conn.execute(text("SELECT SUM(position * product_id) FROM collection_products")).scalar()
-    return (*counts, *latest, stock, order)
-
-
 def theme_stamp(settings: Settings) -> tuple[Any, ...]:
     files: list[Any] = []
     roots = [settings.themes_path]
@@ -92,15 +76,22 @@ def theme_stamp(settings: Settings) -> tuple[Any, ...]:
     return tuple(files)
 
 
-def watch(settings: Settings, out: Path, state: PreviewState, rebuild: Callable[[], Any],
-          stop: threading.Event, *, interval: float = 0.5) -> None:
+def watch(
+    settings: Settings,
+    out: Path,
+    state: PreviewState,
+    rebuild: Callable[[], Any],
+    stop: threading.Event,
+    *,
+    interval: float = 0.5,
+) -> None:
     engine = make_engine(settings.resolved_database_url)
     try:
         last = (theme_stamp(settings), catalog_stamp(engine))
         while not stop.wait(interval):
             try:
                 now = (theme_stamp(settings), catalog_stamp(engine))
-            except Exception:  # noqa: BLE001 - a locked or restarting database: try again later
+            except Exception:
                 continue
             if now == last:
                 continue
@@ -110,8 +101,16 @@ def watch(settings: Settings, out: Path, state: PreviewState, rebuild: Callable[
         engine.dispose()
 
 
-def run_preview(settings: Settings, *, host: str, port: int, jobs: int | None,
-                echo: Callable[[str], Any]) -> None:
+def run_preview(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    jobs: int | None,
+    echo: Callable[[str], Any],
+    reload_settings: Callable[[], Settings] | None = None,
+) -> None:
+    """`reload_settings` reads the settings again before each rebuild (shop.toml may change)."""
     import uvicorn
 
     from shop.api.app import create_app
@@ -119,15 +118,17 @@ def run_preview(settings: Settings, *, host: str, port: int, jobs: int | None,
     from shop.generator.templating import BuildError
 
     origin = f"http://{host}:{port}"
-    local = settings.model_copy(update={"site_url": origin, "api_url": f"{origin}/api/v1"})
+    urls = {"site_url": origin, "api_url": f"{origin}/api/v1"}
+    local = settings.model_copy(update=urls)
     out = settings.dir / ".shop" / "preview"
     state = PreviewState()
 
     def rebuild() -> None:
         started = time.perf_counter()
         try:
-            summary = build_site(local, out=out, jobs=jobs)
-        except BuildError as exc:
+            current = (reload_settings() if reload_settings else settings).model_copy(update=urls)
+            summary = build_site(current, out=out, jobs=jobs)
+        except (BuildError, ValueError) as exc:  # ValueError: a setting pydantic refused
             with state.lock:
                 state.error = str(exc)
                 state.generation += 1
@@ -155,13 +156,16 @@ def run_preview(settings: Settings, *, host: str, port: int, jobs: int | None,
                     yield f"data: {json.dumps(snapshot)}\n\n"
                 await asyncio.sleep(0.3)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
 
     app.add_route("/__preview/events", events)
     app.mount("/", InjectingStaticFiles(directory=out, html=True), name="preview")
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(settings, out, state, rebuild, stop), daemon=True)
+    watcher = threading.Thread(
+        target=watch, args=(settings, out, state, rebuild, stop), daemon=True
+    )
     watcher.start()
     echo(f"Previewing {settings.dir} at {origin}/ (API at {origin}/api/v1); Ctrl+C stops.")
     try:

@@ -9,7 +9,7 @@ renamed into place once every page rendered without error.
 
 from __future__ import annotations
 
-import os
+import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -55,8 +55,10 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
         data = template.render(page.context()).encode()
     except BuildError as exc:
         raise BuildError(f"{page.path}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - any error raised inside a template
-        raise BuildError(describe_template_error(exc, job.roots) + f" (rendering {page.path})") from None
+    except Exception as exc:
+        raise BuildError(
+            describe_template_error(exc, job.roots) + f" (rendering {page.path})"
+        ) from None
     finally:
         used = sorted(env.recording or ())
         env.recording = None
@@ -65,8 +67,9 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     staged = None
     if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
         staged = str(stage(job.out / page.path, data))
-    return Rendered(page.path, digest, len(data), used,
-                    body_digest(data) if page.searchable else "", staged)
+    return Rendered(
+        page.path, digest, len(data), used, body_digest(data) if page.searchable else "", staged
+    )
 
 
 def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:
@@ -86,8 +89,9 @@ def _render_chunk(indices: list[int]) -> list[Rendered] | str:
     return _render_chunk_with(_JOB, indices)
 
 
-def render_all(job: RenderJob, indices: list[int], *, jobs: int,
-               progress: Callable[[int], None] | None = None) -> list[Rendered]:
+def render_all(
+    job: RenderJob, indices: list[int], *, jobs: int, progress: Callable[[int], None] | None = None
+) -> list[Rendered]:
     """Render `indices` of `job.pages`; on any error remove what was staged and raise."""
     results: list[Rendered] = []
     error: str | None = None
@@ -119,17 +123,18 @@ def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Ren
                 return
         return
     _JOB = job
+    # Objects that exist now are shared with the workers copy-on-write; frozen, the garbage
+    # collector in a worker never writes to their headers, so their pages stay shared.
+    gc.freeze()
     try:
         with get_context("fork").Pool(jobs) as pool:
             yield from pool.imap_unordered(_render_chunk, chunks)
     finally:
+        gc.unfreeze()
         _JOB = None
 
 
 def discard(results: list[Rendered]) -> None:
     for result in results:
         if result.staged:
-            try:
-                os.unlink(result.staged)
-            except FileNotFoundError:
-                pass
+            Path(result.staged).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -23,13 +24,15 @@ from shop.generator.templating import BuildError
 SHARD_PAGES = 500
 MAX_SHARDS = 40
 BODY_MARKER = b"data-pagefind-body"
+# An element marked ignored, up to its closing tag (the theme does not nest these).
+IGNORED = re.compile(rb"<(\w+)[^>]*\bdata-pagefind-ignore\b[^>]*>.*?</\1>", re.S)
 
 
 def executable() -> Path:
     try:
-        from pagefind_bin_extended import get_executable  # type: ignore[import-not-found]
+        from pagefind_bin_extended import get_executable
     except ImportError:  # pragma: no cover - the plain wheel
-        from pagefind_bin import get_executable  # type: ignore[import-not-found,no-redef]
+        from pagefind_bin import get_executable
     return Path(get_executable())
 
 
@@ -44,12 +47,15 @@ def shard_of(path: str, shards: int) -> int:
 
 
 def body_digest(html: bytes) -> str:
-    """A hash of the part of a page Pagefind reads (from the body marker to the end of <main>)."""
+    """A hash of what Pagefind reads of a page: from the body marker to the end of <main>,
+    without elements marked `data-pagefind-ignore` (a neighbour's card in "related products"
+    changes the page, not what a search finds on it)."""
     start = html.find(BODY_MARKER)
     if start < 0:
         return ""
     end = html.find(b"</main>", start)
-    return hashlib.blake2b(html[start : end if end > 0 else None], digest_size=12).hexdigest()
+    body = IGNORED.sub(b"", html[start : end if end > 0 else None])
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def shard_key(entries: Iterable[tuple[str, str]]) -> str:
@@ -73,12 +79,17 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> list[st
     fresh.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if result.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
-        raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
+        raise BuildError(
+            f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}"
+        )
     old = out / "pagefind" / f".{shard}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, String, func, select, type_coerce
+from sqlalchemy import Connection, Engine, String, func, select, type_coerce
 
 from shop.core.catalog.models import (
     Category,
@@ -229,21 +229,35 @@ def _load(session: Connection) -> Catalog:
     categories = _categories(session, products)
     collections = _collections(session, products)
     shipping = [
-        ShippingData(*row)
-        for row in _rows(session, 
-            select(ShippingMethod.name, ShippingMethod.price, ShippingMethod.free_over,
-                   ShippingMethod.delivery_estimate, ShippingMethod.countries)
+        ShippingData(
+            name=row[0], price=row[1], free_over=row[2], delivery_estimate=row[3], countries=row[4]
+        )
+        for row in _rows(
+            session,
+            select(
+                ShippingMethod.name,
+                ShippingMethod.price,
+                ShippingMethod.free_over,
+                ShippingMethod.delivery_estimate,
+                ShippingMethod.countries,
+            )
             .where(ShippingMethod.active.is_(True))
-            .order_by(ShippingMethod.position, ShippingMethod.id)
+            .order_by(ShippingMethod.position, ShippingMethod.id),
         )
     ]
     for product in products.values():
         _fingerprint(product)
     nav = "|".join(
-        f"{c.id}.{c.version}.{c.parent_id}.{c.position}.{c.name}.{c.slug}" for c in categories.values()
+        f"{c.id}.{c.version}.{c.parent_id}.{c.position}.{c.name}.{c.slug}"
+        for c in categories.values()
     )
-    return Catalog(products=products, categories=categories, collections=collections,
-                   shipping=shipping, nav_key=digest(nav))
+    return Catalog(
+        products=products,
+        categories=categories,
+        collections=collections,
+        shipping=shipping,
+        nav_key=digest(nav),
+    )
 
 
 def _raw(column: Any) -> Any:
@@ -257,26 +271,57 @@ def _when(value: Any) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _rows(conn: Connection, statement: Any) -> Sequence[Row[Any]]:
+def _rows(conn: Connection, statement: Any) -> Sequence[Any]:
     return conn.execute(statement).all()  # fetchall: much cheaper than row-by-row iteration
 
 
 def _products(session: Connection) -> dict[int, ProductData]:
-    rows = _rows(session, 
-        select(Product.id, Product.slug, Product.title, Product.description, Product.vendor,
-               Product.product_type, Product.tags, Product.seo_title, Product.seo_description,
-               _raw(Product.published_at), _raw(Product.updated_at), Product.version)
+    rows = _rows(
+        session,
+        select(
+            Product.id,
+            Product.slug,
+            Product.title,
+            Product.description,
+            Product.vendor,
+            Product.product_type,
+            Product.tags,
+            Product.seo_title,
+            Product.seo_description,
+            _raw(Product.published_at),
+            _raw(Product.updated_at),
+            Product.version,
+        )
         .where(Product.status == ProductStatus.ACTIVE)
-        .order_by(Product.published_at.desc(), Product.id.desc())
+        .order_by(Product.published_at.desc().nulls_last(), Product.id.desc()),
     )
     products: dict[int, ProductData] = {}
-    for (pid, slug, title, description, vendor, ptype, tags, seo_title, seo_description,
-         published_at, updated_at, version) in rows:
+    for (
+        pid,
+        slug,
+        title,
+        description,
+        vendor,
+        ptype,
+        tags,
+        seo_title,
+        seo_description,
+        published_at,
+        updated_at,
+        version,
+    ) in rows:
         products[pid] = ProductData(
-            id=pid, slug=slug, title=title, description=description or "", vendor=vendor or "",
-            product_type=ptype or "", tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
-            seo_title=seo_title or "", seo_description=seo_description or "",
-            published_at=_when(published_at) if published_at else None, updated_at=_when(updated_at),
+            id=pid,
+            slug=slug,
+            title=title,
+            description=description or "",
+            vendor=vendor or "",
+            product_type=ptype or "",
+            tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
+            seo_title=seo_title or "",
+            seo_description=seo_description or "",
+            published_at=_when(published_at) if published_at else None,
+            updated_at=_when(updated_at),
             version=version,
         )
     return products
@@ -285,60 +330,93 @@ def _products(session: Connection) -> dict[int, ProductData]:
 def _variants(session: Connection, products: dict[int, ProductData]) -> None:
     active = Product.status == ProductStatus.ACTIVE
     variants: dict[int, VariantData] = {}
-    for (vid, pid, sku, title, price, compare_at, barcode, weight, version, policy) in _rows(session, 
-        select(Variant.id, Variant.product_id, Variant.sku, Variant.title, Variant.price,
-               Variant.compare_at_price, Variant.barcode, Variant.weight_grams, Variant.version,
-               _raw(Variant.inventory_policy))
-        .join(Product, Product.id == Variant.product_id).where(active)
-        .order_by(Variant.product_id, Variant.position, Variant.id)
+    for vid, pid, sku, title, price, compare_at, barcode, weight, version, policy in _rows(
+        session,
+        select(
+            Variant.id,
+            Variant.product_id,
+            Variant.sku,
+            Variant.title,
+            Variant.price,
+            Variant.compare_at_price,
+            Variant.barcode,
+            Variant.weight_grams,
+            Variant.version,
+            _raw(Variant.inventory_policy),
+        )
+        .join(Product, Product.id == Variant.product_id)
+        .where(active)
+        .order_by(Variant.product_id, Variant.position, Variant.id),
     ):
         variant = VariantData(
-            id=vid, sku=sku, title=title, price=price, compare_at_price=compare_at,
-            barcode=barcode or "", weight_grams=weight or 0, version=version,
+            id=vid,
+            sku=sku,
+            title=title,
+            price=price,
+            compare_at_price=compare_at,
+            barcode=barcode or "",
+            weight_grams=weight or 0,
+            version=version,
             backorder=policy == CONTINUE,
         )
         variants[vid] = variant
         products[pid].variants.append(variant)
 
-    for vid, available, threshold in _rows(session, 
-        select(StockLevel.variant_id, func.sum(StockLevel.on_hand - StockLevel.allocated),
-               func.max(StockLevel.low_stock_threshold))
+    for vid, available, threshold in _rows(
+        session,
+        select(
+            StockLevel.variant_id,
+            func.sum(StockLevel.on_hand - StockLevel.allocated),
+            func.max(StockLevel.low_stock_threshold),
+        )
         .join(Location, Location.id == StockLevel.location_id)
         .where(Location.active.is_(True))
-        .group_by(StockLevel.variant_id)
+        .group_by(StockLevel.variant_id),
     ):
         if vid in variants:
             variants[vid].available = int(available or 0)
             variants[vid].low_threshold = int(threshold or 0)
 
     options: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for pid, name, value in _rows(session, 
+    for pid, name, value in _rows(
+        session,
         select(ProductOption.product_id, ProductOption.name, ProductOptionValue.value)
         .join(ProductOptionValue, ProductOptionValue.option_id == ProductOption.id)
-        .join(Product, Product.id == ProductOption.product_id).where(active)
-        .order_by(ProductOption.product_id, ProductOption.position, ProductOptionValue.position)
+        .join(Product, Product.id == ProductOption.product_id)
+        .where(active)
+        .order_by(ProductOption.product_id, ProductOption.position, ProductOptionValue.position),
     ):
         options[pid].setdefault(name, []).append(value)
     for pid, by_name in options.items():
         products[pid].options = [OptionData(name, values) for name, values in by_name.items()]
 
-    for vid, name, value in _rows(session, 
+    for vid, name, value in _rows(
+        session,
         select(variant_option_values.c.variant_id, ProductOption.name, ProductOptionValue.value)
         .join(ProductOptionValue, ProductOptionValue.id == variant_option_values.c.option_value_id)
         .join(ProductOption, ProductOption.id == ProductOptionValue.option_id)
-        .order_by(ProductOption.position)
+        .order_by(ProductOption.position),
     ):
         if vid in variants:
             variants[vid].options[name] = value
 
 
 def _images(session: Connection, products: dict[int, ProductData]) -> None:
-    for (iid, pid, sha, file, alt, width, height, version, variant_id) in _rows(session, 
-        select(ProductImage.id, ProductImage.product_id, ProductImage.sha256, ProductImage.file,
-               ProductImage.alt, ProductImage.width, ProductImage.height, ProductImage.version,
-               ProductImage.variant_id)
+    for iid, pid, sha, file, alt, width, height, version, variant_id in _rows(
+        session,
+        select(
+            ProductImage.id,
+            ProductImage.product_id,
+            ProductImage.sha256,
+            ProductImage.file,
+            ProductImage.alt,
+            ProductImage.width,
+            ProductImage.height,
+            ProductImage.version,
+            ProductImage.variant_id,
+        )
         .where(ProductImage.file.is_not(None), ProductImage.sha256.is_not(None))
-        .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id)
+        .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id),
     ):
         # Images known only by a remote URL are not shown: a page never loads a remote host.
         if pid in products and width and height:
@@ -349,53 +427,93 @@ def _images(session: Connection, products: dict[int, ProductData]) -> None:
 
 def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
     approved = Review.status == ReviewStatus.APPROVED
-    for pid, count, average in _rows(session, 
+    for pid, count, average in _rows(
+        session,
         select(Review.product_id, func.count(Review.id), func.avg(Review.rating))
-        .where(approved).group_by(Review.product_id)
+        .where(approved)
+        .group_by(Review.product_id),
     ):
         if pid in products:
             products[pid].rating_count = int(count)
             products[pid].rating_average = round(float(average), 1)
     ranked = (
-        select(Review.id, Review.product_id, Review.author_name, Review.rating, Review.title,
-               Review.body, Review.verified_purchase, _raw(Review.created_at), _raw(Review.updated_at),
-               func.row_number().over(partition_by=Review.product_id,
-                                      order_by=(Review.created_at.desc(), Review.id.desc()))
-               .label("rank"))
-        .where(approved).subquery()
+        select(
+            Review.id,
+            Review.product_id,
+            Review.author_name,
+            Review.rating,
+            Review.title,
+            Review.body,
+            Review.verified_purchase,
+            _raw(Review.created_at),
+            _raw(Review.updated_at),
+            func.row_number()
+            .over(
+                partition_by=Review.product_id,
+                order_by=(Review.created_at.desc(), Review.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(approved)
+        .subquery()
     )
-    for row in _rows(session, 
-        select(ranked).where(ranked.c.rank <= REVIEWS_SHOWN)
-        .order_by(ranked.c.product_id, ranked.c.rank)
+    for row in _rows(
+        session,
+        select(ranked)
+        .where(ranked.c.rank <= REVIEWS_SHOWN)
+        .order_by(ranked.c.product_id, ranked.c.rank),
     ):
         if row.product_id in products:
-            products[row.product_id].reviews.append(ReviewData(
-                id=row.id, author=row.author_name, rating=row.rating, title=row.title or "",
-                body=row.body or "", verified=bool(row.verified_purchase),
-                created_at=_when(row.created_at), updated_at=_when(row.updated_at),
-            ))
+            products[row.product_id].reviews.append(
+                ReviewData(
+                    id=row.id,
+                    author=row.author_name,
+                    rating=row.rating,
+                    title=row.title or "",
+                    body=row.body or "",
+                    verified=bool(row.verified_purchase),
+                    created_at=_when(row.created_at),
+                    updated_at=_when(row.updated_at),
+                )
+            )
 
 
 def _categories(session: Connection, products: dict[int, ProductData]) -> dict[int, CategoryData]:
     categories: dict[int, CategoryData] = {}
-    for row in _rows(session, 
-        select(Category.id, Category.parent_id, Category.name, Category.slug, Category.description,
-               Category.position, Category.seo_title, Category.seo_description, Category.version)
-        .order_by(Category.position, Category.name, Category.id)
+    for row in _rows(
+        session,
+        select(
+            Category.id,
+            Category.parent_id,
+            Category.name,
+            Category.slug,
+            Category.description,
+            Category.position,
+            Category.seo_title,
+            Category.seo_description,
+            Category.version,
+        ).order_by(Category.position, Category.name, Category.id),
     ):
         categories[row.id] = CategoryData(
-            id=row.id, parent_id=row.parent_id, name=row.name, slug=row.slug,
-            description=row.description or "", position=row.position,
-            seo_title=row.seo_title or "", seo_description=row.seo_description or "",
+            id=row.id,
+            parent_id=row.parent_id,
+            name=row.name,
+            slug=row.slug,
+            description=row.description or "",
+            position=row.position,
+            seo_title=row.seo_title or "",
+            seo_description=row.seo_description or "",
             version=row.version,
         )
     for category in categories.values():
         if category.parent_id in categories:
             categories[category.parent_id].children.append(category.id)
     members: dict[int, set[int]] = defaultdict(set)
-    for pid, cid in _rows(session, 
-        select(product_categories.c.product_id, product_categories.c.category_id)
-        .order_by(product_categories.c.product_id, product_categories.c.category_id)
+    for pid, cid in _rows(
+        session,
+        select(product_categories.c.product_id, product_categories.c.category_id).order_by(
+            product_categories.c.product_id, product_categories.c.category_id
+        ),
     ):
         if pid in products and cid in categories:
             products[pid].category_ids.append(cid)
@@ -413,21 +531,38 @@ def _categories(session: Connection, products: dict[int, ProductData]) -> dict[i
 
 def _collections(session: Connection, products: dict[int, ProductData]) -> list[CollectionData]:
     collections: dict[int, CollectionData] = {}
-    for row in _rows(session, 
-        select(Collection.id, Collection.title, Collection.slug, Collection.description,
-               Collection.featured, Collection.position, Collection.seo_title,
-               Collection.seo_description, Collection.version)
-        .order_by(Collection.position, Collection.id)
+    for row in _rows(
+        session,
+        select(
+            Collection.id,
+            Collection.title,
+            Collection.slug,
+            Collection.description,
+            Collection.featured,
+            Collection.position,
+            Collection.seo_title,
+            Collection.seo_description,
+            Collection.version,
+        ).order_by(Collection.position, Collection.id),
     ):
         collections[row.id] = CollectionData(
-            id=row.id, title=row.title, slug=row.slug, description=row.description or "",
-            featured=bool(row.featured), position=row.position, seo_title=row.seo_title or "",
-            seo_description=row.seo_description or "", version=row.version,
+            id=row.id,
+            title=row.title,
+            slug=row.slug,
+            description=row.description or "",
+            featured=bool(row.featured),
+            position=row.position,
+            seo_title=row.seo_title or "",
+            seo_description=row.seo_description or "",
+            version=row.version,
         )
-    for cid, pid in _rows(session, 
-        select(CollectionProduct.collection_id, CollectionProduct.product_id)
-        .order_by(CollectionProduct.collection_id, CollectionProduct.position,
-                  CollectionProduct.product_id)
+    for cid, pid in _rows(
+        session,
+        select(CollectionProduct.collection_id, CollectionProduct.product_id).order_by(
+            CollectionProduct.collection_id,
+            CollectionProduct.position,
+            CollectionProduct.product_id,
+        ),
     ):
         if pid in products and cid in collections:
             collections[cid].product_ids.append(pid)
@@ -437,16 +572,22 @@ def _collections(session: Connection, products: dict[int, ProductData]) -> list[
 def _fingerprint(product: ProductData) -> None:
     """Cheap keys of what a card and a product page show, from row versions and derived state."""
     image = product.image
+    variants = product.variants
     product.card_key = (
         f"{product.id}.{product.version}.{product.price_min}.{product.price_max}.{product.compare_at}"
         f".{int(product.sold_out)}.{image.id if image else 0}.{image.version if image else 0}"
         f".{product.rating_count}.{product.rating_average}"
     )
-    product.page_key = "|".join((
-        product.card_key,
-        ";".join(f"{v.id}.{v.version}.{v.state}.{sorted(v.options.items())}" for v in product.variants),
-        ";".join(f"{o.name}={','.join(o.values)}" for o in product.options),
-        ";".join(f"{i.id}.{i.version}" for i in product.images),
-        ";".join(f"{r.id}.{r.updated_at.isoformat()}" for r in product.reviews),
-        ",".join(map(str, product.category_ids)),
-    ))
+    # Option values are part of the key: renaming one touches no variant row.
+    product.page_key = "|".join(
+        (
+            product.card_key,
+            ";".join(
+                [f"{v.id}.{v.version}.{v.state}.{'/'.join(v.options.values())}" for v in variants]
+            ),
+            ";".join([f"{o.name}={','.join(o.values)}" for o in product.options]),
+            ";".join([f"{i.id}.{i.version}" for i in product.images]),
+            ";".join([f"{r.id}.{r.updated_at.timestamp()}" for r in product.reviews]),
+            ",".join(map(str, product.category_ids)),
+        )
+    )

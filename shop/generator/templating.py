@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import (
     ChoiceLoader,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -30,7 +31,15 @@ from markupsafe import Markup
 from shop.core.money import Money, exponent
 from shop.generator.themes import Theme
 
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "SEK": "kr ", "DKK": "kr "}
+SYMBOLS = {
+    "EUR": "€",
+    "USD": "$",
+    "GBP": "£",
+    "JPY": "¥",
+    "CHF": "CHF ",
+    "SEK": "kr ",
+    "DKK": "kr ",
+}
 
 
 class BuildError(Exception):
@@ -40,20 +49,48 @@ class BuildError(Exception):
 class TrackingEnvironment(Environment):
     recording: set[str] | None = None
 
-    def _load_template(self, name: str, globals: Any) -> Template:  # type: ignore[override]
+    def _load_template(self, name: str, globals: Any) -> Template:
         if self.recording is not None:
             self.recording.add(name)
         return super()._load_template(name, globals)
 
 
-def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironment:
+class Fragments:
+    """`fragment("partials/header.html")`: a partial that reads only the globals (site, theme,
+    nav, asset) looks the same on every page, so it is rendered once per build and process.
+    The templates it used are still recorded for every page that shows it."""
+
+    def __init__(self, env: TrackingEnvironment) -> None:
+        self._env = env
+        self._cache: dict[str, tuple[Markup, set[str]]] = {}
+
+    def __call__(self, name: str) -> Markup:
+        env = self._env
+        hit = self._cache.get(name)
+        if hit is None:
+            outer, env.recording = env.recording, set()
+            try:
+                html = Markup(env.get_template(name).render())
+            finally:
+                used, env.recording = env.recording or set(), outer
+            hit = self._cache[name] = (html, used)
+        if env.recording is not None:
+            env.recording |= hit[1]
+        return hit[0]
+
+
+def make_environment(
+    chain: list[Theme], *, currency: str, bytecode_dir: Path | None = None
+) -> TrackingEnvironment:
     prefixes: dict[str, FileSystemLoader] = {}
     for theme in chain:  # the last theme of a name wins, so "default:" is the shipped one
         prefixes[theme.name] = FileSystemLoader(str(theme.templates))
-    loader = ChoiceLoader([
-        PrefixLoader(prefixes, delimiter=":"),  # type: ignore[arg-type]
-        FileSystemLoader([str(t.templates) for t in chain if t.templates.is_dir()]),
-    ])
+    loader = ChoiceLoader(
+        [
+            PrefixLoader(prefixes, delimiter=":"),
+            FileSystemLoader([str(t.templates) for t in chain if t.templates.is_dir()]),
+        ]
+    )
     env = TrackingEnvironment(
         loader=loader,
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
@@ -62,11 +99,16 @@ def make_environment(chain: list[Theme], *, currency: str) -> TrackingEnvironmen
         lstrip_blocks=True,
         auto_reload=False,
         cache_size=-1,
+        # Compiled templates kept between builds (keyed by the template's source checksum).
+        bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
     env.filters["money"] = lambda amount, cur=None: format_money(amount, cur or currency)
-    env.filters["money_plain"] = lambda amount, cur=None: Money(int(amount), cur or currency).format()
+    env.filters["money_plain"] = lambda amount, cur=None: Money(
+        int(amount), cur or currency
+    ).format()
     env.filters["jsonld"] = jsonld
     env.filters["css"] = css_value
+    env.globals["fragment"] = Fragments(env)
     return env
 
 

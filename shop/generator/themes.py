@@ -45,7 +45,9 @@ def find_theme(name: str, store_themes: Path) -> Theme:
         return _read(name, store_themes / name)
     if (SHIPPED / name / "theme.toml").exists():
         return _read(name, SHIPPED / name)
-    raise ThemeError(f"theme {name!r}: no folder {store_themes / name} and no shipped theme of that name")
+    raise ThemeError(
+        f"theme {name!r}: no folder {store_themes / name} and no shipped theme of that name"
+    )
 
 
 def _read(name: str, root: Path) -> Theme:
@@ -62,8 +64,13 @@ def _read(name: str, root: Path) -> Theme:
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ThemeError(f"{toml}: [settings] must be a table")
-    return Theme(name=str(data.get("name", name)), root=root, parent=parent or None,
-                 settings=settings, description=str(data.get("description", "")))
+    return Theme(
+        name=str(data.get("name", name)),
+        root=root,
+        parent=parent or None,
+        settings=settings,
+        description=str(data.get("description", "")),
+    )
 
 
 def theme_chain(name: str, store_themes: Path) -> list[Theme]:
@@ -84,9 +91,15 @@ def theme_chain(name: str, store_themes: Path) -> list[Theme]:
         if store_root.is_dir() and store_root not in seen:
             current = _read(parent_name, store_root)
         else:
-            current = _read(parent_name, SHIPPED / parent_name) if (SHIPPED / parent_name).is_dir() else None
+            current = (
+                _read(parent_name, SHIPPED / parent_name)
+                if (SHIPPED / parent_name).is_dir()
+                else None
+            )
             if current is None:
-                raise ThemeError(f"theme {chain[-1].name!r}: parent theme {parent_name!r} not found")
+                raise ThemeError(
+                    f"theme {chain[-1].name!r}: parent theme {parent_name!r} not found"
+                )
     if chain[-1].root != SHIPPED / DEFAULT:
         chain.append(_read(DEFAULT, SHIPPED / DEFAULT))
     return chain
@@ -135,7 +148,12 @@ def list_themes(store_themes: Path) -> list[tuple[Theme, str]]:
             found.append((_read(root.name, root), "store"))
             names.add(root.name)
     for root in sorted(p for p in SHIPPED.iterdir() if p.is_dir() and (p / "theme.toml").exists()):
-        found.append((_read(root.name, root), "shipped" if root.name not in names else "shipped (overridden)"))
+        found.append(
+            (
+                _read(root.name, root),
+                "shipped" if root.name not in names else "shipped (overridden)",
+            )
+        )
     return found
 
 
@@ -164,7 +182,7 @@ def new_theme(name: str, store_themes: Path, *, parent: str = DEFAULT) -> Path:
     (root / "theme.toml").write_text(
         f'name = "{name}"\nparent = "{parent}"\ndescription = "A child theme of {parent}."\n\n'
         "# Settings templates read as theme.settings.<key>; unset keys come from the parent.\n"
-        "[settings]\n# accent = \"#0b5fff\"\n# products_per_page = 48\n"
+        '[settings]\n# accent = "#0b5fff"\n# products_per_page = 48\n'
     )
     (root / "templates" / "product.html").write_text(EXAMPLE_OVERRIDE)
     return root

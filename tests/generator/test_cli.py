@@ -34,28 +34,41 @@ def test_build_json_summary_then_no_op(store: Path, catalog: FixtureCatalog) -> 
     first = runner.invoke(app, ["build", "--json", "--jobs", "1"])
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output)
-    assert {"pages_written", "pages_unchanged", "pages_deleted", "images_written", "images_reused",
-            "seconds"} <= set(summary)
+    assert {
+        "pages_written",
+        "pages_unchanged",
+        "pages_deleted",
+        "images_written",
+        "images_reused",
+        "seconds",
+    } <= set(summary)
     assert summary["pages_written"] > 0 and summary["images_written"] == 2
     second = json.loads(runner.invoke(app, ["build", "--json"]).output)
     assert second["pages_written"] == 0 and second["pages_unchanged"] == summary["pages_written"]
     text = runner.invoke(app, ["build", "--full", "--out", str(store / "elsewhere")])
     assert text.exit_code == 0
-    assert text.output.startswith(f"Built {store / 'elsewhere'}: ") and "pages written" in text.output
+    assert (
+        text.output.startswith(f"Built {store / 'elsewhere'}: ") and "pages written" in text.output
+    )
 
 
-def test_build_template_error_exits_non_zero_naming_file_and_line(store: Path,
-                                                                  catalog: FixtureCatalog) -> None:
+def test_build_template_error_exits_non_zero_naming_file_and_line(
+    store: Path, catalog: FixtureCatalog
+) -> None:
     templates = store / "themes" / "bad" / "templates"
     templates.mkdir(parents=True)
-    (templates / "home.html").write_text('{% extends "base.html" %}\n{% block content %}\n{{ 1 + }}\n{% endblock %}\n')
+    (templates / "home.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}\n{{ 1 + }}\n{% endblock %}\n'
+    )
     result = runner.invoke(app, ["build"], env={"SHOP_THEME": "bad"})
     assert result.exit_code == 1
     assert f"error: {templates / 'home.html'}:3:" in result.output
     assert not (store / "public" / "index.html").exists()
 
 
-def test_build_without_tables_says_to_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_without_tables_says_to_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SHOP_DIR", str(tmp_path))
     monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     get_settings.cache_clear()

@@ -26,14 +26,26 @@ def jsonld(html: str) -> list[dict]:
 
 def every_text_file(settings: Settings) -> str:
     out = settings.output_path
-    return "\n".join(p.read_text() for p in out.rglob("*")
-                     if p.suffix in (".html", ".xml", ".txt") and "pagefind" not in p.parts)
+    return "\n".join(
+        p.read_text()
+        for p in out.rglob("*")
+        if p.suffix in (".html", ".xml", ".txt") and "pagefind" not in p.parts
+    )
 
 
-def test_drafts_and_archived_products_never_appear(settings: Settings, catalog: FixtureCatalog) -> None:
+def test_drafts_and_archived_products_never_appear(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     everything = every_text_file(settings)
-    for word in ("Secret Draft", "secret-draft", "DRAFT-1", "Old Archived", "old-archived", "ARCH-1"):
+    for word in (
+        "Secret Draft",
+        "secret-draft",
+        "DRAFT-1",
+        "Old Archived",
+        "old-archived",
+        "ARCH-1",
+    ):
         assert word not in everything
     assert not (settings.output_path / "products/secret-draft").exists()
     # Only approved reviews are shown.
@@ -58,12 +70,13 @@ def test_sold_out_backorder_and_low_stock(settings: Settings, catalog: FixtureCa
     assert "Sold out" not in poster_card
     # The tee has one sold-out variant of six: the page offers it, marked as sold out.
     tee = read(settings, "products/organic-tee/index.html")
-    assert "White / L – €27.00 (sold out)" in tee
+    assert "White / L \u2013 €27.00 (sold out)" in tee
     assert 'data-state="in_stock">In stock' in tee
 
 
 def test_product_json_ld_parses_and_describes_offers_rating_and_breadcrumb(
-        settings: Settings, catalog: FixtureCatalog) -> None:
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     product, breadcrumb = jsonld(read(settings, "products/organic-tee/index.html"))
     assert product["@type"] == "Product" and product["name"] == "Organic Tee"
@@ -77,19 +90,28 @@ def test_product_json_ld_parses_and_describes_offers_rating_and_breadcrumb(
     assert product["aggregateRating"]["ratingValue"] == 4.5
     assert product["aggregateRating"]["reviewCount"] == 2
     assert all(url.startswith("http://shop.test/images/") for url in product["image"])
-    assert [i["name"] for i in breadcrumb["itemListElement"]] == ["Home", "Apparel", "T-Shirts", "Organic Tee"]
+    assert [i["name"] for i in breadcrumb["itemListElement"]] == [
+        "Home",
+        "Apparel",
+        "T-Shirts",
+        "Organic Tee",
+    ]
     assert breadcrumb["itemListElement"][1]["item"] == "http://shop.test/categories/apparel/"
     cap, _ = jsonld(read(settings, "products/canvas-cap/index.html"))
     assert cap["sku"] == "CAP-1" and cap["gtin"] == "4006381333931" and "aggregateRating" not in cap
 
 
-def test_head_has_canonical_open_graph_and_pagination_links(settings: Settings,
-                                                            catalog: FixtureCatalog) -> None:
+def test_head_has_canonical_open_graph_and_pagination_links(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     tee = read(settings, "products/organic-tee/index.html")
     assert '<link rel="canonical" href="http://shop.test/products/organic-tee/">' in tee
     assert '<meta property="og:type" content="product">' in tee
-    assert re.search(r'<meta property="og:image" content="http://shop.test/images/[0-9a-f]{2}/[0-9a-f]{64}-700\.jpg">', tee)
+    assert re.search(
+        r'<meta property="og:image" content="http://shop.test/images/[0-9a-f]{2}/[0-9a-f]{64}-640\.jpg">',
+        tee,
+    )
     cart = read(settings, "cart/index.html")
     assert '<meta name="robots" content="noindex">' in cart
     # Sanitised descriptions: the script tag in a category description is gone.
@@ -100,7 +122,7 @@ def test_head_has_canonical_open_graph_and_pagination_links(settings: Settings,
 def test_listing_pagination_has_rel_prev_next(settings: Settings, catalog: FixtureCatalog) -> None:
     store_theme = settings.themes_path / "small"
     store_theme.mkdir(parents=True)
-    (store_theme / "theme.toml").write_text('[settings]\nproducts_per_page = 1\n')
+    (store_theme / "theme.toml").write_text("[settings]\nproducts_per_page = 1\n")
     small = settings.model_copy(update={"theme": "small"})
     build_site(small, jobs=1)
     first = read(settings, "categories/home-goods/index.html")
@@ -111,8 +133,9 @@ def test_listing_pagination_has_rel_prev_next(settings: Settings, catalog: Fixtu
     assert 'aria-current="page">2</a>' in second
 
 
-def test_images_have_srcset_sizes_dimensions_and_lazy_loading(settings: Settings,
-                                                              catalog: FixtureCatalog) -> None:
+def test_images_have_srcset_sizes_dimensions_and_lazy_loading(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     tee = read(settings, "products/organic-tee/index.html")
     imgs = re.findall(r"<img [^>]+>", tee.split('id="reviews"')[0])
@@ -120,15 +143,16 @@ def test_images_have_srcset_sizes_dimensions_and_lazy_loading(settings: Settings
     first, second = imgs
     assert 'fetchpriority="high"' in first and 'loading="lazy"' not in first
     assert 'loading="lazy"' in second
-    assert 'width="700" height="500"' in first
-    assert re.search(r'srcset="[^"]+-320\.jpg 320w, [^"]+-640\.jpg 640w, [^"]+-700\.jpg 700w"', first)
+    assert 'width="640" height="457"' in first  # the 700x500 source, shown at 640
+    assert re.search(r'srcset="[^"]+-320\.jpg 320w, [^"]+-640\.jpg 640w"', first)
     assert 'type="image/webp" srcset="' in tee and "sizes=" in first
     for url in re.findall(r'(/images/[^"<, ]+)', tee):
         assert (settings.output_path / url.lstrip("/")).is_file(), url
 
 
-def test_feed_is_rss_with_google_namespace_one_item_per_variant(settings: Settings,
-                                                               catalog: FixtureCatalog) -> None:
+def test_feed_is_rss_with_google_namespace_one_item_per_variant(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     root = ET.fromstring((settings.output_path / "feeds/google-merchant.xml").read_bytes())
     g = "{http://base.google.com/ns/1.0}"
@@ -156,10 +180,24 @@ def test_sitemap_and_robots(settings: Settings, catalog: FixtureCatalog) -> None
 
 
 def test_sitemap_becomes_an_index_above_the_limit() -> None:
-    site = Site(Catalog({}, {}, [], []), site_url="https://x.test/shop", base="/shop", per_page=48,
-                currency="EUR")
-    pages = [Page(path=f"p{n}/index.html", template="t", key="", context=dict, url=f"/shop/p{n}/",
-                  lastmod=datetime(2026, 1, 1, tzinfo=UTC).isoformat()) for n in range(7)]
+    site = Site(
+        Catalog({}, {}, [], []),
+        site_url="https://x.test/shop",
+        base="/shop",
+        per_page=48,
+        currency="EUR",
+    )
+    pages = [
+        Page(
+            path=f"p{n}/index.html",
+            template="t",
+            key="",
+            context=dict,
+            url=f"/shop/p{n}/",
+            lastmod=datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+        )
+        for n in range(7)
+    ]
     assert set(sitemap_files(site, pages, limit=7)) == {"sitemap.xml"}
     files = sitemap_files(site, pages, limit=3)
     assert set(files) == {"sitemap.xml", "sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"}
@@ -167,13 +205,19 @@ def test_sitemap_becomes_an_index_above_the_limit() -> None:
     index = ET.fromstring(files["sitemap.xml"])
     assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
     assert [e.text for e in index.findall("s:sitemap/s:loc", ns)] == [
-        f"https://x.test/shop/sitemap-{n}.xml" for n in (1, 2, 3)]
+        f"https://x.test/shop/sitemap-{n}.xml" for n in (1, 2, 3)
+    ]
     counts = [len(ET.fromstring(files[f"sitemap-{n}.xml"]).findall("s:url", ns)) for n in (1, 2, 3)]
     assert counts == [3, 3, 1]
-    assert ET.fromstring(files["sitemap-1.xml"]).find("s:url/s:loc", ns).text == "https://x.test/shop/p0/"
+    assert (
+        ET.fromstring(files["sitemap-1.xml"]).find("s:url/s:loc", ns).text
+        == "https://x.test/shop/p0/"
+    )
 
 
-def test_assets_are_fingerprinted_and_referenced(settings: Settings, catalog: FixtureCatalog) -> None:
+def test_assets_are_fingerprinted_and_referenced(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     home = read(settings, "index.html")
     css = re.search(r'href="/assets/css/site\.([0-9a-f]{10})\.css"', home)
@@ -181,4 +225,5 @@ def test_assets_are_fingerprinted_and_referenced(settings: Settings, catalog: Fi
     assert css and js
     assert (settings.output_path / f"assets/css/site.{css.group(1)}.css").is_file()
     assert "https://" not in home.replace("http://shop.test", "").split("<body")[0].replace(
-        'content="https://', "")  # no third-party host in the head
+        'content="https://', ""
+    )  # no third-party host in the head

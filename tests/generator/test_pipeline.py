@@ -22,11 +22,16 @@ def manifest(settings: Settings) -> Manifest:
 
 def changed(before: Manifest, after: Manifest) -> set[str]:
     names = set(before.files) | set(after.files)
-    return {n for n in names if before.files.get(n, {}).get("sha256") != after.files.get(n, {}).get("sha256")}
+    return {
+        n
+        for n in names
+        if before.files.get(n, {}).get("sha256") != after.files.get(n, {}).get("sha256")
+    }
 
 
 def test_first_build_writes_every_page_and_the_manifest_lists_every_file(
-        settings: Settings, catalog: FixtureCatalog) -> None:
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     summary = build_site(settings, jobs=1)
     out = settings.output_path
     assert summary.pages_written > 10 and summary.pages_unchanged == 0
@@ -34,8 +39,15 @@ def test_first_build_writes_every_page_and_the_manifest_lists_every_file(
     listed = manifest(settings).files
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert on_disk == set(listed)
-    for name in ("index.html", "products/organic-tee/index.html", "sitemap.xml", "robots.txt",
-                 "feeds/google-merchant.xml", "404.html", "pagefind/0/pagefind.js"):
+    for name in (
+        "index.html",
+        "products/organic-tee/index.html",
+        "sitemap.xml",
+        "robots.txt",
+        "feeds/google-merchant.xml",
+        "404.html",
+        "pagefind/0/pagefind.js",
+    ):
         assert name in listed
         assert listed[name]["sha256"] == file_sha256(out / name)
         assert listed[name]["size"] == (out / name).stat().st_size
@@ -52,11 +64,14 @@ def test_nothing_changed_writes_nothing(settings: Settings, catalog: FixtureCata
     assert summary.pages_written == 0 and summary.pages_deleted == 0 and summary.images_written == 0
     assert not summary.search_indexed
     assert summary.pages_unchanged == len(before.pages)
-    assert {p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*") if p.is_file()} == mtimes
+    assert {
+        p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*") if p.is_file()
+    } == mtimes
 
 
 def test_editing_one_product_changes_exactly_its_page_listings_sitemap_feed_and_index(
-        settings: Settings, catalog: FixtureCatalog, engine: Engine) -> None:
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
     build_site(settings, jobs=1)
     before = manifest(settings)
     with unit_of_work(make_session_factory(engine)) as s:
@@ -67,7 +82,11 @@ def test_editing_one_product_changes_exactly_its_page_listings_sitemap_feed_and_
     pages = {n for n in touched if n.endswith(".html")}
     # The cap is in Apparel only, and among the home page's new arrivals; no other product
     # lists it as related (the tee's own category, T-Shirts, holds only the tee).
-    assert pages == {"products/canvas-cap/index.html", "categories/apparel/index.html", "index.html"}
+    assert pages == {
+        "products/canvas-cap/index.html",
+        "categories/apparel/index.html",
+        "index.html",
+    }
     assert "categories/t-shirts/index.html" not in pages
     assert "categories/home-goods/index.html" not in pages
     assert "collections/staff-picks/index.html" not in pages
@@ -75,11 +94,14 @@ def test_editing_one_product_changes_exactly_its_page_listings_sitemap_feed_and_
     assert any(n.startswith("pagefind/") for n in touched)
     assert not {n for n in touched if n.startswith(("assets/", "images/"))}
     assert summary.pages_written == len(pages) and summary.search_indexed
-    assert "Waxed Canvas Cap" in (settings.output_path / "products/canvas-cap/index.html").read_text()
+    assert (
+        "Waxed Canvas Cap" in (settings.output_path / "products/canvas-cap/index.html").read_text()
+    )
 
 
 def test_a_stock_change_rewrites_only_that_product_and_the_cards_showing_it(
-        settings: Settings, catalog: FixtureCatalog, engine: Engine) -> None:
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
     from shop.core.inventory.models import StockLevel
 
     build_site(settings, jobs=1)
@@ -97,8 +119,9 @@ def test_a_stock_change_rewrites_only_that_product_and_the_cards_showing_it(
     assert "Sold out" not in html.split('id="reviews"')[0]
 
 
-def test_removing_a_product_deletes_its_page(settings: Settings, catalog: FixtureCatalog,
-                                            engine: Engine) -> None:
+def test_removing_a_product_deletes_its_page(
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
     build_site(settings, jobs=1)
     assert (settings.output_path / "products/stoneware-mug/index.html").exists()
     with unit_of_work(make_session_factory(engine)) as s:
@@ -115,8 +138,9 @@ def test_removing_a_product_deletes_its_page(settings: Settings, catalog: Fixtur
     assert not (settings.output_path / "products/mountain-poster/index.html").exists()
 
 
-def test_full_ignores_the_manifest_but_reuses_derived_images(settings: Settings,
-                                                            catalog: FixtureCatalog) -> None:
+def test_full_ignores_the_manifest_but_reuses_derived_images(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     summary = build_site(settings, jobs=1, full=True)
     assert summary.pages_unchanged + summary.pages_written == len(manifest(settings).pages)
@@ -132,19 +156,22 @@ def test_a_deleted_output_file_is_restored(settings: Settings, catalog: FixtureC
     assert summary.pages_written == 1 and target.exists()
 
 
-def test_other_output_folder_gets_its_own_manifest(settings: Settings, catalog: FixtureCatalog,
-                                                   tmp_path: Path) -> None:
+def test_other_output_folder_gets_its_own_manifest(
+    settings: Settings, catalog: FixtureCatalog, tmp_path: Path
+) -> None:
     other = tmp_path / "elsewhere"
     summary = build_site(settings, out=other, jobs=1)
     assert summary.pages_written > 0 and (other / "index.html").exists()
     path = manifest_path(settings.dir, other, settings.output_path)
     assert path.parent == settings.dir / ".shop" and path.name != "build-manifest.json"
     assert set(json.loads(path.read_text())["files"]) == {
-        p.relative_to(other).as_posix() for p in other.rglob("*") if p.is_file()}
+        p.relative_to(other).as_posix() for p in other.rglob("*") if p.is_file()
+    }
 
 
-def test_rendering_in_a_process_pool_gives_the_same_bytes(settings: Settings, catalog: FixtureCatalog,
-                                                         tmp_path: Path, monkeypatch) -> None:
+def test_rendering_in_a_process_pool_gives_the_same_bytes(
+    settings: Settings, catalog: FixtureCatalog, tmp_path: Path, monkeypatch
+) -> None:
     from shop.generator import render
 
     monkeypatch.setattr(render, "POOL_THRESHOLD", 1)
@@ -156,3 +183,19 @@ def test_rendering_in_a_process_pool_gives_the_same_bytes(settings: Settings, ca
     pooled = Manifest.load(manifest_path(settings.dir, other, settings.output_path)).files
     html = {n for n in single if n.endswith(".html")}
     assert {n: single[n]["sha256"] for n in html} == {n: pooled[n]["sha256"] for n in html}
+
+
+def test_images_are_made_in_worker_processes_and_reused(settings: Settings,
+                                                        catalog: FixtureCatalog) -> None:
+    summary = build_site(settings, jobs=2)
+    assert summary.images_written == 2
+    made = sorted(p.name for p in (settings.output_path / "images").rglob("*") if p.is_file())
+    assert len(made) == 2 * 2 * 2  # two sources, 320 and 640 wide, WebP and JPEG
+    from PIL import Image
+
+    for name in made:
+        with Image.open(next((settings.output_path / "images").rglob(name))) as image:
+            assert image.width == int(name.rsplit("-", 1)[1].split(".")[0])
+            assert image.format == ("WEBP" if name.endswith(".webp") else "JPEG")
+    again = build_site(settings, out=settings.dir / "second", jobs=2)
+    assert again.images_written == 0 and again.images_reused == 2

@@ -12,12 +12,14 @@ from shop.config import Settings
 from shop.core.catalog.models import Product
 from shop.core.db import make_session_factory, unit_of_work
 from shop.generator.pipeline import build_site
-from shop.generator.preview import InjectingStaticFiles, catalog_stamp, theme_stamp, watch
+from shop.generator.preview import InjectingStaticFiles, theme_stamp, watch
+from shop.generator.stamp import catalog_stamp
 from tests.generator.conftest import FixtureCatalog
 
 
-def test_stamps_change_with_the_catalog_and_the_theme(settings: Settings, catalog: FixtureCatalog,
-                                                      engine: Engine) -> None:
+def test_stamps_change_with_the_catalog_and_the_theme(
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
     before = catalog_stamp(engine)
     assert catalog_stamp(engine) == before
     with unit_of_work(make_session_factory(engine)) as s:
@@ -29,13 +31,18 @@ def test_stamps_change_with_the_catalog_and_the_theme(settings: Settings, catalo
     assert theme_stamp(settings) != themes
 
 
-def test_watch_rebuilds_after_an_edit(settings: Settings, catalog: FixtureCatalog, engine: Engine) -> None:
+def test_watch_rebuilds_after_an_edit(
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
     from shop.generator.preview import PreviewState
 
     rebuilt = threading.Event()
     stop = threading.Event()
-    thread = threading.Thread(target=watch, args=(settings, settings.output_path, PreviewState(),
-                                                  rebuilt.set, stop), kwargs={"interval": 0.05})
+    thread = threading.Thread(
+        target=watch,
+        args=(settings, settings.output_path, PreviewState(), rebuilt.set, stop),
+        kwargs={"interval": 0.05},
+    )
     thread.start()
     try:
         assert not rebuilt.wait(0.3)
@@ -47,8 +54,9 @@ def test_watch_rebuilds_after_an_edit(settings: Settings, catalog: FixtureCatalo
         thread.join(5)
 
 
-def test_html_gets_the_reload_script_and_other_files_do_not(settings: Settings,
-                                                            catalog: FixtureCatalog) -> None:
+def test_html_gets_the_reload_script_and_other_files_do_not(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     app = Starlette()
     app.mount("/", InjectingStaticFiles(directory=settings.output_path, html=True))

@@ -35,11 +35,14 @@ def make_theme(settings: Settings, name: str, templates: dict[str, str], toml: s
     return root
 
 
-def test_override_changes_only_what_it_overrides(settings: Settings, catalog: FixtureCatalog) -> None:
+def test_override_changes_only_what_it_overrides(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     before = files(settings)
-    make_theme(settings, "workshop", {"product.html": OVERRIDE},
-               '[settings]\nworkshop = "Leipzig"\n')
+    make_theme(
+        settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "Leipzig"\n'
+    )
     themed = settings.model_copy(update={"theme": "workshop"})
     build_site(themed, jobs=1)
     after = files(settings)
@@ -48,12 +51,15 @@ def test_override_changes_only_what_it_overrides(settings: Settings, catalog: Fi
     assert changed == products
     tee = (settings.output_path / "products/organic-tee/index.html").read_text()
     assert "Hand-finished in Leipzig." in tee
-    assert 'data-pagefind-body' in tee and "Organic Tee" in tee  # the rest still comes from default
+    assert "data-pagefind-body" in tee and "Organic Tee" in tee  # the rest still comes from default
 
 
-def test_editing_a_template_rerenders_only_pages_that_used_it(settings: Settings,
-                                                             catalog: FixtureCatalog) -> None:
-    root = make_theme(settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "A"\n')
+def test_editing_a_template_rerenders_only_pages_that_used_it(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
+    root = make_theme(
+        settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "A"\n'
+    )
     themed = settings.model_copy(update={"theme": "workshop"})
     first = build_site(themed, jobs=1)
     (root / "templates" / "product.html").write_text(OVERRIDE.replace("Hand-finished", "Sewn"))
@@ -63,16 +69,25 @@ def test_editing_a_template_rerenders_only_pages_that_used_it(settings: Settings
     # A partial every page includes re-renders every page.
     (root / "templates" / "partials").mkdir()
     nav = (SHIPPED / "default/templates/partials/nav.html").read_text()
-    (root / "templates/partials/nav.html").write_text(nav.replace('class="site-nav"', 'class="site-nav mine"'))
+    (root / "templates/partials/nav.html").write_text(
+        nav.replace('class="site-nav"', 'class="site-nav mine"')
+    )
     third = build_site(themed, jobs=1)
     assert third.pages_written == first.pages_written
 
 
-def test_a_syntax_error_names_file_and_line_and_writes_nothing(settings: Settings,
-                                                              catalog: FixtureCatalog) -> None:
+def test_a_syntax_error_names_file_and_line_and_writes_nothing(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
     build_site(settings, jobs=1)
     before = {p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*")}
-    root = make_theme(settings, "broken", {"listing.html": '{% extends "base.html" %}\n\n{% block content %}\n{% for x in cards %}\n{% endblock %}\n'})
+    root = make_theme(
+        settings,
+        "broken",
+        {
+            "listing.html": '{% extends "base.html" %}\n\n{% block content %}\n{% for x in cards %}\n{% endblock %}\n'
+        },
+    )
     broken = settings.model_copy(update={"theme": "broken"})
     with pytest.raises(BuildError) as caught:
         build_site(broken, jobs=1)
@@ -82,10 +97,17 @@ def test_a_syntax_error_names_file_and_line_and_writes_nothing(settings: Setting
 
 
 def test_a_runtime_error_names_file_and_line_and_leaves_no_temporary_files(
-        settings: Settings, catalog: FixtureCatalog) -> None:
-    root = make_theme(settings, "typo", {"product.html": '{% extends "default:product.html" %}\n'
-                                         "{% block product_notes %}\n<p>{{ product.no_such_field }}</p>\n"
-                                         "{% endblock %}\n"})
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
+    root = make_theme(
+        settings,
+        "typo",
+        {
+            "product.html": '{% extends "default:product.html" %}\n'
+            "{% block product_notes %}\n<p>{{ product.no_such_field }}</p>\n"
+            "{% endblock %}\n"
+        },
+    )
     typo = settings.model_copy(update={"theme": "typo"})
     with pytest.raises(BuildError) as caught:
         build_site(typo, jobs=1)
