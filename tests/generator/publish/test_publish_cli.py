@@ -170,9 +170,7 @@ def test_publish_to_s3_from_settings_with_invalidation(
     assert listing["Quantity"] == 1
 
 
-def test_errors_are_one_line_and_exit_non_zero(
-    built: StaticSite, store: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_errors_are_one_line_and_exit_non_zero(built: StaticSite, store: Path, db_url: str) -> None:
     cases = [
         (("publish",), "no publish target"),
         (
@@ -200,6 +198,11 @@ def test_errors_are_one_line_and_exit_non_zero(
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
             result.stderr
         )
+    # Publishes refused by the target or the build are on record, with the reason.
+    failed = runs(db_url)
+    assert [(r.kind, r.release) for r in failed] == [("publish", None)] * 2 + [("rollback", None)]
+    assert ["ftp://" in failed[0].error, "no such folder" in failed[1].error] == [True, True]
+    assert "nothing has been published" in failed[2].error
 
 
 def test_a_database_without_tables_only_warns(
