@@ -78,3 +78,12 @@ def test_kinds_order_the_publish() -> None:
     assert kind_of("pagefind/pagefind-entry.json") is Kind.INDEX
     assert kind_of("pagefind/index/en_1a2b3c4.pf_index") is Kind.ASSET
     assert kind_of("assets/app.css") is Kind.ASSET
+
+
+def test_a_bad_pattern_setting_is_refused_with_its_name() -> None:
+    from pydantic import ValidationError
+
+    from shop.config import Settings
+
+    with pytest.raises(ValidationError, match="not a valid regular expression"):
+        Settings(publish_fingerprint_pattern="([0-9a-f")
