@@ -106,7 +106,7 @@ def init(
     env = directory / ".env"
     env.write_text(f"SHOP_SECRET_KEY={secrets.token_urlsafe(48)}\n")
     env.chmod(0o600)
-    (directory / ".gitignore").write_text(".env\nshop.db*\npublic/\nmedia/\n")
+    (directory / ".gitignore").write_text(".env\nshop.db*\npublic/\nmedia/\n.shop/\n")
     typer.echo(f"Created store in {directory}")
     typer.echo(f"Next: cd {directory} && shop db upgrade && shop admin create-user you@example.com --role owner")
 

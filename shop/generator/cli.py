@@ -142,14 +142,26 @@ def preview(
 ) -> None:
     """Serve a preview build and the API; rebuild on theme or catalog changes and reload the page."""
     from shop.cli import fail, load_settings
-    from shop.config import Settings
     from shop.generator.preview import run_preview
     from shop.generator.templating import BuildError
 
     settings = load_settings()
     try:
         run_preview(
-            settings, host=host, port=port, jobs=jobs, echo=typer.echo, reload_settings=Settings
+            settings,
+            host=host,
+            port=port,
+            jobs=jobs,
+            echo=typer.echo,
+            reload_settings=_fresh_settings,
         )
     except BuildError as exc:
         fail(str(exc))
+
+
+def _fresh_settings() -> Any:
+    """The store's settings read again (shop.toml may have changed since the last build)."""
+    from shop.config import get_settings
+
+    get_settings.cache_clear()
+    return get_settings()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -134,6 +135,8 @@ def build_site(
     pages = plan(site)
     searchable = [p.path for p in pages if p.searchable]
     shards = search.shard_count(len(searchable))
+    # Shards that hold at least one page (the search page merges exactly these).
+    live_shards = sorted({search.shard_of(path, shards) for path in searchable})
 
     (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
     env = make_environment(
@@ -148,7 +151,7 @@ def build_site(
             "currency": settings.currency,
             "locale": settings.locale,
             "country": settings.country,
-            "search_shards": shards,
+            "search_shards": live_shards,
             "shipping": catalog.shipping,
         },
         theme={"name": chain[0].name, "settings": theme_settings},
@@ -164,7 +167,7 @@ def build_site(
                 sorted(theme_settings.items()),
                 sorted(a.output for a in statics.values()),
                 catalog.nav_key,
-                shards,
+                live_shards,
                 [(s.name, s.price, s.free_over, s.delivery_estimate) for s in catalog.shipping],
             )
         )
@@ -227,7 +230,7 @@ def build_site(
     _delete_stale(out, previous, manifest, summary)
     manifest.save(mpath)  # pages are in place even if indexing fails below
     stages = work / "search" / mpath.stem
-    _index(out, stages, pages, manifest, previous, shards, summary, full, progress)
+    _index(out, stages, pages, manifest, previous, shards, summary, full, jobs, progress)
     clock.lap("search")
     manifest.stamp = stamp
     manifest.image_sources = summary.images_written + summary.images_reused
@@ -442,13 +445,14 @@ def _index(
     shards: int,
     summary: BuildSummary,
     full: bool,
+    jobs: int,
     progress: Progress | None,
 ) -> None:
-    groups: dict[int, list[tuple[str, str]]] = {n: [] for n in range(shards)}
+    groups: dict[int, list[tuple[str, str]]] = {}
     for page in pages:
         if page.searchable:
             body = manifest.pages[page.path].get("body", "")
-            groups[search.shard_of(page.path, shards)].append((page.path, body))
+            groups.setdefault(search.shard_of(page.path, shards), []).append((page.path, body))
     old_keys: dict[str, str] = previous.search.get("shards", {})
     keys: dict[str, str] = {}
     files: dict[str, dict[str, Any]] = {}
@@ -468,17 +472,25 @@ def _index(
             todo.append(shard)
     if progress:
         progress("search", 0, len(todo))
-    for shard in todo:
-        for name in search.index_shard(
-            out, shard, [p for p, _ in groups[shard]], stages / str(shard)
-        ):
-            files[name] = {"sha256": file_sha256(out / name), "size": (out / name).stat().st_size}
-        if progress:
-            progress("search", 1, len(todo))
+    # Pagefind runs as a separate process per shard; two at a time keep both cores busy
+    # through its single-threaded stretches.
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+        made = pool.map(
+            lambda shard: search.index_shard(
+                out, shard, [p for p, _ in groups[shard]], stages / str(shard)
+            ),
+            todo,
+        )
+        for names in made:
+            for name in names:
+                target = out / name
+                files[name] = {"sha256": file_sha256(target), "size": target.stat().st_size}
+            if progress:
+                progress("search", 1, len(todo))
     summary.search_indexed = bool(todo)
     if stages.is_dir():
         for folder in stages.iterdir():
-            if not folder.name.isdigit() or int(folder.name) >= shards:
+            if not folder.name.isdigit() or int(folder.name) not in groups:
                 search.remove_stage(folder)
     for name in previous.files:  # shards no longer used
         if name.startswith("pagefind/") and name not in files:

@@ -272,7 +272,23 @@ def _when(value: Any) -> datetime:
 
 
 def _rows(conn: Connection, statement: Any) -> Sequence[Any]:
-    return conn.execute(statement).all()  # fetchall: much cheaper than row-by-row iteration
+    """Plain tuples straight from the driver, inside the session's transaction.
+
+    SQLAlchemy's result rows cost several microseconds each, which is most of a no-change
+    rebuild at 50,000 products; the statement is still built and compiled by SQLAlchemy
+    (with its few constants inlined), only the row objects are skipped."""
+    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _named(conn: Connection, statement: Any) -> Sequence[Any]:
+    """Rows with attribute access, for the small tables."""
+    return conn.execute(statement).all()
 
 
 def _products(session: Connection) -> dict[int, ProductData]:
@@ -463,24 +479,25 @@ def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
         .where(ranked.c.rank <= REVIEWS_SHOWN)
         .order_by(ranked.c.product_id, ranked.c.rank),
     ):
-        if row.product_id in products:
-            products[row.product_id].reviews.append(
+        rid, pid, author, rating, title, body, verified, created_at, updated_at, _rank = row
+        if pid in products:
+            products[pid].reviews.append(
                 ReviewData(
-                    id=row.id,
-                    author=row.author_name,
-                    rating=row.rating,
-                    title=row.title or "",
-                    body=row.body or "",
-                    verified=bool(row.verified_purchase),
-                    created_at=_when(row.created_at),
-                    updated_at=_when(row.updated_at),
+                    id=rid,
+                    author=author,
+                    rating=rating,
+                    title=title or "",
+                    body=body or "",
+                    verified=bool(verified),
+                    created_at=_when(created_at),
+                    updated_at=_when(updated_at),
                 )
             )
 
 
 def _categories(session: Connection, products: dict[int, ProductData]) -> dict[int, CategoryData]:
     categories: dict[int, CategoryData] = {}
-    for row in _rows(
+    for row in _named(
         session,
         select(
             Category.id,
@@ -531,7 +548,7 @@ def _categories(session: Connection, products: dict[int, ProductData]) -> dict[i
 
 def _collections(session: Connection, products: dict[int, ProductData]) -> list[CollectionData]:
     collections: dict[int, CollectionData] = {}
-    for row in _rows(
+    for row in _named(
         session,
         select(
             Collection.id,

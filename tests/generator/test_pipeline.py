@@ -199,3 +199,28 @@ def test_images_are_made_in_worker_processes_and_reused(settings: Settings,
             assert image.format == ("WEBP" if name.endswith(".webp") else "JPEG")
     again = build_site(settings, out=settings.dir / "second", jobs=2)
     assert again.images_written == 0 and again.images_reused == 2
+
+
+def test_search_shards_reindex_only_where_searchable_text_changed(
+        settings: Settings, catalog: FixtureCatalog, engine: Engine, monkeypatch) -> None:
+    from shop.generator import search
+
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)  # four products, four shards
+    build_site(settings, jobs=2)
+    before = manifest(settings)
+    products = ["organic-tee", "stoneware-mug", "mountain-poster", "canvas-cap"]
+    expected = sorted({search.shard_of(f"products/{p}/index.html", 4) for p in products})
+    shards = sorted({int(n.split("/")[1]) for n in before.files if n.startswith("pagefind/")})
+    assert shards == expected and len(expected) > 1
+    search_page = (settings.output_path / "search/index.html").read_text()
+    assert f'data-shards="{",".join(map(str, expected))}"' in search_page
+    cap_shard = str(search.shard_of("products/canvas-cap/index.html", 4))
+
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.get_one(Product, catalog.cap).title = "Waxed Canvas Cap"
+    assert build_site(settings, jobs=2).search_indexed
+    touched = {n.split("/")[1] for n in changed(before, manifest(settings)) if n.startswith("pagefind/")}
+    assert touched == {cap_shard}
+    on_disk = {p.relative_to(settings.output_path).as_posix()
+               for p in (settings.output_path / "pagefind").rglob("*") if p.is_file()}
+    assert on_disk == {n for n in manifest(settings).files if n.startswith("pagefind/")}

@@ -1,5 +1,6 @@
 /* The search page: Pagefind's index (static files made at build time) searched in the browser.
-   The index is split into shards; the first is loaded and the others merged into it. */
+   The index is split into shards (data-shards lists them); the first is loaded and the
+   others merged into it. */
 (() => {
   "use strict";
   const root = document.querySelector("[data-search]");
@@ -8,14 +9,15 @@
   const list = root.querySelector("[data-search-results]");
   const status = root.querySelector("[data-search-status]");
   const indexBase = root.dataset.index;
-  const shards = parseInt(root.dataset.shards, 10) || 1;
+  const shards = (root.dataset.shards || "").split(",").filter(Boolean);
   let engine = null;
 
   async function load() {
     if (engine) return engine;
-    engine = await import(indexBase + "0/pagefind.js");
+    if (!shards.length) throw new Error("this store has no search index yet");
+    engine = await import(indexBase + shards[0] + "/pagefind.js");
     await engine.options({ baseUrl: (document.body.dataset.base || "") + "/" });
-    for (let shard = 1; shard < shards; shard += 1) {
+    for (const shard of shards.slice(1)) {
       await engine.mergeIndex(indexBase + shard + "/");
     }
     return engine;
