@@ -17,6 +17,7 @@ from shop.catalog_cli import catalog_app
 from shop.cli_worker import worker
 from shop.config import ConfigError, Settings, check_production, get_settings
 from shop.generator.cli import register as register_generator
+from shop.generator.publish.commands import publish_app
 
 app = typer.Typer(
     help="shop: run a store's catalog, stock and orders, and build its static storefront.",
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.command()(worker)
 app.add_typer(catalog_app)  # shop import, shop export
+app.add_typer(publish_app)  # shop publish, shop releases
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     cdn_distribution_id: str | None = None
+    publish_fingerprint_pattern: str | None = Field(
+        None, description="Regex on file names marking content-hashed (immutable) assets"
+    )
 
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port; unset logs mail")
     mail_from: str = "shop@localhost"
@@ -124,6 +128,16 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("publish_fingerprint_pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc})") from exc
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
