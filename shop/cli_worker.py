@@ -22,16 +22,18 @@ def worker(
         bool, typer.Option("--json", help="With --once: print the counts as JSON.")
     ] = False,
 ) -> None:
-    """Deliver outbox events (order, shipping, refund and password mails) with retries, and
-    release the stock of orders left unpaid; runs until stopped (Ctrl-C or SIGTERM)."""
+    """Deliver outbox events (order, shipping, refund and password mails; storefront rebuilds)
+    with retries, and release the stock of orders left unpaid; runs until stopped (Ctrl-C or SIGTERM)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from shop.cli import _database_hint, fail, load_settings
     from shop.config.logging import configure_logging
     from shop.core.db import make_engine
     from shop.core.notifications.worker import OutboxWorker
+    from shop.generator import rebuild
 
     settings = load_settings()
+    rebuild.register()
     configure_logging(settings)
     engine = make_engine(settings.resolved_database_url)
     try:

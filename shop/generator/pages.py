@@ -291,6 +291,7 @@ def _variant_json(variant: VariantData) -> dict[str, Any]:
         "price": variant.price,
         "compare_at_price": variant.compare_at_price,
         "state": variant.state,
+        "low_threshold": variant.low_threshold,
         "options": variant.options,
     }
 

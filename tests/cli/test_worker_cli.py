@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, enqueue
+from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, SITE_REBUILD, enqueue
 from tests.factories import make_order, make_product
 from tests.smtp_inbox import Inbox
 
@@ -102,3 +102,19 @@ def test_worker_on_a_database_without_tables_says_what_to_do(tmp_path: Path) -> 
         .splitlines()[-1]
         .startswith("error: the database has no tables yet; run `shop db upgrade`")
     )
+
+
+def test_worker_rebuilds_the_storefront_on_a_site_rebuild_event(
+    tmp_path: Path, db_url: str, db: Db, smtp_inbox: Inbox
+) -> None:
+    with db() as s:
+        product = make_product(s)
+        enqueue(s, SITE_REBUILD, {"reason": "reviews", "product_ids": [product.id]})
+    done = subprocess.run(
+        [sys.executable, "-m", "shop.cli", "worker", "--once", "--json"],
+        env=_env(tmp_path, db_url, smtp_inbox.url), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["delivered"] == 1
+    page = tmp_path / "public" / "products" / product.slug / "index.html"
+    assert product.title in page.read_text()

@@ -1,24 +1,29 @@
 """A built product page in Chromium: no console errors, the option picker and add-to-cart work.
 
-The pages call the commerce API (built on another branch); here its two answers the product
-page needs are given by Playwright's router, shaped as that API's contract describes.
+The site and the real API are served on one origin by uvicorn, as `shop demo` does, so the
+page's live price, availability and add-to-cart go through the actual API contract.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
+import time
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
+from sqlalchemy import Engine, select, update
 
+from shop.api import create_app
 from shop.config import Settings
+from shop.core.catalog.models import Variant
+from shop.core.inventory.models import StockLevel
 from shop.generator.pipeline import build_site
 from tests.generator.conftest import FixtureCatalog
+from tests.live_server import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -30,33 +35,35 @@ pytestmark = [
 ]
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def served(settings: Settings, catalog: FixtureCatalog) -> Iterator[tuple[str, Settings]]:
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(QuietHandler, directory=str(settings.output_path))
-    )
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
+def served(settings: Settings, catalog: FixtureCatalog, engine: Engine) -> Iterator[str]:
+    """The built site and the real API on one origin, as `shop demo` serves them."""
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
     local = settings.model_copy(update={"site_url": origin, "api_url": f"{origin}/api/v1"})
     build_site(local, jobs=1)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Since the build: Black / S now costs 23.00 and Black / M has sold out.
+    with engine.begin() as conn:
+        conn.execute(update(Variant).where(Variant.sku == "TEE-B-S").values(price=2300))
+        black_m = select(Variant.id).where(Variant.sku == "TEE-B-M").scalar_subquery()
+        conn.execute(update(StockLevel).where(StockLevel.variant_id == black_m).values(on_hand=0))
+    server = uvicorn.Server(uvicorn.Config(create_app(local, serve_site=True), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield origin, local
-    server.shutdown()
-    server.server_close()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield origin
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
-def test_product_page_renders_without_errors_and_the_option_picker_works(
-    served: tuple[str, Settings],
-) -> None:
+def test_product_page_renders_without_errors_and_the_option_picker_works(served: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    origin, _ = served
-    added: list[dict] = []
+    origin = served
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
@@ -67,41 +74,6 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
 
-            def availability(route) -> None:
-                skus = route.request.url.split("skus=")[1].split(",")
-                # The live answer: Black / S now costs 23.00; Black / M has just sold out.
-                items = [
-                    {
-                        "sku": s,
-                        "price": {"amount": 2300 if s == "TEE-B-S" else 2500, "currency": "EUR"},
-                        "available": 0 if s in ("TEE-B-M", "TEE-W-L") else 8,
-                    }
-                    for s in skus
-                ]
-                route.fulfill(
-                    status=200, content_type="application/json", body=json.dumps({"items": items})
-                )
-
-            def carts(route) -> None:
-                request = route.request
-                if request.method == "POST" and request.url.endswith("/carts"):
-                    route.fulfill(
-                        status=201, content_type="application/json", body='{"token": "tok"}'
-                    )
-                elif request.method == "POST" and request.url.endswith("/carts/tok/lines"):
-                    added.append(request.post_data_json)
-                    body = {
-                        "token": "tok",
-                        "lines": [{"sku": added[-1]["sku"], "quantity": added[-1]["quantity"]}],
-                    }
-                    route.fulfill(
-                        status=201, content_type="application/json", body=json.dumps(body)
-                    )
-                else:
-                    route.fulfill(status=404, content_type="application/problem+json", body="{}")
-
-            page.route("**/api/v1/availability*", availability)
-            page.route("**/api/v1/carts**", carts)
             page.goto(f"{origin}/products/organic-tee/")
             picker = page.locator("[data-option-picker]")
             picker.wait_for(state="visible")
@@ -123,7 +95,7 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(
             assert state.get_attribute("data-state") == "sold_out"
             assert page.locator("[data-add-button]").is_disabled()
             assert page.locator("[data-variant-select]").input_value() == "TEE-W-L"
-            assert price.text_content() == "€25.00"
+            assert price.text_content() == "€27.00"  # L costs more, as built and as live
 
             choose("Black")
             choose("M")  # sold out since the build
@@ -140,8 +112,10 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(
             page.wait_for_function(
                 "document.querySelector('[data-cart-status]').textContent.includes('Added')"
             )
-            assert added == [{"sku": "TEE-B-S", "quantity": 2}]
             assert page.locator("[data-cart-count]").text_content().endswith("2")
+            cart_token = page.evaluate("localStorage.getItem('shop.cart.token')")
+            cart = httpx.get(f"{origin}/api/v1/carts/{cart_token}", timeout=5).json()
+            assert [(line["sku"], line["quantity"]) for line in cart["lines"]] == [("TEE-B-S", 2)]
             assert errors == []
         finally:
             browser.close()

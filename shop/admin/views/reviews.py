@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqladmin import action
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shop.admin.actions import run_status_action
+from shop.admin.actions import run_action
 from shop.admin.auth import current_staff
 from shop.admin.base import ShopModelView
 from shop.admin.views.filters import enum_filter
 from shop.core.reviews.models import Review, ReviewStatus
-from shop.core.reviews.moderation import moderate_reviews
+from shop.core.reviews.services import moderate_reviews
 
 
 class ReviewAdmin(ShopModelView, model=Review):
@@ -28,10 +30,17 @@ class ReviewAdmin(ShopModelView, model=Review):
 
     async def _moderate(self, request: Request, status: ReviewStatus, title: str) -> Response:
         actor = current_staff(request).email
-        return await run_status_action(
-            self, request, title=title, status=status.value, describe=_describe,
-            change=lambda session, pks: moderate_reviews(session, pks, status=status, actor=actor),
-        )
+        approve = status is ReviewStatus.APPROVED
+
+        def run(session: Session, pks: list[int], _data: dict[str, Any]) -> str:
+            # The service writes one audit row per review it changed.
+            changed = moderate_reviews(session, pks, approve=approve, actor=actor)
+            unchanged = len(pks) - len(changed)
+            return f"{len(changed)} review(s) now {status.value}" + (
+                f"; {unchanged} already were." if unchanged else "."
+            )
+
+        return await run_action(self, request, title=title, run=run, describe=_describe)
 
     @action("approve", "Approve")
     async def approve(self, request: Request) -> Response:

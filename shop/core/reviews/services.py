@@ -170,8 +170,8 @@ def moderate_reviews(
     approve: bool,
     actor: str,
     now: datetime | None = None,
-) -> int:
-    """Approve or reject reviews; the number whose status changed.
+) -> list[int]:
+    """Approve or reject reviews; the ids whose status changed (one audit row each).
 
     Approved reviews appear on the static product pages, so a change asks for a rebuild of
     those pages through the outbox.
@@ -180,7 +180,7 @@ def moderate_reviews(
     target = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
     ids = sorted(set(review_ids))
     if not ids:
-        return 0
+        return []
     changed = session.execute(
         update(Review)
         .where(Review.id.in_(ids), Review.status != target)
@@ -200,4 +200,4 @@ def moderate_reviews(
         product_ids = sorted({product_id for _id, product_id in changed})
         enqueue(session, SITE_REBUILD, {"reason": "reviews", "product_ids": product_ids})
     session.flush()
-    return len(changed)
+    return [review_id for review_id, _product_id in changed]

@@ -31,7 +31,7 @@ def test_moderation_changes_only_what_differs_and_leaves_a_trail(session: Sessio
     approved = _review(session, product.id, 5, ReviewStatus.APPROVED)
     ids = [r.id for r in [*pending, approved]]
 
-    assert moderate_reviews(session, ids, approve=True, actor="owner@shop.test") == 2
+    assert moderate_reviews(session, ids, approve=True, actor="owner@shop.test") == sorted(r.id for r in pending)
     session.expire_all()
     assert {r.status for r in session.scalars(select(Review))} == {ReviewStatus.APPROVED}
     assert all(r.moderated_by == "owner@shop.test" for r in pending)
@@ -41,7 +41,7 @@ def test_moderation_changes_only_what_differs_and_leaves_a_trail(session: Sessio
     rebuild = session.scalars(select(OutboxEvent).where(OutboxEvent.topic == SITE_REBUILD)).one()
     assert rebuild.payload == {"reason": "reviews", "product_ids": [product.id]}
 
-    assert moderate_reviews(session, [approved.id, approved.id], approve=False, actor="o") == 1
-    assert moderate_reviews(session, [], approve=True, actor="o") == 0
-    assert moderate_reviews(session, [999_999], approve=True, actor="o") == 0
+    assert moderate_reviews(session, [approved.id, approved.id], approve=False, actor="o") == [approved.id]
+    assert moderate_reviews(session, [], approve=True, actor="o") == []
+    assert moderate_reviews(session, [999_999], approve=True, actor="o") == []
     assert rating_summary(session, product).histogram == {1: 0, 2: 0, 3: 1, 4: 1, 5: 0}

@@ -197,28 +197,21 @@
     });
   }
 
-  function availabilityBySku(data) {
-    const list = Array.isArray(data) ? data : (data && (data.items || data.availability || data.variants));
-    const out = {};
-    if (Array.isArray(list)) list.forEach((item) => { if (item && item.sku) out[item.sku] = item; });
-    else if (data && typeof data === "object") Object.entries(data).forEach(([sku, item]) => { out[sku] = item; });
-    return out;
-  }
-
+  /* GET /availability answers {currency, items: [{sku, price, compare_at_price, available,
+     in_stock, backorder}], unknown: [...]}; `available` is null for backorder variants. */
   async function refreshAvailability(skus, variants) {
     const result = await call("GET", "/availability?skus=" + skus.map(encodeURIComponent).join(","));
-    if (!result.ok) return;
-    const live = availabilityBySku(result.data);
+    if (!result.ok || !result.data) return;
+    const live = {};
+    (result.data.items || []).forEach((item) => { live[item.sku] = item; });
     variants.forEach((v) => {
       const item = live[v.sku];
-      if (!item || typeof item !== "object") return;
-      const price = typeof item.price === "object" && item.price ? item.price.amount : item.price;
-      if (Number.isInteger(price)) v.price = price;
-      const available = item.available ?? item.available_quantity ?? item.quantity;
-      if (Number.isInteger(available)) {
-        if (available > 0) v.state = v.state === "low_stock" && available <= 3 ? "low_stock" : "in_stock";
-        else v.state = v.state === "backorder" || item.backorder ? "backorder" : "sold_out";
-      }
+      if (!item) { v.state = "sold_out"; return; } // no longer for sale
+      if (Number.isInteger(item.price)) v.price = item.price;
+      v.compare_at_price = item.compare_at_price;
+      if (item.backorder) v.state = "backorder";
+      else if (!item.in_stock) v.state = "sold_out";
+      else v.state = item.available <= (v.low_threshold || 0) ? "low_stock" : "in_stock";
     });
   }
 

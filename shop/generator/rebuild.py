@@ -1,0 +1,26 @@
+"""`site.rebuild` outbox events (admin edits, moderation, imports): an incremental build, so the
+output folder follows the catalog without anyone running `shop build`. Publishing stays a
+deliberate step (`shop publish`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from shop.core.notifications.emails import MailContext
+from shop.core.notifications.services import SITE_REBUILD
+from shop.core.notifications.worker import register_handler
+
+log = logging.getLogger(__name__)
+
+
+def rebuild_site(context: MailContext, payload: dict[str, Any]) -> None:
+    from shop.generator.pipeline import build_site
+
+    summary = build_site(context.settings)
+    log.info("site rebuilt (%s): %d pages written, %d deleted",
+             payload.get("reason", "change"), summary.pages_written, summary.pages_deleted)
+
+
+def register() -> None:
+    register_handler(SITE_REBUILD, rebuild_site)
