@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=store / "shop.toml")
         return (init_settings, env_settings, dotenv, toml)
 
+    @field_validator("dir")
+    @classmethod
+    def _absolute_dir(cls, value: Path) -> Path:
+        # Relative store paths would change meaning whenever a process changes directory.
+        return value.expanduser().resolve()
+
     @field_validator("currency")
     @classmethod
     def _upper_currency(cls, value: str) -> str:

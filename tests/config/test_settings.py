@@ -83,3 +83,12 @@ def test_production_accepts_safe_settings(monkeypatch: pytest.MonkeyPatch, tmp_p
     check_production(settings, processes=4)
     with pytest.raises(ConfigError, match="SQLite"):
         check_production(settings.model_copy(update={"database_url": "sqlite:///x.db"}), processes=2)
+
+
+def test_a_relative_store_dir_is_made_absolute(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    store(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SHOP_DIR", "mystore")
+    assert Settings().dir == tmp_path / "mystore"

@@ -15,6 +15,11 @@ from shop.generator.publish.targets import Target
 
 publish_app = typer.Typer()
 
+TargetOption = Annotated[
+    str | None,
+    typer.Option("--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET)."),
+]
+
 
 class BarReporter(Reporter):
     """A rich progress bar on stderr, so `--json` output on stdout stays clean."""
@@ -82,12 +87,7 @@ def publish_command(
             help="With --rollback: the release to restore (default: the one before the live one)."
         ),
     ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET)."
-        ),
-    ] = None,
+    target: TargetOption = None,
     source: Annotated[
         Path | None,
         typer.Option("--from", help="The built site to publish (default: the output folder)."),
@@ -276,12 +276,7 @@ def summary_line(result: Result) -> str:
 
 @publish_app.command("releases")
 def releases_command(
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target", help="s3://BUCKET/PREFIX or file:///PATH (default SHOP_PUBLISH_TARGET)."
-        ),
-    ] = None,
+    target: TargetOption = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the releases as JSON.")
     ] = False,
