@@ -39,8 +39,14 @@ from shop.core.tax.models import TaxRate
 from tests.live_server import live_server
 
 SKUS = [f"BENCH-{i}" for i in range(8)]
-ADDRESS = {"first_name": "Bea", "last_name": "Bench", "line1": "Load St 1", "city": "Berlin",
-           "postal_code": "10115", "country": "DE"}
+ADDRESS = {
+    "first_name": "Bea",
+    "last_name": "Bench",
+    "line1": "Load St 1",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
 
 Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
@@ -62,8 +68,10 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
     def line(self) -> str:
-        return (f"{self.name:<28} {self.rate:>9.0f} req/s   p50 {self.percentile(0.50):>7.1f} ms   "
-                f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} non-2xx={self.failures}")
+        return (
+            f"{self.name:<28} {self.rate:>9.0f} req/s   p50 {self.percentile(0.50):>7.1f} ms   "
+            f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} non-2xx={self.failures}"
+        )
 
 
 def seed(url: str) -> None:
@@ -79,15 +87,18 @@ def seed(url: str) -> None:
             product.variants.append(variant)
             session.add(product)
             session.add(StockLevel(variant=variant, location=location, on_hand=10_000_000))
-        session.add_all([
-            ShippingMethod(name="Standard", code="standard", price=490, free_over=5000),
-            TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
-        ])
+        session.add_all(
+            [
+                ShippingMethod(name="Standard", code="standard", price=490, free_over=5000),
+                TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
+            ]
+        )
     engine.dispose()
 
 
-async def run(name: str, base: str, clients: int, seconds: float, request: Request,
-              limit: int | None = None) -> Result:
+async def run(
+    name: str, base: str, clients: int, seconds: float, request: Request, limit: int | None = None
+) -> Result:
     """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all)."""
     latencies: list[float] = []
     failures = 0
@@ -114,11 +125,13 @@ async def run(name: str, base: str, clients: int, seconds: float, request: Reque
 
 async def make_carts(base: str, count: int, lines: int) -> list[str]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+
         async def one(i: int) -> str:
             token = str((await client.post("/api/v1/carts")).json()["token"])
             for j in range(lines):
-                await client.post(f"/api/v1/carts/{token}/lines",
-                                  json={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1})
+                await client.post(
+                    f"/api/v1/carts/{token}/lines", json={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1}
+                )
             return token
 
         tokens: list[str] = []
@@ -156,44 +169,62 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
 
     async def add(client: httpx.AsyncClient, i: int) -> httpx.Response:
         token = line_carts[i % len(line_carts)]
-        return await client.post(f"/api/v1/carts/{token}/lines", json={"sku": SKUS[i % len(SKUS)], "quantity": 1})
+        return await client.post(
+            f"/api/v1/carts/{token}/lines", json={"sku": SKUS[i % len(SKUS)], "quantity": 1}
+        )
 
     results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add))
 
     checkout_carts = await make_carts(base, 1200, 2)
 
     async def checkout(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        body = {"cart_token": checkout_carts[i], "email": f"bench{i}@example.com",
-                "shipping_address": ADDRESS, "shipping_method": "standard"}
-        return await client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        body = {
+            "cart_token": checkout_carts[i],
+            "email": f"bench{i}@example.com",
+            "shipping_address": ADDRESS,
+            "shipping_method": "standard",
+        }
+        return await client.post(
+            "/api/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
 
     results.append(await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts)))
     return results
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default=os.environ.get("SHOP_BENCH_DATABASE_URL"))
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
-        print("error: set SHOP_BENCH_DATABASE_URL (or --database-url) to a PostgreSQL database it may empty",
-              file=sys.stderr)
+        print(
+            "error: set SHOP_BENCH_DATABASE_URL (or --database-url) to a PostgreSQL database it may empty",
+            file=sys.stderr,
+        )
         return 2
     seed(args.database_url)
-    with tempfile.TemporaryDirectory() as store, \
-            live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base:
+    with (
+        tempfile.TemporaryDirectory() as store,
+        live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base,
+    ):
         results = asyncio.run(bench(base, args.clients, args.seconds))
-    print(f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
-          f"{args.seconds:.0f} s per scenario, load generator in this process (asyncio + httpx)")
+    print(
+        f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
+        f"{args.seconds:.0f} s per scenario, load generator in this process (asyncio + httpx)"
+    )
     for result in results:
         print(result.line())
     health, cart_read, _add, checkout = results
-    print(f"cart reads / health: {cart_read.rate / health.rate:.2f} (aim >= 0.5); "
-          f"checkout p99: {checkout.percentile(0.99):.1f} ms (aim < 100 ms); "
-          f"median checkout latency {statistics.median(checkout.latencies) * 1000:.1f} ms")
+    print(
+        f"cart reads / health: {cart_read.rate / health.rate:.2f} (aim >= 0.5); "
+        f"checkout p99: {checkout.percentile(0.99):.1f} ms (aim < 100 ms); "
+        f"median checkout latency {statistics.median(checkout.latencies) * 1000:.1f} ms"
+    )
     return 0 if all(r.failures == 0 for r in results) else 1
 
 

@@ -172,9 +172,7 @@ def make_store(n: int, *, images: bool) -> Path:
                 for x in cats
             ],
         )
-        products, variants, links, options, values, vov, stock, reviews, imgs = (
-            [] for _ in range(9)
-        )
+        products, variants, links, options, values, vov, stock, reviews, imgs = ([] for _ in range(9))
         vid = oid = ovid = 0
         for i in range(1, n + 1):
             title = f"{rng.choice(words)} {rng.choice(words)} {kinds[i % len(kinds)]} {i}"
@@ -314,9 +312,7 @@ def _images(store: Path, n: int, rng: random.Random) -> list[dict]:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     stored = []
     for k in range(20):
-        image = Image.new(
-            "RGB", (1200, 1200), (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        )
+        image = Image.new("RGB", (1200, 1200), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
         ImageDraw.Draw(image).ellipse([200, 200, 1000, 1000], fill=(240, 240, 240))
         data = io.BytesIO()
         image.save(data, format="JPEG", quality=85)
@@ -365,9 +361,7 @@ def run_build(store: Path, full: bool, jobs: int | None) -> None:
     elapsed = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(
-        json.dumps({**summary.as_dict(), "seconds": elapsed, "own_kb": own, "child_kb": children})
-    )
+    print(json.dumps({**summary.as_dict(), "seconds": elapsed, "own_kb": own, "child_kb": children}))
 
 
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
@@ -440,9 +434,7 @@ def hugo_site(store: Path) -> Path:
         for row in db.execute("SELECT id, name, slug, parent_id FROM categories")
     }
     tops = [
-        {"name": name, "slug": slug}
-        for _, (name, slug, parent) in sorted(cats.items())
-        if parent is None
+        {"name": name, "slug": slug} for _, (name, slug, parent) in sorted(cats.items()) if parent is None
     ]
     (site / "data" / "nav.json").write_text(json.dumps({"tops": tops}))
     variants: dict[int, list] = {}

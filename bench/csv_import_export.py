@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shop.core.catalog import csv_format as f  # noqa: E402
-from shop.core.catalog.csv_export import export_products  # noqa: E402
-from shop.core.catalog.csv_import import import_products  # noqa: E402
-from shop.core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from shop.core.models import Base  # noqa: E402
+from shop.core.catalog import csv_format as f
+from shop.core.catalog.csv_export import export_products
+from shop.core.catalog.csv_import import import_products
+from shop.core.db import make_engine, make_session_factory, unit_of_work
+from shop.core.models import Base
 
 
 def build_csv(products: int, price: str) -> str:
@@ -34,16 +34,34 @@ def build_csv(products: int, price: str) -> str:
     for n in range(products):
         handle = f"bench-product-{n:06d}"
         for i, (colour, size) in enumerate([("Black", "S"), ("Black", "M"), ("White", "S"), ("White", "M")]):
-            row = {f.HANDLE: handle, f.OPTION_VALUES[0]: colour, f.OPTION_VALUES[1]: size,
-                   f.SKU: f"B{n:06d}-{colour[0]}{size}", f.PRICE: price, f.GRAMS: "200",
-                   f.QTY: str(10 + i), f.POLICY: "deny"}
+            row = {
+                f.HANDLE: handle,
+                f.OPTION_VALUES[0]: colour,
+                f.OPTION_VALUES[1]: size,
+                f.SKU: f"B{n:06d}-{colour[0]}{size}",
+                f.PRICE: price,
+                f.GRAMS: "200",
+                f.QTY: str(10 + i),
+                f.POLICY: "deny",
+            }
             if i == 0:
-                row.update({f.TITLE: f"Bench product {n}", f.BODY: "<p>Soft <b>cotton</b>.</p>",
-                            f.VENDOR: "Bench", f.TYPE: "Shirts", f.TAGS: "bench, cotton",
-                            f.PUBLISHED: "TRUE", f.STATUS: "active",
-                            f.OPTION_NAMES[0]: "Color", f.OPTION_NAMES[1]: "Size"})
+                row.update(
+                    {
+                        f.TITLE: f"Bench product {n}",
+                        f.BODY: "<p>Soft <b>cotton</b>.</p>",
+                        f.VENDOR: "Bench",
+                        f.TYPE: "Shirts",
+                        f.TAGS: "bench, cotton",
+                        f.PUBLISHED: "TRUE",
+                        f.STATUS: "active",
+                        f.OPTION_NAMES[0]: "Color",
+                        f.OPTION_NAMES[1]: "Size",
+                    }
+                )
             if i < 2:
-                row.update({f.IMAGE_SRC: f"https://cdn.example/{handle}/{i}.jpg", f.IMAGE_POSITION: str(i + 1)})
+                row.update(
+                    {f.IMAGE_SRC: f"https://cdn.example/{handle}/{i}.jpg", f.IMAGE_POSITION: str(i + 1)}
+                )
             writer.writerow(row)
     return out.getvalue()
 

@@ -65,8 +65,7 @@ class Site:
         started = time.perf_counter()
         summary = self.gen.build(self.store)
         print(
-            f"{what}: {summary['pages_written']:,} pages written in "
-            f"{time.perf_counter() - started:.1f} s",
+            f"{what}: {summary['pages_written']:,} pages written in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
 
@@ -83,9 +82,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument(
-        "--synthetic", action="store_true", help="skip the generator; a synthetic site"
-    )
+    parser.add_argument("--synthetic", action="store_true", help="skip the generator; a synthetic site")
     parser.add_argument("--jobs", type=int, default=16)
     parser.add_argument("--endpoint", help="an S3 endpoint URL (default: moto in this process)")
     args = parser.parse_args()
@@ -128,9 +125,7 @@ def main() -> None:
 
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
-    target = open_target(
-        f"s3://{bucket}/site", TargetOptions(endpoint_url=endpoint, jobs=args.jobs)
-    )
+    target = open_target(f"s3://{bucket}/site", TargetOptions(endpoint_url=endpoint, jobs=args.jobs))
     requests: Counter[str] = Counter()
     target.client.meta.events.register(  # type: ignore[attr-defined]
         "before-send.s3", lambda event_name, **_: requests.update([event_name.rsplit(".", 1)[-1]])

@@ -52,8 +52,14 @@ def import_command(
         # Downloads happen before the write transaction: on SQLite it would hold the lock.
         prepared = _prepare(settings, data, fetch=fetch_images and not dry_run)
         with unit_of_work(settings) as session:
-            result = apply_import(session, prepared, actor="cli", dry_run=dry_run,
-                                  media_base_url=media_base_url(settings), filename=file.name)
+            result = apply_import(
+                session,
+                prepared,
+                actor="cli",
+                dry_run=dry_run,
+                media_base_url=media_base_url(settings),
+                filename=file.name,
+            )
     except FileRejected as exc:
         fail(f"{file}: {exc.detail}")
     except SQLAlchemyError as exc:
@@ -78,8 +84,9 @@ def _prepare(settings: Settings, data: bytes, *, fetch: bool) -> PreparedImport:
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_session_factory(engine, read_only=True)() as session:
-            return prepare_import(session, data, currency=settings.currency, fetch_images=True,
-                                  media_dir=settings.media_path)
+            return prepare_import(
+                session, data, currency=settings.currency, fetch_images=True, media_dir=settings.media_path
+            )
     finally:
         engine.dispose()
 
@@ -87,23 +94,32 @@ def _prepare(settings: Settings, data: bytes, *, fetch: bool) -> PreparedImport:
 def _summary_lines(name: str, result: ImportResult) -> list[str]:
     if result.errors:
         bad = len({error.row for error in result.errors})
-        return [f"{name}: {bad} bad row{'s' if bad != 1 else ''}, "
-                f"{len(result.errors)} error{'s' if len(result.errors) != 1 else ''}; nothing imported"]
-    counts = (f"{result.products_created} products created, {result.products_updated} updated, "
-              f"{result.skipped} unchanged; {result.variants_created} variants created, "
-              f"{result.variants_updated} updated")
-    lines = [f"{name}: dry run, nothing changed; would have: {counts}" if result.dry_run
-             else f"{name}: {counts}"]
+        return [
+            f"{name}: {bad} bad row{'s' if bad != 1 else ''}, "
+            f"{len(result.errors)} error{'s' if len(result.errors) != 1 else ''}; nothing imported"
+        ]
+    counts = (
+        f"{result.products_created} products created, {result.products_updated} updated, "
+        f"{result.skipped} unchanged; {result.variants_created} variants created, "
+        f"{result.variants_updated} updated"
+    )
+    lines = [
+        f"{name}: dry run, nothing changed; would have: {counts}" if result.dry_run else f"{name}: {counts}"
+    ]
     if result.images_fetched:
         lines.append(f"{result.images_fetched} images downloaded")
     if result.images_kept:
-        lines.append(f"{len(result.images_kept)} image URLs kept without downloading them "
-                     "(--fetch-images downloads them)")
+        lines.append(
+            f"{len(result.images_kept)} image URLs kept without downloading them "
+            "(--fetch-images downloads them)"
+        )
     if result.variants_not_in_file:
         shown = ", ".join(result.variants_not_in_file[:10])
         more = len(result.variants_not_in_file) - 10
-        lines.append(f"{len(result.variants_not_in_file)} variants not in the file were left alone: "
-                     f"{shown}{f' and {more} more' if more > 0 else ''}")
+        lines.append(
+            f"{len(result.variants_not_in_file)} variants not in the file were left alone: "
+            f"{shown}{f' and {more} more' if more > 0 else ''}"
+        )
     if result.ignored_columns:
         lines.append(f"columns ignored: {', '.join(result.ignored_columns)}")
     return lines
@@ -126,19 +142,26 @@ def export_command(
     try:
         with make_session_factory(engine, read_only=True)() as session:
             if target is None:
-                result = export_products(session, sys.stdout, currency=settings.currency,
-                                         media_base_url=media_base_url(settings))
+                result = export_products(
+                    session, sys.stdout, currency=settings.currency, media_base_url=media_base_url(settings)
+                )
             else:
-                result = _export_atomic(target, lambda out: export_products(
-                    session, out, currency=settings.currency, media_base_url=media_base_url(settings)))
+                result = _export_atomic(
+                    target,
+                    lambda out: export_products(
+                        session, out, currency=settings.currency, media_base_url=media_base_url(settings)
+                    ),
+                )
     except SQLAlchemyError as exc:
         fail(_database_hint(exc))
     except OSError as exc:
         fail(f"{file}: cannot be written ({exc.strerror})")
     finally:
         engine.dispose()
-    typer.echo(f"Exported {result.products} products, {result.variants} variants "
-               f"({result.rows} rows) to {file}", err=True)
+    typer.echo(
+        f"Exported {result.products} products, {result.variants} variants ({result.rows} rows) to {file}",
+        err=True,
+    )
 
 
 def _export_atomic(target: Path, write: Callable[[IO[str]], ExportResult]) -> ExportResult:

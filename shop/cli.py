@@ -108,7 +108,9 @@ def init(
     env.chmod(0o600)
     (directory / ".gitignore").write_text(".env\nshop.db*\npublic/\nmedia/\n.shop/\n")
     typer.echo(f"Created store in {directory}")
-    typer.echo(f"Next: cd {directory} && shop db upgrade && shop admin create-user you@example.com --role owner")
+    typer.echo(
+        f"Next: cd {directory} && shop db upgrade && shop admin create-user you@example.com --role owner"
+    )
 
 
 # -- db ---------------------------------------------------------------------------------
@@ -183,8 +185,9 @@ def admin_create_user(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with unit_of_work(settings) as session:
-            create_staff_user(session, email=email, password=password, role=StaffRole(role.value),
-                              full_name=name)
+            create_staff_user(
+                session, email=email, password=password, role=StaffRole(role.value), full_name=name
+            )
     except DomainError as exc:
         fail(f"{exc.field or 'input'}: {exc.detail}")
     except Exception as exc:
@@ -207,7 +210,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int | None, typer.Option(help="API processes (default SHOP_WORKERS).", min=1)] = None,
-    site: Annotated[bool, typer.Option("--site/--no-site", help="Also serve the built storefront at /.")] = False,
+    site: Annotated[
+        bool, typer.Option("--site/--no-site", help="Also serve the built storefront at /.")
+    ] = False,
 ) -> None:
     """Run the API (/api/v1) and the admin (/admin)."""
     import uvicorn
@@ -219,8 +224,9 @@ def serve(
     except ConfigError as exc:
         fail(str(exc))
     factory = "shop.api.asgi:site_app" if site else "shop.api.asgi:app"
-    uvicorn.run(factory, host=host, port=port, workers=processes, factory=True,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        factory, host=host, port=port, workers=processes, factory=True, log_level=settings.log_level.lower()
+    )
 
 
 @app.command()

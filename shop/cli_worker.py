@@ -12,12 +12,8 @@ import typer
 
 
 def worker(
-    once: Annotated[
-        bool, typer.Option("--once", help="Deliver what is due now, then exit.")
-    ] = False,
-    poll: Annotated[
-        float, typer.Option(help="Seconds to wait when nothing is due.", min=0.1)
-    ] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds to wait when nothing is due.", min=0.1)] = 2.0,
     json_output: Annotated[
         bool, typer.Option("--json", help="With --once: print the counts as JSON.")
     ] = False,

@@ -12,7 +12,7 @@ orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 
 @orders_app.command("expire")
 def expire(
-    as_json: Annotated[bool, typer.Option("--json", help="Print {\"released\": N}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"released": N}.')] = False,
 ) -> None:
     """Cancel unpaid orders past their payment deadline and give their stock back.
 

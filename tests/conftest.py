@@ -35,7 +35,9 @@ def postgres_url() -> str | None:
 def require_postgres() -> str:
     url = postgres_url()
     if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 

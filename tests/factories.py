@@ -51,7 +51,10 @@ def make_product(
 
 
 def make_customer(
-    session: Session, *, email: str | None = None, password: str | None = "correct horse battery",
+    session: Session,
+    *,
+    email: str | None = None,
+    password: str | None = "correct horse battery",
     **fields: Any,
 ) -> Customer:
     """A customer with an account (password set), or a guest-only one with `password=None`."""
@@ -82,19 +85,38 @@ def make_order(
     subtotal = variant.price * quantity
     now = utcnow()
     order = Order(
-        number=next_order_number(session), token=new_token(), email=email,
-        customer_id=customer.id if customer else None, currency=currency,
-        subtotal=subtotal, shipping_total=shipping, total=subtotal + shipping,
+        number=next_order_number(session),
+        token=new_token(),
+        email=email,
+        customer_id=customer.id if customer else None,
+        currency=currency,
+        subtotal=subtotal,
+        shipping_total=shipping,
+        total=subtotal + shipping,
         status=OrderStatus.OPEN if paid else OrderStatus.PENDING_PAYMENT,
         payment_status=PaymentStatus.PAID if paid else PaymentStatus.PENDING,
-        paid_at=now if paid else None, placed_at=now,
-        shipping_address={"first_name": "Ada", "last_name": "Lovelace", "line1": "1 Main St",
-                          "city": "Berlin", "postal_code": "10115", "country": "DE"},
+        paid_at=now if paid else None,
+        placed_at=now,
+        shipping_address={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "line1": "1 Main St",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+        },
     )
-    order.lines.append(OrderLine(
-        variant_id=variant.id, product_id=product.id, title=product.title, sku=variant.sku,
-        unit_price=variant.price, quantity=quantity, line_total=subtotal,
-    ))
+    order.lines.append(
+        OrderLine(
+            variant_id=variant.id,
+            product_id=product.id,
+            title=product.title,
+            sku=variant.sku,
+            unit_price=variant.price,
+            quantity=quantity,
+            line_total=subtotal,
+        )
+    )
     session.add(order)
     session.flush()
     return order

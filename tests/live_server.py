@@ -23,7 +23,11 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    *, database_url: str, store_dir: Path, workers: int = 2, env: dict[str, str] | None = None,
+    *,
+    database_url: str,
+    store_dir: Path,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
     startup_timeout: float = 30.0,
 ) -> Iterator[str]:
     """Serve the API from `workers` uvicorn processes; yields the base URL (no trailing slash)."""
@@ -41,17 +45,36 @@ def live_server(
     }
     log = (store_dir / f"uvicorn-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "shop.api.asgi:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "shop.api.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {process.returncode}: "
-                                   f"{(store_dir / f'uvicorn-{port}.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"uvicorn exited with {process.returncode}: "
+                    f"{(store_dir / f'uvicorn-{port}.log').read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
                     break

@@ -17,22 +17,41 @@ _numbers = itertools.count(5001)
 
 
 def make_order(
-    session: Session, items: list[tuple[Product, int]], *, email: str = "buyer@example.com",
-    provider: str = "manual", discount_code: str | None = None, shipping_total: int = 0,
+    session: Session,
+    items: list[tuple[Product, int]],
+    *,
+    email: str = "buyer@example.com",
+    provider: str = "manual",
+    discount_code: str | None = None,
+    shipping_total: int = 0,
 ) -> Order:
     """A pending-payment order for `items` ((product, quantity)), allocated, with a pending payment."""
     number = next(_numbers)
     order = Order(
-        number=number, token=f"token-{number}", email=email, currency="EUR", subtotal=0, total=0,
-        payment_provider=provider, discount_code=discount_code, shipping_total=shipping_total,
+        number=number,
+        token=f"token-{number}",
+        email=email,
+        currency="EUR",
+        subtotal=0,
+        total=0,
+        payment_provider=provider,
+        discount_code=discount_code,
+        shipping_total=shipping_total,
         expires_at=utcnow() + timedelta(minutes=30),
     )
     for product, quantity in items:
         variant = product.variants[0]
-        order.lines.append(OrderLine(
-            variant_id=variant.id, product_id=product.id, title=product.title, sku=variant.sku,
-            unit_price=variant.price, quantity=quantity, line_total=variant.price * quantity,
-        ))
+        order.lines.append(
+            OrderLine(
+                variant_id=variant.id,
+                product_id=product.id,
+                title=product.title,
+                sku=variant.sku,
+                unit_price=variant.price,
+                quantity=quantity,
+                line_total=variant.price * quantity,
+            )
+        )
     order.subtotal = sum(line.line_total for line in order.lines)
     order.total = order.subtotal + shipping_total
     session.add(order)

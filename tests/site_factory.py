@@ -46,10 +46,7 @@ class StaticSite:
     def create(cls, root: Path, count: int) -> StaticSite:
         site = cls(
             root,
-            [
-                Product(i, f"Product {i}", 1000 + i, CATEGORIES[i % len(CATEGORIES)])
-                for i in range(count)
-            ],
+            [Product(i, f"Product {i}", 1000 + i, CATEGORIES[i % len(CATEGORIES)]) for i in range(count)],
         )
         site.write()
         return site

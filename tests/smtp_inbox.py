@@ -30,9 +30,7 @@ class Inbox:
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 OK"
 
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         if isinstance(data, LoginPassword):
             self.logins.append((data.login.decode(), data.password.decode()))
             return AuthResult(success=True)

@@ -27,9 +27,7 @@ WEBHOOK_SECRET = "whsec_standin_secret"
 _ids = itertools.count(1)
 
 
-def stripe_signature(
-    payload: str, secret: str = WEBHOOK_SECRET, *, timestamp: int | None = None
-) -> str:
+def stripe_signature(payload: str, secret: str = WEBHOOK_SECRET, *, timestamp: int | None = None) -> str:
     """The Stripe-Signature header for `payload`: t=..., v1=HMAC-SHA256(secret, "t.payload")."""
     t = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
@@ -136,8 +134,7 @@ class StripeStandIn:
         items = params.get("line_items", [])
         subtotal = sum(int(i["price_data"]["unit_amount"]) * int(i["quantity"]) for i in items)
         shipping = sum(
-            int(o["shipping_rate_data"]["fixed_amount"]["amount"])
-            for o in params.get("shipping_options", [])
+            int(o["shipping_rate_data"]["fixed_amount"]["amount"]) for o in params.get("shipping_options", [])
         )
         session_id = f"cs_test_{next(_ids):06d}"
         created = {
@@ -179,13 +176,9 @@ class StripeStandIn:
     def _create_refund(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         intent = params.get("payment_intent", "")
         if not intent.startswith("pi_"):
-            return 400, {
-                "error": {"type": "invalid_request_error", "message": "No such payment_intent"}
-            }
+            return 400, {"error": {"type": "invalid_request_error", "message": "No such payment_intent"}}
         charge = f"ch_{intent.removeprefix('pi_')}"
-        return 200, self.add_refund(
-            payment_intent=intent, amount=int(params["amount"]), charge=charge
-        )
+        return 200, self.add_refund(payment_intent=intent, amount=int(params["amount"]), charge=charge)
 
 
 def _missing(what: str) -> tuple[int, dict[str, Any]]:
@@ -198,9 +191,7 @@ def start_standin() -> tuple[StripeStandIn, ThreadingHTTPServer]:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             if self.headers.get("Authorization") != f"Bearer {API_KEY}":
-                self._send(
-                    401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}
-                )
+                self._send(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}})
                 return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
@@ -227,7 +218,5 @@ def start_standin() -> tuple[StripeStandIn, ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return standin, server

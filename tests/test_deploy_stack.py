@@ -47,18 +47,14 @@ def test_every_shop_variable_is_a_setting(compose: dict[str, Any]) -> None:
     }
     assert used, "the stack configures shop through SHOP_* variables"
     unknown = sorted(
-        f"{name}: {variable}"
-        for name, variable in used
-        if variable.removeprefix("SHOP_") not in fields
+        f"{name}: {variable}" for name, variable in used if variable.removeprefix("SHOP_") not in fields
     )
     assert unknown == []
 
 
 def test_the_stack_has_its_parts_wired_together(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"postgres", "migrate", "api", "worker", "minio", "minio-init", "mailpit"} <= set(
-        services
-    )
+    assert {"postgres", "migrate", "api", "worker", "minio", "minio-init", "mailpit"} <= set(services)
     for name, service in services.items():
         assert "image" in service or "build" in service, name
         for dependency in service.get("depends_on") or {}:

@@ -76,7 +76,12 @@ async def run_action(
             form = form_class(posted) if form_class else Form(posted)
 
     context: dict[str, Any] = {
-        "title": title, "labels": labels, "pks": pks, "form": form, "model_view": view, "note": hint,
+        "title": title,
+        "labels": labels,
+        "pks": pks,
+        "form": form,
+        "model_view": view,
+        "note": hint,
     }
     if posted is None:
         return await view.templates.TemplateResponse(request, ACTION_TEMPLATE, context)
@@ -116,10 +121,18 @@ async def run_status_action(
     def run(session: Session, pks: list[int], _data: dict[str, Any]) -> str:
         changed = change(session, pks)
         for pk in changed:
-            record_action(session, request, action=f"{view.identity}_{status}", object_type=view.identity,
-                          object_id=pk, changes={"status": status})
+            record_action(
+                session,
+                request,
+                action=f"{view.identity}_{status}",
+                object_type=view.identity,
+                object_id=pk,
+                changes={"status": status},
+            )
         unchanged = len(pks) - len(changed)
-        return f"{len(changed)} {view.name.lower()}(s) now {status}" + (f"; {unchanged} already were." if unchanged else ".")
+        return f"{len(changed)} {view.name.lower()}(s) now {status}" + (
+            f"; {unchanged} already were." if unchanged else "."
+        )
 
     return await run_action(view, request, title=title, run=run, describe=describe)
 

@@ -43,11 +43,16 @@ def json_safe(value: Any) -> Any:
         return [json_safe(v) for v in value]
     mapper = sa_inspect(value, raiseerr=False)
     if mapper is not None and getattr(mapper, "identity", None):
-        return {"id": mapper.identity[0] if len(mapper.identity) == 1 else list(mapper.identity), "name": str(value)}
+        return {
+            "id": mapper.identity[0] if len(mapper.identity) == 1 else list(mapper.identity),
+            "name": str(value),
+        }
     return str(value)
 
 
-def describe_changes(submitted: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any] | None:
+def describe_changes(
+    submitted: dict[str, Any] | None, before: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """`{field: new}` for a create, `{field: [old, new]}` for the fields an update changed."""
     if submitted is None:
         return None
@@ -86,7 +91,12 @@ def record_action(
     """An audit row for a custom action, written in the action's own transaction."""
     staff = current_staff(request)
     return record_audit(
-        session, actor=staff.email, actor_id=staff.id, action=action, object_type=object_type,
-        object_id=object_id, changes=json_safe(changes) if changes is not None else None,
+        session,
+        actor=staff.email,
+        actor_id=staff.id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=json_safe(changes) if changes is not None else None,
         ip=client_address(request),
     )

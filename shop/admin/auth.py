@@ -92,9 +92,7 @@ class StaffAuthentication(AuthenticationBackend):
             self.throttle.failed(email=email, address=address)
             return await self._login_page(request, "Wrong e-mail or password, or the account is disabled.")
         request.session.clear()
-        request.session.update(
-            {"staff_id": user[0], "pw": user[1], CSRF_SESSION_KEY: new_token()}
-        )
+        request.session.update({"staff_id": user[0], "pw": user[1], CSRF_SESSION_KEY: new_token()})
         return RedirectResponse(request.url_for("admin:index"), status_code=302)
 
     async def logout(self, request: Request) -> Response | bool:
@@ -135,8 +133,14 @@ class StaffAuthentication(AuthenticationBackend):
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
             session.add(
-                AuditLog(actor=user.email, actor_id=user.id, action="login", object_type="staff-user",
-                         object_id=str(user.id), ip=address)
+                AuditLog(
+                    actor=user.email,
+                    actor_id=user.id,
+                    action="login",
+                    object_type="staff-user",
+                    object_id=str(user.id),
+                    ip=address,
+                )
             )
             return user.id, _password_mark(user.password_hash)
 
@@ -154,8 +158,12 @@ class StaffAuthentication(AuthenticationBackend):
                 .join(staff_user_groups, staff_user_groups.c.group_id == StaffGroupAccess.group_id)
                 .where(staff_user_groups.c.user_id == staff_id)
             ).all()
-        return Staff(id=staff_id, email=row.email, role=row.role,
-                     group_grants=frozenset((identity, action) for identity, action in grants))
+        return Staff(
+            id=staff_id,
+            email=row.email,
+            role=row.role,
+            group_grants=frozenset((identity, action) for identity, action in grants),
+        )
 
 
 __all__ = ["Staff", "StaffAuthentication", "client_address", "current_staff"]

@@ -132,7 +132,9 @@ class ShopModelView(ModelView):
                 column = self._mapper.columns[name]
                 required = [Optional()] if column.nullable else [InputRequired()]
                 label = self._column_labels.get(name, name.replace("_", " ").capitalize())
-                setattr(form, name, MoneyField(f"{label} ({self.currency})", required, currency=self.currency))
+                setattr(
+                    form, name, MoneyField(f"{label} ({self.currency})", required, currency=self.currency)
+                )
         for name in self.percent_columns:
             if name in self._form_prop_names:
                 label = self._column_labels.get(name, name.replace("_", " ").capitalize())

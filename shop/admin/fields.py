@@ -32,7 +32,9 @@ class _IntegerAsText(StringField):
 
 
 class MoneyField(_IntegerAsText):
-    def __init__(self, label: str | None = None, validators: Any = None, *, currency: str = "EUR", **kwargs: Any):
+    def __init__(
+        self, label: str | None = None, validators: Any = None, *, currency: str = "EUR", **kwargs: Any
+    ):
         super().__init__(label, validators, **kwargs)
         self.currency = currency
 

@@ -46,13 +46,17 @@ ROLE_GRANTS: dict[StaffRole, Grants] = {
     ),
     StaffRole.SUPPORT: frozenset(
         _grant(CATALOG + INVENTORY + ORDERS + CUSTOMERS + REVIEWS, READ)
-        | _grant(ORDERS, tuple(custom_action(a) for a in ("fulfil", "cancel", "refund", "resend-confirmation")))
+        | _grant(
+            ORDERS, tuple(custom_action(a) for a in ("fulfil", "cancel", "refund", "resend-confirmation"))
+        )
         | _grant(REVIEWS, tuple(custom_action(a) for a in ("approve", "reject")))
     ),
     StaffRole.VIEWER: frozenset(
         _grant(CATALOG + INVENTORY + ORDERS + CUSTOMERS + REVIEWS + DISCOUNTS + SETTINGS + AUDIT, READ)
-        | _grant(tuple(i for i in CATALOG + INVENTORY + DISCOUNTS + SETTINGS if i not in CUSTOMER_DATA),
-                 (Action.EXPORT,))
+        | _grant(
+            tuple(i for i in CATALOG + INVENTORY + DISCOUNTS + SETTINGS if i not in CUSTOMER_DATA),
+            (Action.EXPORT,),
+        )
     ),
 }
 

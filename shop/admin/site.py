@@ -73,7 +73,9 @@ class ShopAdmin(Admin):
     async def index(self, request: Request) -> Response:
         from shop.admin.dashboard import dashboard_context
 
-        context = await anyio.to_thread.run_sync(dashboard_context, self.read_sessions, self.settings.currency)
+        context = await anyio.to_thread.run_sync(
+            dashboard_context, self.read_sessions, self.settings.currency
+        )
         return await self.templates.TemplateResponse(request, "shop_admin/dashboard.html", context)
 
 

@@ -68,8 +68,9 @@ def create_app(
 
     problems.install(app)
     # Added first, so it runs inside CORS: a 413 still carries the CORS headers a browser needs.
-    app.add_middleware(BodySizeLimit, prefix=API_PREFIX,
-                       overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT})
+    app.add_middleware(
+        BodySizeLimit, prefix=API_PREFIX, overrides={f"{API_PREFIX}/webhooks/": WEBHOOK_BODY_LIMIT}
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.all_cors_origins,
@@ -99,8 +100,9 @@ def _background_worker(settings: Settings, engine: Engine, *, enabled: bool) -> 
     from shop.core.notifications.worker import OutboxWorker
 
     stop = threading.Event()
-    thread = threading.Thread(target=OutboxWorker(settings, engine).run_forever, args=(stop,),
-                              name="outbox-worker", daemon=True)
+    thread = threading.Thread(
+        target=OutboxWorker(settings, engine).run_forever, args=(stop,), name="outbox-worker", daemon=True
+    )
     thread.start()
     try:
         yield

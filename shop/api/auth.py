@@ -42,15 +42,11 @@ def issue_access_token(settings: Settings, customer: Customer, *, now: datetime)
         "typ": "access",
         "pwv": services.password_fingerprint(customer),
     }
-    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), int(
-        lifetime.total_seconds()
-    )
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), int(lifetime.total_seconds())
 
 
 def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
-    )
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _claims(settings: Settings, token: str) -> dict[str, Any]:
@@ -186,15 +182,11 @@ def token(
     cart_token: Annotated[str | None, Form(max_length=64)] = None,
 ) -> TokenOut:
     """OAuth2 password flow: `username` is the e-mail address."""
-    customer = services.authenticate(
-        session, email=form.username, password=form.password, now=utcnow()
-    )
+    customer = services.authenticate(session, email=form.username, password=form.password, now=utcnow())
     return TokenOut(**signed_in(settings, session, customer, cart_token))
 
 
-RESET_REQUESTED = (
-    "If an account exists for that address, a link to reset its password is on its way."
-)
+RESET_REQUESTED = "If an account exists for that address, a link to reset its password is on its way."
 
 
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
@@ -205,11 +197,7 @@ def password_reset(body: ResetRequestIn, session: SessionDep) -> Accepted:
 
 
 @router.post("/password-reset/confirm")
-def password_reset_confirm(
-    body: ResetConfirmIn, session: SessionDep, settings: SettingsDep
-) -> TokenOut:
+def password_reset_confirm(body: ResetConfirmIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
     """Set a new password with the mailed token; signs out every other session and signs in."""
-    customer = services.reset_password(
-        session, token=body.token, password=body.password, now=utcnow()
-    )
+    customer = services.reset_password(session, token=body.token, password=body.password, now=utcnow())
     return TokenOut(**signed_in(settings, session, customer, None))

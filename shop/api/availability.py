@@ -34,7 +34,8 @@ class Availability(BaseModel):
 
 @router.get("/availability", response_model=Availability, responses=problems(422))
 def availability(
-    session: ReadSessionDep, settings: SettingsDep,
+    session: ReadSessionDep,
+    settings: SettingsDep,
     skus: Annotated[str, Query(description="Comma-separated SKUs", max_length=10_000)],
 ) -> Availability:
     wanted = list(dict.fromkeys(s.strip() for s in skus.split(",") if s.strip()))
@@ -48,10 +49,16 @@ def availability(
         variant = found.get(sku)
         if variant is None:
             continue
-        items.append(SkuAvailability(
-            sku=sku, price=variant.price, compare_at_price=variant.compare_at_price,
-            available=variant.available, in_stock=variant.backorder or variant.stock > 0,
-            backorder=variant.backorder,
-        ))
-    return Availability(currency=settings.currency, items=items,
-                        unknown=[sku for sku in wanted if sku not in found])
+        items.append(
+            SkuAvailability(
+                sku=sku,
+                price=variant.price,
+                compare_at_price=variant.compare_at_price,
+                available=variant.available,
+                in_stock=variant.backorder or variant.stock > 0,
+                backorder=variant.backorder,
+            )
+        )
+    return Availability(
+        currency=settings.currency, items=items, unknown=[sku for sku in wanted if sku not in found]
+    )

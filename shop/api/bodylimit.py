@@ -16,8 +16,14 @@ WEBHOOK_BODY_LIMIT = 1024 * 1024
 class BodySizeLimit:
     """Pure ASGI middleware: checks Content-Length, and counts streamed bodies too."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str, limit: int = API_BODY_LIMIT,
-                 overrides: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str,
+        limit: int = API_BODY_LIMIT,
+        overrides: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.prefix = prefix
         self.limit = limit
@@ -30,8 +36,11 @@ class BodySizeLimit:
         return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or not scope["path"].startswith(self.prefix)
-                or scope["method"] in ("GET", "HEAD", "OPTIONS")):
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(self.prefix)
+            or scope["method"] in ("GET", "HEAD", "OPTIONS")
+        ):
             await self.app(scope, receive, send)
             return
         limit = self._limit_for(scope["path"])
@@ -73,10 +82,22 @@ class BodySizeLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({
-        "type": TYPE_BASE + "payload-too-large", "title": "Payload too large", "status": 413,
-        "detail": f"request body larger than {limit} bytes",
-    }).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "type": TYPE_BASE + "payload-too-large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"request body larger than {limit} bytes",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

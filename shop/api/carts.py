@@ -88,29 +88,52 @@ def _answer(session: Session, cart: Cart, settings: Settings, now: datetime) -> 
     priced = services.price_cart(session, cart, settings=settings, now=now)
     totals = priced.quote.totals
     return CartOut(
-        token=cart.token, currency=cart.currency, expires_at=cart.expires_at, email=cart.email,
+        token=cart.token,
+        currency=cart.currency,
+        expires_at=cart.expires_at,
+        email=cart.email,
         lines=[
             CartLineOut(
-                id=item.line_id, sku=item.variant.sku, title=item.variant.title,
-                variant_title=item.variant.variant_title, quantity=item.quantity,
-                unit_price=line.unit_price, subtotal=line.subtotal, discount=line.discount, tax=line.tax,
-                total=line.total, available=item.available, for_sale=item.variant.for_sale,
+                id=item.line_id,
+                sku=item.variant.sku,
+                title=item.variant.title,
+                variant_title=item.variant.variant_title,
+                quantity=item.quantity,
+                unit_price=line.unit_price,
+                subtotal=line.subtotal,
+                discount=line.discount,
+                tax=line.tax,
+                total=line.total,
+                available=item.available,
+                for_sale=item.variant.for_sale,
             )
             for item, line in zip(priced.items, totals.lines, strict=True)
         ],
         item_count=sum(item.quantity for item in priced.items),
-        subtotal=totals.subtotal, discount=totals.discount, discount_code=cart.discount_code,
-        discount_error=priced.quote.discount_error, shipping=totals.shipping,
-        shipping_country=priced.quote.country, shipping_method=totals.shipping_method,
-        shipping_options=[ShippingOptionOut(code=o.code, name=o.name, price=o.price,
-                                            delivery_estimate=o.delivery_estimate)
-                          for o in priced.quote.shipping_options],
-        tax=totals.tax, prices_include_tax=totals.prices_include_tax, total=totals.total,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        discount_code=cart.discount_code,
+        discount_error=priced.quote.discount_error,
+        shipping=totals.shipping,
+        shipping_country=priced.quote.country,
+        shipping_method=totals.shipping_method,
+        shipping_options=[
+            ShippingOptionOut(code=o.code, name=o.name, price=o.price, delivery_estimate=o.delivery_estimate)
+            for o in priced.quote.shipping_options
+        ],
+        tax=totals.tax,
+        prices_include_tax=totals.prices_include_tax,
+        total=totals.total,
     )
 
 
-@router.post("", status_code=201, response_model=CartOut, dependencies=[Depends(rate_limit("carts"))],
-             responses=problems(429))
+@router.post(
+    "",
+    status_code=201,
+    response_model=CartOut,
+    dependencies=[Depends(rate_limit("carts"))],
+    responses=problems(429),
+)
 def create_cart(session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     cart = services.create_cart(session, settings=settings, now=now)
@@ -127,13 +150,21 @@ def get_cart(token: Token, session: ReadSessionDep, settings: SettingsDep) -> Ca
 def update_cart(token: Token, body: CartDetails, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
-    services.update_details(session, cart, settings=settings, now=now, email=body.email,
-                            shipping_country=body.shipping_country, shipping_method=body.shipping_method)
+    services.update_details(
+        session,
+        cart,
+        settings=settings,
+        now=now,
+        email=body.email,
+        shipping_country=body.shipping_country,
+        shipping_method=body.shipping_method,
+    )
     return _answer(session, cart, settings, now)
 
 
-@router.post("/{token}/lines", status_code=201, response_model=CartOut,
-             responses=problems(404, 409, 413, 422))
+@router.post(
+    "/{token}/lines", status_code=201, response_model=CartOut, responses=problems(404, 409, 413, 422)
+)
 def add_line(token: Token, body: NewLine, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
@@ -142,8 +173,9 @@ def add_line(token: Token, body: NewLine, session: SessionDep, settings: Setting
 
 
 @router.patch("/{token}/lines/{line_id}", response_model=CartOut, responses=problems(404, 409, 413, 422))
-def update_line(token: Token, line_id: LineId, body: LineChange, session: SessionDep,
-                settings: SettingsDep) -> CartOut:
+def update_line(
+    token: Token, line_id: LineId, body: LineChange, session: SessionDep, settings: SettingsDep
+) -> CartOut:
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
     services.update_line(session, cart, line_id, quantity=body.quantity, settings=settings, now=now)
@@ -159,8 +191,12 @@ def remove_line(token: Token, line_id: LineId, session: SessionDep, settings: Se
 
 
 # Rate limited like cart creation: codes must not be guessable by brute force.
-@router.post("/{token}/discount", response_model=CartOut, dependencies=[Depends(rate_limit("carts"))],
-             responses=problems(404, 413, 422, 429))
+@router.post(
+    "/{token}/discount",
+    response_model=CartOut,
+    dependencies=[Depends(rate_limit("carts"))],
+    responses=problems(404, 413, 422, 429),
+)
 def apply_discount(token: Token, body: DiscountIn, session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)

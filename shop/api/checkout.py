@@ -58,27 +58,40 @@ class CheckoutOut(BaseModel):
     payment: PaymentOut
 
 
-@router.post("/checkout", status_code=201, response_model=CheckoutOut,
-             dependencies=[Depends(rate_limit("checkout"))],
-             responses=problems(404, 409, 413, 422, 429, 503))
+@router.post(
+    "/checkout",
+    status_code=201,
+    response_model=CheckoutOut,
+    dependencies=[Depends(rate_limit("checkout"))],
+    responses=problems(404, 409, 413, 422, 429, 503),
+)
 def checkout(
-    body: CheckoutIn, session: SessionDep, settings: SettingsDep, response: Response,
+    body: CheckoutIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
     customer: OptionalCustomer,
 ) -> CheckoutOut:
-    claimed = claim(session, scope=SCOPE, key=idempotency_key,
-                    digest=request_hash(body.model_dump(mode="json")))
+    claimed = claim(
+        session, scope=SCOPE, key=idempotency_key, digest=request_hash(body.model_dump(mode="json"))
+    )
     if isinstance(claimed, StoredAnswer):
         response.status_code = claimed.status_code
         response.headers["Idempotent-Replayed"] = "true"
         return CheckoutOut.model_validate(claimed.body)
     try:
         placed = place_order(
-            session, cart_token=body.cart_token, email=body.email,
+            session,
+            cart_token=body.cart_token,
+            email=body.email,
             shipping_address=body.shipping_address.model_dump(),
             billing_address=body.billing_address.model_dump() if body.billing_address else None,
-            shipping_method=body.shipping_method, customer_note=body.customer_note,
-            settings=settings, now=utcnow(), idempotency_key=idempotency_key,
+            shipping_method=body.shipping_method,
+            customer_note=body.customer_note,
+            settings=settings,
+            now=utcnow(),
+            idempotency_key=idempotency_key,
             customer_id=customer.id if customer else None,
         )
     except InsufficientStock:
@@ -86,8 +99,11 @@ def checkout(
         raise
     ORDERS_PLACED.inc()
     answer = CheckoutOut(
-        order_number=placed.order_number, order_token=placed.order_token, status=placed.status,
-        total=placed.total, currency=placed.currency,
+        order_number=placed.order_number,
+        order_token=placed.order_token,
+        status=placed.status,
+        total=placed.total,
+        currency=placed.currency,
         payment=PaymentOut(provider=placed.provider, redirect_url=placed.redirect_url),
     )
     remember(claimed, status_code=201, body=answer.model_dump(mode="json"))

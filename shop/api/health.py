@@ -19,5 +19,6 @@ def health(request: Request) -> JSONResponse:
     except SQLAlchemyError:
         database = "unreachable"
     status = 200 if database == "ok" else 503
-    return JSONResponse({"status": "ok" if status == 200 else "degraded", "database": database},
-                        status_code=status)
+    return JSONResponse(
+        {"status": "ok" if status == 200 else "degraded", "database": database}, status_code=status
+    )

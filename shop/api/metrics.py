@@ -32,9 +32,7 @@ HTTP_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 ORDERS_PLACED = Counter("shop_orders_placed_total", "Orders created by checkout")
-PAYMENTS_FAILED = Counter(
-    "shop_payments_failed_total", "Payment attempts a provider reported failed"
-)
+PAYMENTS_FAILED = Counter("shop_payments_failed_total", "Payment attempts a provider reported failed")
 STOCK_CONFLICTS = Counter(
     "shop_stock_allocation_conflicts_total", "Checkouts refused because stock ran short"
 )

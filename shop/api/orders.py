@@ -68,32 +68,58 @@ class OrderOut(BaseModel):
 
 def _answer(order: Order, payment: Payment | None) -> OrderOut:
     return OrderOut(
-        number=order.number, status=order.status.value, payment_status=order.payment_status.value,
-        fulfillment_status=order.fulfillment_status.value, email=order.email, placed_at=order.placed_at,
-        paid_at=order.paid_at, cancelled_at=order.cancelled_at, currency=order.currency,
-        subtotal=order.subtotal, discount=order.discount_total, discount_code=order.discount_code,
-        shipping=order.shipping_total, shipping_method=order.shipping_method_name, tax=order.tax_total,
-        prices_include_tax=order.prices_include_tax, total=order.total,
+        number=order.number,
+        status=order.status.value,
+        payment_status=order.payment_status.value,
+        fulfillment_status=order.fulfillment_status.value,
+        email=order.email,
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        cancelled_at=order.cancelled_at,
+        currency=order.currency,
+        subtotal=order.subtotal,
+        discount=order.discount_total,
+        discount_code=order.discount_code,
+        shipping=order.shipping_total,
+        shipping_method=order.shipping_method_name,
+        tax=order.tax_total,
+        prices_include_tax=order.prices_include_tax,
+        total=order.total,
         shipping_address=order.shipping_address,
         lines=[
-            OrderLineOut(sku=line.sku, title=line.title, variant_title=line.variant_title,
-                         quantity=line.quantity, quantity_fulfilled=line.quantity_fulfilled,
-                         unit_price=line.unit_price, discount=line.discount_total, tax=line.tax_total,
-                         total=line.line_total)
+            OrderLineOut(
+                sku=line.sku,
+                title=line.title,
+                variant_title=line.variant_title,
+                quantity=line.quantity,
+                quantity_fulfilled=line.quantity_fulfilled,
+                unit_price=line.unit_price,
+                discount=line.discount_total,
+                tax=line.tax_total,
+                total=line.line_total,
+            )
             for line in order.lines
         ],
-        shipments=[ShipmentOut(carrier=f.carrier, tracking_number=f.tracking_number,
-                               tracking_url=f.tracking_url, shipped_at=f.created_at)
-                   for f in order.fulfillments],
+        shipments=[
+            ShipmentOut(
+                carrier=f.carrier,
+                tracking_number=f.tracking_number,
+                tracking_url=f.tracking_url,
+                shipped_at=f.created_at,
+            )
+            for f in order.fulfillments
+        ],
         payment=OrderPaymentOut(
-            provider=payment.provider, status=payment.status.value,
+            provider=payment.provider,
+            status=payment.status.value,
             redirect_url=payment.redirect_url if payment.status == PaymentState.PENDING else None,
-        ) if payment else None,
+        )
+        if payment
+        else None,
     )
 
 
-@router.get("/orders/{order_number}", response_model=OrderOut,
-            responses=problems(404, 422))
+@router.get("/orders/{order_number}", response_model=OrderOut, responses=problems(404, 422))
 def get_order(
     order_number: Annotated[int, Path(ge=1)],
     token: Annotated[str, Query(min_length=1, max_length=64, description="the order's secret token")],

@@ -29,13 +29,21 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [
-        {"field": _field_path(tuple(err.get("loc", ()))), "message": err.get("msg", ""), "type": err.get("type")}
+        {
+            "field": _field_path(tuple(err.get("loc", ()))),
+            "message": err.get("msg", ""),
+            "type": err.get("type"),
+        }
         for err in exc.errors()
     ]
     first = errors[0] if errors else {"field": "", "message": "invalid request"}
     return problem(
-        422, "validation-error", "Invalid request", f"{first['field']}: {first['message']}",
-        field=first["field"], errors=errors,
+        422,
+        "validation-error",
+        "Invalid request",
+        f"{first['field']}: {first['message']}",
+        field=first["field"],
+        errors=errors,
     )
 
 
@@ -47,11 +55,22 @@ async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
 
 
 async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden",
-            413: "payload-too-large", 429: "rate-limited"}.get(exc.status_code, "http-error")
+    slug = {
+        404: "not-found",
+        405: "method-not-allowed",
+        401: "unauthorized",
+        403: "forbidden",
+        413: "payload-too-large",
+        429: "rate-limited",
+    }.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return problem(exc.status_code, slug, slug.replace("-", " ").capitalize(), detail,
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        exc.status_code,
+        slug,
+        slug.replace("-", " ").capitalize(),
+        detail,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -53,9 +53,7 @@ class ReviewIn(BaseModel):
     rating: int = Field(ge=1, le=5)
     title: str = Field("", max_length=services.MAX_TITLE)
     body: str = Field(min_length=1, max_length=services.MAX_BODY)
-    author_name: str | None = Field(
-        None, max_length=services.MAX_NAME, description="required for guests"
-    )
+    author_name: str | None = Field(None, max_length=services.MAX_NAME, description="required for guests")
     email: str | None = Field(None, max_length=320, description="required for guests; never shown")
 
 
@@ -75,9 +73,7 @@ def list_reviews(
     response.headers["Cache-Control"] = CACHE_CONTROL
     summary = result.summary
     return ReviewList(
-        summary=SummaryOut(
-            count=summary.count, average=summary.average, histogram=summary.histogram
-        ),
+        summary=SummaryOut(count=summary.count, average=summary.average, histogram=summary.histogram),
         items=[ReviewOut.model_validate(review) for review in result.reviews],
         total=result.total,
         page=page,
@@ -86,9 +82,7 @@ def list_reviews(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(rate_limit("reviews"))])
-def create_review(
-    slug: str, body: ReviewIn, session: SessionDep, customer: OptionalCustomer
-) -> SubmittedOut:
+def create_review(slug: str, body: ReviewIn, session: SessionDep, customer: OptionalCustomer) -> SubmittedOut:
     """A new review; it appears once the merchant approves it."""
     review = services.submit_review(
         session,

@@ -48,8 +48,11 @@ class Problem(BaseModel):
 
 
 _MEANINGS = {
-    404: "not found (field names what)", 409: "conflict, e.g. not enough stock (names each SKU)",
-    413: "request body too large", 422: "invalid input (field names it)", 429: "rate limited (Retry-After)",
+    404: "not found (field names what)",
+    409: "conflict, e.g. not enough stock (names each SKU)",
+    413: "request body too large",
+    422: "invalid input (field names it)",
+    429: "rate limited (Retry-After)",
     503: "payment provider unavailable",
 }
 
@@ -57,7 +60,10 @@ _MEANINGS = {
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the problem+json answers a route can give."""
     return {
-        status: {"model": Problem, "description": _MEANINGS[status],
-                 "content": {"application/problem+json": {}}}
+        status: {
+            "model": Problem,
+            "description": _MEANINGS[status],
+            "content": {"application/problem+json": {}},
+        }
         for status in statuses
     }

@@ -40,9 +40,7 @@ async def stripe_webhook(request: Request) -> WebhookAnswer:
     return WebhookAnswer(outcome=outcome)
 
 
-def _handle(
-    sessions: sessionmaker[Session], event: dict[str, Any], provider: StripeProvider
-) -> str:
+def _handle(sessions: sessionmaker[Session], event: dict[str, Any], provider: StripeProvider) -> str:
     try:
         with unit_of_work(sessions) as session:
             return stripe_events.handle_stripe_event(session, event, provider=provider)

@@ -23,7 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_SECRET_KEY = "change-me"  # noqa: S105 - a sentinel that production refuses
+DEFAULT_SECRET_KEY = "change-me"
 
 Environment = Literal["development", "test", "production"]
 

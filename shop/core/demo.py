@@ -44,8 +44,14 @@ COLOURS = {"Black": (30, 30, 35), "White": (236, 236, 230), "Forest": (34, 92, 6
 SIZES = ["S", "M", "L", "XL"]
 SIZED = {"T-Shirts", "Hoodies"}
 PRICES = {
-    "T-Shirts": 2400, "Hoodies": 5900, "Caps": 2200, "Mugs": 1500, "Posters": 1900,
-    "Candles": 1800, "Bags": 3400, "Notebooks": 1200,
+    "T-Shirts": 2400,
+    "Hoodies": 5900,
+    "Caps": 2200,
+    "Mugs": 1500,
+    "Posters": 1900,
+    "Candles": 1800,
+    "Bags": 3400,
+    "Notebooks": 1200,
 }
 REVIEWS = [
     (5, "Love it", "Exactly as pictured and arrived quickly."),
@@ -79,13 +85,15 @@ def load_demo_catalog(session: Session, *, media_dir: Path, seed: int = 7) -> De
         parent = Category(name=parent_name, slug=_slug(parent_name), position=position)
         session.add(parent)
         for child_position, child in enumerate(children):
-            leaves.append(
-                Category(name=child, slug=_slug(child), parent=parent, position=child_position)
-            )
+            leaves.append(Category(name=child, slug=_slug(child), parent=parent, position=child_position))
     session.add_all(leaves)
 
-    featured = Collection(title="Staff picks", slug="staff-picks", featured=True,
-                          description="Favourites of the people who run this shop.")
+    featured = Collection(
+        title="Staff picks",
+        slug="staff-picks",
+        featured=True,
+        description="Favourites of the people who run this shop.",
+    )
     new_in = Collection(title="New in", slug="new-in", featured=True, position=1)
     session.add_all([featured, new_in])
 
@@ -114,16 +122,20 @@ def load_demo_catalog(session: Session, *, media_dir: Path, seed: int = 7) -> De
             published_at=utcnow(),
             categories=[category],
         )
-        colour = ProductOption(name="Colour", position=1, values=[
-            ProductOptionValue(value=name, position=i + 1) for i, name in enumerate(colour_names)
-        ])
+        colour = ProductOption(
+            name="Colour",
+            position=1,
+            values=[ProductOptionValue(value=name, position=i + 1) for i, name in enumerate(colour_names)],
+        )
         product.options.append(colour)
         sized = category.name in SIZED
         size = None
         if sized:
-            size = ProductOption(name="Size", position=2, values=[
-                ProductOptionValue(value=s, position=i + 1) for i, s in enumerate(SIZES[:3])
-            ])
+            size = ProductOption(
+                name="Size",
+                position=2,
+                values=[ProductOptionValue(value=s, position=i + 1) for i, s in enumerate(SIZES[:3])],
+            )
             product.options.append(size)
         base_price = PRICES[category.name] + 100 * (index % 4)
         position = 0
@@ -151,27 +163,47 @@ def load_demo_catalog(session: Session, *, media_dir: Path, seed: int = 7) -> De
                 for location, share in ((warehouse, stock - stock // 3), (shopfront, stock // 3)):
                     session.add(StockLevel(variant=variant, location=location, on_hand=share))
                     if share:
-                        session.add(StockMovement(
-                            variant=variant, location=location, delta=share,
-                            reason=MovementReason.RECEIVED, reference="demo", actor="demo",
-                        ))
+                        session.add(
+                            StockMovement(
+                                variant=variant,
+                                location=location,
+                                delta=share,
+                                reason=MovementReason.RECEIVED,
+                                reference="demo",
+                                actor="demo",
+                            )
+                        )
         for image_position, colour_name in enumerate(colour_names, start=1):
             stored = store_image(_draw(title, COLOURS[colour_name], rng), media_dir)
-            product.images.append(ProductImage(
-                file=stored.file, sha256=stored.sha256, width=stored.width, height=stored.height,
-                alt=f"{title} in {colour_name.lower()}", position=image_position,
-            ))
+            product.images.append(
+                ProductImage(
+                    file=stored.file,
+                    sha256=stored.sha256,
+                    width=stored.width,
+                    height=stored.height,
+                    alt=f"{title} in {colour_name.lower()}",
+                    position=image_position,
+                )
+            )
             image_count += 1
         session.add(product)
         products.append(product)
         if index % 3 == 0:
             for number, (rating, review_title, body) in enumerate(rng.sample(REVIEWS, 2)):
-                session.add(Review(
-                    product=product, author_name=f"Shopper {index}{number}",
-                    email=f"shopper{index}{number}@example.com", rating=rating, title=review_title,
-                    body=body, status=ReviewStatus.APPROVED, verified_purchase=number == 0,
-                    moderated_at=utcnow(), moderated_by="demo",
-                ))
+                session.add(
+                    Review(
+                        product=product,
+                        author_name=f"Shopper {index}{number}",
+                        email=f"shopper{index}{number}@example.com",
+                        rating=rating,
+                        title=review_title,
+                        body=body,
+                        status=ReviewStatus.APPROVED,
+                        verified_purchase=number == 0,
+                        moderated_at=utcnow(),
+                        moderated_by="demo",
+                    )
+                )
                 review_count += 1
     session.flush()
     for position, product in enumerate(products[:8]):
@@ -180,24 +212,42 @@ def load_demo_catalog(session: Session, *, media_dir: Path, seed: int = 7) -> De
         new_in.entries.append(CollectionProduct(product=product, position=position))
     session.flush()
     return DemoSummary(
-        products=len(products), variants=variant_count,
-        categories=len(leaves) + len(CATEGORIES), images=image_count, reviews=review_count,
+        products=len(products),
+        variants=variant_count,
+        categories=len(leaves) + len(CATEGORIES),
+        images=image_count,
+        reviews=review_count,
     )
 
 
 def _settings_rows(session: Session) -> None:
-    session.add_all([
-        ShippingMethod(name="Standard", code="standard", price=490, free_over=5000,
-                       delivery_estimate="3-5 business days", position=0),
-        ShippingMethod(name="Express", code="express", price=1290,
-                       delivery_estimate="1-2 business days", position=1),
-        ShippingMethod(name="International", code="international", price=1990,
-                       countries="US,CA,GB,CH,NO", delivery_estimate="5-10 business days", position=2),
-        TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
-        TaxRate(name="VAT", country="FR", rate_bps=2000, prices_include_tax=True),
-        DiscountCode(code="WELCOME10", kind=DiscountKind.PERCENT, value=1000, minimum_subtotal=2000),
-        DiscountCode(code="FREESHIP", kind=DiscountKind.FREE_SHIPPING, value=0),
-    ])
+    session.add_all(
+        [
+            ShippingMethod(
+                name="Standard",
+                code="standard",
+                price=490,
+                free_over=5000,
+                delivery_estimate="3-5 business days",
+                position=0,
+            ),
+            ShippingMethod(
+                name="Express", code="express", price=1290, delivery_estimate="1-2 business days", position=1
+            ),
+            ShippingMethod(
+                name="International",
+                code="international",
+                price=1990,
+                countries="US,CA,GB,CH,NO",
+                delivery_estimate="5-10 business days",
+                position=2,
+            ),
+            TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
+            TaxRate(name="VAT", country="FR", rate_bps=2000, prices_include_tax=True),
+            DiscountCode(code="WELCOME10", kind=DiscountKind.PERCENT, value=1000, minimum_subtotal=2000),
+            DiscountCode(code="FREESHIP", kind=DiscountKind.FREE_SHIPPING, value=0),
+        ]
+    )
 
 
 def _slug(text: str) -> str:
@@ -215,7 +265,9 @@ def _draw(title: str, colour: tuple[int, int, int], rng: random.Random) -> bytes
         draw.rectangle([0, y, size, y + 8], fill=(shade, shade - 2, shade - 6))
     draw.ellipse([300, 960, 900, 1040], fill=(200, 196, 190))
     shape = rng.choice(["rounded", "circle", "tall"])
-    box = {"rounded": [280, 260, 920, 940], "circle": [260, 260, 940, 940], "tall": [380, 180, 820, 960]}[shape]
+    box = {"rounded": [280, 260, 920, 940], "circle": [260, 260, 940, 940], "tall": [380, 180, 820, 960]}[
+        shape
+    ]
     if shape == "circle":
         draw.ellipse(box, fill=colour)
     else:

@@ -72,8 +72,9 @@ def create(directory: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Dem
         try:
             with unit_of_work(make_session_factory(engine)) as session:
                 summary = load_demo_catalog(session, media_dir=settings.media_path)
-                create_staff_user(session, email=DEMO_OWNER, password=password, role=StaffRole.OWNER,
-                                  full_name="Demo Owner")
+                create_staff_user(
+                    session, email=DEMO_OWNER, password=password, role=StaffRole.OWNER, full_name="Demo Owner"
+                )
         finally:
             engine.dispose()
         login_file.write_text(f"{DEMO_OWNER} {password}\n")

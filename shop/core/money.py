@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 # Currencies whose minor unit is not 1/100.
-_EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+_EXPONENTS = {
+    "JPY": 0,
+    "KRW": 0,
+    "ISK": 0,
+    "CLP": 0,
+    "VND": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "JOD": 3,
+    "OMR": 3,
+    "TND": 3,
+}
 
 
 def exponent(currency: str) -> int:

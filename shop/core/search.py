@@ -16,8 +16,12 @@ def trigram_indexes(table: str, *columns: str) -> tuple[Index, ...]:
     """One index per column: the planner combines them for `a ILIKE x OR b ILIKE x`, and
     costs a multi-column GIN index so high that it would rather scan the table."""
     return tuple(
-        Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin",
-              postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+        Index(
+            f"ix_{table}_{column}_trgm",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
         for column in columns
     )
 

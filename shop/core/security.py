@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import suppress
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -41,10 +42,8 @@ def _dummy_hash() -> str:
 
 
 def _spend_time(password: str) -> None:
-    try:
+    with suppress(VerificationError):
         _hasher.verify(_dummy_hash(), password)
-    except VerificationError:
-        pass
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -24,15 +24,11 @@ def build(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default SHOP_OUTPUT_DIR).")
     ] = None,
-    full: Annotated[
-        bool, typer.Option("--full", help="Ignore the manifest; render everything.")
-    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the manifest; render everything.")] = False,
     jobs: Annotated[
         int | None, typer.Option("--jobs", min=1, help="Worker processes (default: CPUs).")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary instead of text.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of text.")] = False,
 ) -> None:
     """Render the static storefront; only what changed since the last build is written."""
     from shop.cli import fail, load_settings
@@ -100,12 +96,8 @@ def theme_new(
         root = new_theme(name, settings.themes_path, parent=parent)
     except ThemeError as exc:
         fail(str(exc))
-    typer.echo(
-        f"Created theme {name} in {root} (extends {parent}; overrides templates/product.html)."
-    )
-    typer.echo(
-        f'Use it: set theme = "{name}" in shop.toml (or SHOP_THEME={name}), then `shop preview`.'
-    )
+    typer.echo(f"Created theme {name} in {root} (extends {parent}; overrides templates/product.html).")
+    typer.echo(f'Use it: set theme = "{name}" in shop.toml (or SHOP_THEME={name}), then `shop preview`.')
 
 
 @theme_app.command("list")
@@ -123,10 +115,7 @@ def theme_list() -> None:
         mark = (
             "*"
             if (theme.root.name == settings.theme and where == "store")
-            or (
-                theme.root.name == settings.theme
-                and not (settings.themes_path / settings.theme).is_dir()
-            )
+            or (theme.root.name == settings.theme and not (settings.themes_path / settings.theme).is_dir())
             else " "
         )
         parent = f" (extends {theme.parent})" if theme.parent else ""
@@ -136,9 +125,7 @@ def theme_list() -> None:
 def preview(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8001,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", min=1, help="Worker processes for rebuilds.")
-    ] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes for rebuilds.")] = None,
 ) -> None:
     """Serve a preview build and the API; rebuild on changes and reload the open page."""
     from shop.cli import fail, load_settings

@@ -197,9 +197,7 @@ def fingerprint(product: ProductData) -> None:
     product.page_key = "|".join(
         (
             product.card_key,
-            ";".join(
-                [f"{v.id}.{v.version}.{v.state}.{'/'.join(v.options.values())}" for v in variants]
-            ),
+            ";".join([f"{v.id}.{v.version}.{v.state}.{'/'.join(v.options.values())}" for v in variants]),
             ";".join([f"{o.name}={','.join(o.values)}" for o in product.options]),
             ";".join([f"{i.id}.{i.version}" for i in product.images]),
             ";".join([f"{r.id}.{r.updated_at.timestamp()}" for r in product.reviews]),

@@ -52,8 +52,7 @@ def sitemap_files(site: Site, pages: list[Page], *, limit: int = SITEMAP_LIMIT) 
     for number, start in enumerate(range(0, len(entries), limit), start=1):
         files[f"sitemap-{number}.xml"] = urlset(entries[start : start + limit])
     index = "\n".join(
-        f"<sitemap><loc>{escape(site.absolute(f'{site.base}/{name}'))}</loc></sitemap>"
-        for name in files
+        f"<sitemap><loc>{escape(site.absolute(f'{site.base}/{name}'))}</loc></sitemap>" for name in files
     )
     files["sitemap.xml"] = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
@@ -63,19 +62,13 @@ def sitemap_files(site: Site, pages: list[Page], *, limit: int = SITEMAP_LIMIT) 
 
 
 def robots_txt(site: Site) -> bytes:
-    disallow = "".join(
-        f"Disallow: {site.base}/{p}/\n" for p in ("cart", "checkout", "account", "order")
-    )
-    return (
-        f"User-agent: *\n{disallow}\nSitemap: {site.absolute(f'{site.base}/sitemap.xml')}\n"
-    ).encode()
+    disallow = "".join(f"Disallow: {site.base}/{p}/\n" for p in ("cart", "checkout", "account", "order"))
+    return (f"User-agent: *\n{disallow}\nSitemap: {site.absolute(f'{site.base}/sitemap.xml')}\n").encode()
 
 
 def merchant_feed(site: Site, *, title: str, cache: dict[str, list[str]] | None = None) -> bytes:
     """One <item> per variant, grouped by product, as Google Merchant Center reads it."""
-    return "".join(
-        merchant_feed_chunks(site, title=title, cache={} if cache is None else cache)
-    ).encode()
+    return "".join(merchant_feed_chunks(site, title=title, cache={} if cache is None else cache)).encode()
 
 
 def merchant_feed_chunks(site: Site, *, title: str, cache: dict[str, list[str]]) -> Iterator[str]:
@@ -147,9 +140,7 @@ def _items(site: Site, product: ProductData) -> list[str]:
             ("g:item_group_id", str(product.id)),
             (
                 "title",
-                product.title
-                if len(product.variants) == 1
-                else f"{product.title} \u2013 {variant.title}",
+                product.title if len(product.variants) == 1 else f"{product.title} \u2013 {variant.title}",
             ),
             ("description", text[:5000]),
             ("link", f"{url}?variant={variant.id}"),

@@ -104,9 +104,7 @@ def make_derived(job: Job) -> str:
         for w in sorted(derived_widths(source.width), reverse=True):
             h = max(1, round(source.height * w / source.width))
             # Each width from the next larger one: far fewer pixels to filter than the source.
-            resized = (
-                current if w == current.width else current.resize((w, h), Image.Resampling.LANCZOS)
-            )
+            resized = current if w == current.width else current.resize((w, h), Image.Resampling.LANCZOS)
             current = resized
             for ext, fmt, options in FORMATS:
                 out = io.BytesIO()
@@ -184,9 +182,7 @@ def place_all(
 
     Returns (sources processed, sources reused)."""
     needed = output_files(all_images)
-    missing_in_out = {
-        name for name in needed if name not in previous.files or not (out / name).exists()
-    }
+    missing_in_out = {name for name in needed if name not in previous.files or not (out / name).exists()}
     shas = {needed[name][0] for name in missing_in_out}
     todo = [i for i in all_images if i.sha256 in shas]
     if progress:

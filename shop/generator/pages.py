@@ -77,9 +77,7 @@ class Card:
 class Site:
     """URLs and derived values every template may ask for."""
 
-    def __init__(
-        self, catalog: Catalog, *, site_url: str, base: str, per_page: int, currency: str
-    ) -> None:
+    def __init__(self, catalog: Catalog, *, site_url: str, base: str, per_page: int, currency: str) -> None:
         self.catalog = catalog
         self.currency = currency
         self.site_url = site_url
@@ -96,9 +94,7 @@ class Site:
         return positions.get(product_id, 0)
 
     def absolute(self, url: str) -> str:
-        origin = (
-            self.site_url[: len(self.site_url) - len(self.base)] if self.base else self.site_url
-        )
+        origin = self.site_url[: len(self.site_url) - len(self.base)] if self.base else self.site_url
         return origin + url
 
     def product_url(self, product: ProductData) -> str:
@@ -203,9 +199,7 @@ def _home(site: Site) -> Page:
             "new_arrivals": [site.card(catalog.products[p]) for p in arrivals],
         }
 
-    return Page(
-        path="index.html", template="home.html", key=key, context=context, url=f"{site.base}/"
-    )
+    return Page(path="index.html", template="home.html", key=key, context=context, url=f"{site.base}/")
 
 
 def _related(site: Site, product: ProductData) -> list[ProductData]:
@@ -233,8 +227,7 @@ def _product(site: Site, product: ProductData) -> Page:
     related = _related(site, product)
     key = digest(
         "|".join(
-            [product.page_key, ";".join(f"{c.id}.{c.version}" for c in chain)]
-            + [r.card_key for r in related]
+            [product.page_key, ";".join(f"{c.id}.{c.version}" for c in chain)] + [r.card_key for r in related]
         )
     )
     url = site.product_url(product)
@@ -367,9 +360,7 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
     title = entity.name if isinstance(entity, CategoryData) else entity.title
     head = f"{entity.id}.{entity.version}.{count}"
     chain = catalog.category_chain(entity.id) if isinstance(entity, CategoryData) else []
-    children = (
-        [catalog.categories[c] for c in entity.children] if isinstance(entity, CategoryData) else []
-    )
+    children = [catalog.categories[c] for c in entity.children] if isinstance(entity, CategoryData) else []
     head += ";" + ",".join(f"{c.id}.{c.version}" for c in chain + children)
     pages = []
     for number in range(1, count + 1):
@@ -378,9 +369,7 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
         url = site.listing_url(kind, entity.slug, number)
         path = url[len(site.base) + 1 :] + "index.html"
 
-        def context(
-            number: int = number, chunk: list[int] = chunk, url: str = url
-        ) -> dict[str, Any]:
+        def context(number: int = number, chunk: list[int] = chunk, url: str = url) -> dict[str, Any]:
             prev = site.listing_url(kind, entity.slug, number - 1) if number > 1 else None
             nxt = site.listing_url(kind, entity.slug, number + 1) if number < count else None
             shown = f"{entity.seo_title or title}" + (f" – page {number}" if number > 1 else "")  # noqa: RUF001 - typographic dash
@@ -412,8 +401,7 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
                         for n in range(1, count + 1)
                     ],
                     "children": [
-                        {"name": c.name, "url": site.listing_url("categories", c.slug)}
-                        for c in children
+                        {"name": c.name, "url": site.listing_url("categories", c.slug)} for c in children
                     ],
                 },
                 "cards": [site.card(catalog.products[p]) for p in chunk],

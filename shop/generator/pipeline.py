@@ -139,9 +139,7 @@ def build_site(
     live_shards = sorted({search.shard_of(path, shards) for path in searchable})
 
     (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
-    env = make_environment(
-        chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates"
-    )
+    env = make_environment(chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates")
     env.globals.update(
         site={
             "name": settings.store_name,
@@ -178,14 +176,10 @@ def build_site(
     clock.lap("plan")
     everything = full or previous.global_key != global_key
     changed_templates = {
-        n
-        for n in set(templates) | set(previous.templates)
-        if templates.get(n) != previous.templates.get(n)
+        n for n in set(templates) | set(previous.templates) if templates.get(n) != previous.templates.get(n)
     }
     dirty = [
-        i
-        for i, page in enumerate(pages)
-        if everything or _is_dirty(page, previous, changed_templates, out)
+        i for i, page in enumerate(pages) if everything or _is_dirty(page, previous, changed_templates, out)
     ]
     if progress:
         progress("pages", 0, len(dirty))
@@ -208,9 +202,7 @@ def build_site(
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
         _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
         for asset in statics.values():
-            _stage_if_changed(
-                out, asset.output, asset.data, previous, manifest, staged_extra, summary
-            )
+            _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
     except BaseException:
         discard(rendered)
         for _, tmp in staged_extra:

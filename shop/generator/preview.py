@@ -163,9 +163,7 @@ def run_preview(
     app.add_route("/__preview/events", events)
     app.mount("/", InjectingStaticFiles(directory=out, html=True), name="preview")
     stop = threading.Event()
-    watcher = threading.Thread(
-        target=watch, args=(settings, out, state, rebuild, stop), daemon=True
-    )
+    watcher = threading.Thread(target=watch, args=(settings, out, state, rebuild, stop), daemon=True)
     watcher.start()
     echo(f"Previewing {settings.dir} at {origin}/ (API at {origin}/api/v1); Ctrl+C stops.")
     try:

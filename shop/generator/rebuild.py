@@ -18,8 +18,12 @@ def rebuild_site(context: MailContext, payload: dict[str, Any]) -> None:
     from shop.generator.pipeline import build_site
 
     summary = build_site(context.settings)
-    log.info("site rebuilt (%s): %d pages written, %d deleted",
-             payload.get("reason", "change"), summary.pages_written, summary.pages_deleted)
+    log.info(
+        "site rebuilt (%s): %d pages written, %d deleted",
+        payload.get("reason", "change"),
+        summary.pages_written,
+        summary.pages_deleted,
+    )
 
 
 def register() -> None:

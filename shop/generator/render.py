@@ -56,9 +56,7 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     except BuildError as exc:
         raise BuildError(f"{page.path}: {exc}") from None
     except Exception as exc:
-        raise BuildError(
-            describe_template_error(exc, job.roots) + f" (rendering {page.path})"
-        ) from None
+        raise BuildError(describe_template_error(exc, job.roots) + f" (rendering {page.path})") from None
     finally:
         used = sorted(env.recording or ())
         env.recording = None
@@ -67,9 +65,7 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     staged = None
     if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
         staged = str(stage(job.out / page.path, data))
-    return Rendered(
-        page.path, digest, len(data), used, body_digest(data) if page.searchable else "", staged
-    )
+    return Rendered(page.path, digest, len(data), used, body_digest(data) if page.searchable else "", staged)
 
 
 def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:

@@ -92,9 +92,7 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> list[st
     if result.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
-        raise BuildError(
-            f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}"
-        )
+        raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
     old = out / "pagefind" / f".{shard}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
@@ -171,9 +169,7 @@ def update_index(
     # through its single-threaded stretches.
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
         made = pool.map(
-            lambda shard: index_shard(
-                out, shard, [p for p, _ in groups[shard]], stages / str(shard)
-            ),
+            lambda shard: index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)),
             todo,
         )
         for names in made:

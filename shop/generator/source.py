@@ -68,9 +68,7 @@ def _load(session: Connection) -> Catalog:
     categories = _categories(session, products)
     collections = _collections(session, products)
     shipping = [
-        ShippingData(
-            name=row[0], price=row[1], free_over=row[2], delivery_estimate=row[3], countries=row[4]
-        )
+        ShippingData(name=row[0], price=row[1], free_over=row[2], delivery_estimate=row[3], countries=row[4])
         for row in _rows(
             session,
             select(
@@ -87,8 +85,7 @@ def _load(session: Connection) -> Catalog:
     for product in products.values():
         fingerprint(product)
     nav = "|".join(
-        f"{c.id}.{c.version}.{c.parent_id}.{c.position}.{c.name}.{c.slug}"
-        for c in categories.values()
+        f"{c.id}.{c.version}.{c.parent_id}.{c.position}.{c.name}.{c.slug}" for c in categories.values()
     )
     return Catalog(
         products=products,
@@ -314,9 +311,7 @@ def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
     )
     for row in _rows(
         session,
-        select(ranked)
-        .where(ranked.c.rank <= REVIEWS_SHOWN)
-        .order_by(ranked.c.product_id, ranked.c.rank),
+        select(ranked).where(ranked.c.rank <= REVIEWS_SHOWN).order_by(ranked.c.product_id, ranked.c.rank),
     ):
         rid, pid, author, rating, title, body, verified, created_at, updated_at, _rank = row
         if pid in products:

@@ -20,9 +20,7 @@ AGGREGATES = {
     "product_images": "COUNT(*), SUM(id), SUM(version), MAX(updated_at)",
     "reviews": "COUNT(*), SUM(id), MAX(updated_at)",
     "shipping_methods": "COUNT(*), SUM(id), MAX(updated_at)",
-    "stock_levels": (
-        "COUNT(*), SUM(on_hand), SUM(allocated), SUM(low_stock_threshold), MAX(updated_at)"
-    ),
+    "stock_levels": ("COUNT(*), SUM(on_hand), SUM(allocated), SUM(low_stock_threshold), MAX(updated_at)"),
     "locations": "COUNT(*), SUM(CASE WHEN active THEN id ELSE 0 END)",
     "product_options": "COUNT(*), SUM(id), SUM(position), SUM(LENGTH(name))",
     "product_option_values": "COUNT(*), SUM(id), SUM(position), SUM(LENGTH(value))",

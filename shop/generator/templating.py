@@ -103,9 +103,7 @@ def make_environment(
         bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
     env.filters["money"] = lambda amount, cur=None: format_money(amount, cur or currency)
-    env.filters["money_plain"] = lambda amount, cur=None: Money(
-        int(amount), cur or currency
-    ).format()
+    env.filters["money_plain"] = lambda amount, cur=None: Money(int(amount), cur or currency).format()
     env.filters["jsonld"] = jsonld
     env.filters["css"] = css_value
     env.globals["fragment"] = Fragments(env)

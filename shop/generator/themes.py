@@ -45,9 +45,7 @@ def find_theme(name: str, store_themes: Path) -> Theme:
         return _read(name, store_themes / name)
     if (SHIPPED / name / "theme.toml").exists():
         return _read(name, SHIPPED / name)
-    raise ThemeError(
-        f"theme {name!r}: no folder {store_themes / name} and no shipped theme of that name"
-    )
+    raise ThemeError(f"theme {name!r}: no folder {store_themes / name} and no shipped theme of that name")
 
 
 def _read(name: str, root: Path) -> Theme:
@@ -91,15 +89,9 @@ def theme_chain(name: str, store_themes: Path) -> list[Theme]:
         if store_root.is_dir() and store_root not in seen:
             current = _read(parent_name, store_root)
         else:
-            current = (
-                _read(parent_name, SHIPPED / parent_name)
-                if (SHIPPED / parent_name).is_dir()
-                else None
-            )
+            current = _read(parent_name, SHIPPED / parent_name) if (SHIPPED / parent_name).is_dir() else None
             if current is None:
-                raise ThemeError(
-                    f"theme {chain[-1].name!r}: parent theme {parent_name!r} not found"
-                )
+                raise ThemeError(f"theme {chain[-1].name!r}: parent theme {parent_name!r} not found")
     if chain[-1].root != SHIPPED / DEFAULT:
         chain.append(_read(DEFAULT, SHIPPED / DEFAULT))
     return chain

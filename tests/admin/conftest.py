@@ -46,7 +46,9 @@ class AdminClient:
         page = self.http.get(url, params={"pks": ids, "csrf_token": token})
         if page.status_code != 200:
             return page
-        return self.http.post(url, data={**(data or {}), "pks": ids, "csrf_token": token}, follow_redirects=False)
+        return self.http.post(
+            url, data={**(data or {}), "pks": ids, "csrf_token": token}, follow_redirects=False
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +79,9 @@ def staff(app: FastAPI) -> dict[StaffRole, str]:
 def sign_in(app: FastAPI, email: str, password: str = PASSWORD) -> AdminClient:
     client = AdminClient(TestClient(app, base_url="http://shop.test"), email)
     response = client.http.post(
-        "/admin/login", data={"email": email, "password": password, "csrf_token": client.csrf}, follow_redirects=False
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": client.csrf},
+        follow_redirects=False,
     )
     assert response.status_code == 302, response.text[:800]
     return client

@@ -37,25 +37,56 @@ def seed(session: Session) -> Seeded:
     level = session.query(StockLevel).filter_by(location_id=location.id).one()
     customer = Customer(email="ann@example.com", first_name="Ann")
     session.add(customer)
-    session.add_all([
-        Category(name="Shirts", slug="shirts"),
-        Collection(title="Summer", slug="summer"),
-        ShippingMethod(name="Standard", code="std", price=495),
-        TaxRate(name="VAT", country="DE", rate_bps=1900),
-        DiscountCode(code="TENOFF", kind=DiscountKind.PERCENT, value=1000),
-    ])
+    session.add_all(
+        [
+            Category(name="Shirts", slug="shirts"),
+            Collection(title="Summer", slug="summer"),
+            ShippingMethod(name="Standard", code="std", price=495),
+            TaxRate(name="VAT", country="DE", rate_bps=1900),
+            DiscountCode(code="TENOFF", kind=DiscountKind.PERCENT, value=1000),
+        ]
+    )
     session.flush()
     variant = product.variants[0]
-    order = Order(number=1001, token="tok-1001", email="ann@example.com", customer_id=customer.id, currency="EUR",
-                  subtotal=3998, total=3998, status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID,
-                  paid_at=utcnow(), payment_provider="manual")
-    order.lines.append(OrderLine(variant_id=variant.id, product_id=product.id, title="Tee", sku="TEE-1",
-                                 unit_price=1999, quantity=2, line_total=3998))
+    order = Order(
+        number=1001,
+        token="tok-1001",
+        email="ann@example.com",
+        customer_id=customer.id,
+        currency="EUR",
+        subtotal=3998,
+        total=3998,
+        status=OrderStatus.OPEN,
+        payment_status=PaymentStatus.PAID,
+        paid_at=utcnow(),
+        payment_provider="manual",
+    )
+    order.lines.append(
+        OrderLine(
+            variant_id=variant.id,
+            product_id=product.id,
+            title="Tee",
+            sku="TEE-1",
+            unit_price=1999,
+            quantity=2,
+            line_total=3998,
+        )
+    )
     session.add(order)
     session.flush()
-    session.add(Payment(order_id=order.id, provider="manual", provider_reference="m-1", amount=3998, currency="EUR",
-                        status=PaymentState.SUCCEEDED))
-    review = Review(product_id=product.id, author_name="Ann", email="ann@example.com", rating=5, title="Great")
+    session.add(
+        Payment(
+            order_id=order.id,
+            provider="manual",
+            provider_reference="m-1",
+            amount=3998,
+            currency="EUR",
+            status=PaymentState.SUCCEEDED,
+        )
+    )
+    review = Review(
+        product_id=product.id, author_name="Ann", email="ann@example.com", rating=5, title="Great"
+    )
     session.add(review)
     session.flush()
     return Seeded(product, location, other, level, order, review, customer)

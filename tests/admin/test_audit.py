@@ -13,15 +13,24 @@ from tests.admin.conftest import AdminClient
 
 def _rows(app: FastAPI, object_type: str) -> list[AuditLog]:
     with app.state.sessions() as session:
-        return list(session.scalars(select(AuditLog).where(AuditLog.object_type == object_type).order_by(AuditLog.id)))
+        return list(
+            session.scalars(select(AuditLog).where(AuditLog.object_type == object_type).order_by(AuditLog.id))
+        )
 
 
 def test_create_update_delete_are_audited_with_what_changed(
     app: FastAPI, as_role: Callable[[StaffRole], AdminClient]
 ) -> None:
     owner = as_role(StaffRole.OWNER)
-    form = {"name": "VAT", "country": "DE", "region": "", "rate_bps": "19", "prices_include_tax": "y",
-            "applies_to_shipping": "y", "save": "Save"}
+    form = {
+        "name": "VAT",
+        "country": "DE",
+        "region": "",
+        "rate_bps": "19",
+        "prices_include_tax": "y",
+        "applies_to_shipping": "y",
+        "save": "Save",
+    }
     assert owner.post("/admin/tax-rate/create", form, follow_redirects=False).status_code == 302
     with app.state.sessions() as session:
         rate_id = session.scalar(select(TaxRate.id))
@@ -37,11 +46,22 @@ def test_create_update_delete_are_audited_with_what_changed(
     assert create.ip and create.created_at
 
 
-def test_passwords_never_reach_the_audit_log(app: FastAPI, as_role: Callable[[StaffRole], AdminClient]) -> None:
+def test_passwords_never_reach_the_audit_log(
+    app: FastAPI, as_role: Callable[[StaffRole], AdminClient]
+) -> None:
     owner = as_role(StaffRole.OWNER)
-    made = owner.post("/admin/staff-user/create", {"email": "New@Shop.test", "full_name": "New", "role": "support",
-                                                   "is_active": "y", "new_password": "a long secret pw",
-                                                   "save": "Save"}, follow_redirects=False)
+    made = owner.post(
+        "/admin/staff-user/create",
+        {
+            "email": "New@Shop.test",
+            "full_name": "New",
+            "role": "support",
+            "is_active": "y",
+            "new_password": "a long secret pw",
+            "save": "Save",
+        },
+        follow_redirects=False,
+    )
     assert made.status_code == 302, made.text[-2000:]
     (row,) = [r for r in _rows(app, "staff-user") if r.action == "create"]
     assert "a long secret pw" not in str(row.changes)
@@ -55,6 +75,8 @@ def test_the_last_owner_cannot_be_demoted(app: FastAPI, as_role: Callable[[Staff
     owner = as_role(StaffRole.OWNER)
     with app.state.sessions() as session:
         me = session.scalar(select(StaffUser).where(StaffUser.email == "owner@shop.test"))
-    response = owner.post(f"/admin/staff-user/edit/{me.id}", {"email": me.email, "full_name": "", "role": "viewer",
-                                                               "is_active": "y", "save": "Save"})
+    response = owner.post(
+        f"/admin/staff-user/edit/{me.id}",
+        {"email": me.email, "full_name": "", "role": "viewer", "is_active": "y", "save": "Save"},
+    )
     assert response.status_code == 400 and "last active owner" in response.text

@@ -20,20 +20,37 @@ def test_sqladmin_alone_would_accept_a_forged_post_ours_refuses(
 ) -> None:
     owner = as_role(StaffRole.OWNER)
     # A page on another site can make the browser POST with the admin's cookie, but cannot read the token.
-    forged = owner.http.post("/admin/tax-rate/create", data={"name": "Evil", "country": "DE", "rate_bps": "1"})
+    forged = owner.http.post(
+        "/admin/tax-rate/create", data={"name": "Evil", "country": "DE", "rate_bps": "1"}
+    )
     assert forged.status_code == 403
-    wrong = owner.http.post("/admin/tax-rate/create", data={"name": "Evil", "country": "DE", "rate_bps": "1",
-                                                             "csrf_token": "guess"})
+    wrong = owner.http.post(
+        "/admin/tax-rate/create",
+        data={"name": "Evil", "country": "DE", "rate_bps": "1", "csrf_token": "guess"},
+    )
     assert wrong.status_code == 403
-    real = owner.post("/admin/tax-rate/create", {"name": "VAT", "country": "DE", "region": "", "rate_bps": "19",
-                                                 "prices_include_tax": "y", "save": "Save"}, follow_redirects=False)
+    real = owner.post(
+        "/admin/tax-rate/create",
+        {
+            "name": "VAT",
+            "country": "DE",
+            "region": "",
+            "rate_bps": "19",
+            "prices_include_tax": "y",
+            "save": "Save",
+        },
+        follow_redirects=False,
+    )
     assert real.status_code == 302, real.text[-1500:]
     with app.state.sessions() as session:
         from shop.core.tax.models import TaxRate
+
         assert [(t.name, t.rate_bps) for t in session.query(TaxRate)] == [("VAT", 1900)]
 
 
-def test_forged_delete_and_action_link_are_refused(app: FastAPI, as_role: Callable[[StaffRole], AdminClient]) -> None:
+def test_forged_delete_and_action_link_are_refused(
+    app: FastAPI, as_role: Callable[[StaffRole], AdminClient]
+) -> None:
     with unit_of_work(app.state.sessions) as session:
         product_id = make_product(session, status=ProductStatus.DRAFT).id
     owner = as_role(StaffRole.OWNER)
@@ -44,7 +61,9 @@ def test_forged_delete_and_action_link_are_refused(app: FastAPI, as_role: Callab
     with app.state.sessions() as session:
         assert session.get(Product, product_id).status is ProductStatus.DRAFT
     # The confirmation page (with the token) changes nothing by itself either.
-    page = owner.http.get("/admin/product/action/publish", params={"pks": product_id, "csrf_token": owner.csrf})
+    page = owner.http.get(
+        "/admin/product/action/publish", params={"pks": product_id, "csrf_token": owner.csrf}
+    )
     assert page.status_code == 200 and 'method="POST"' in page.text
     with app.state.sessions() as session:
         assert session.get(Product, product_id).status is ProductStatus.DRAFT
@@ -58,14 +77,24 @@ def test_login_form_is_protected_too(app: FastAPI, staff: dict) -> None:
 
 @pytest.fixture
 def tight_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"rate_limits": {**settings.rate_limits, "admin_login_account": "3/minute",
-                                                       "admin_login_address": "5/minute"}})
+    return settings.model_copy(
+        update={
+            "rate_limits": {
+                **settings.rate_limits,
+                "admin_login_account": "3/minute",
+                "admin_login_address": "5/minute",
+            }
+        }
+    )
 
 
 def _try(http: TestClient, email: str, password: str):  # type: ignore[no-untyped-def]
     token = AdminClient(http, email).csrf
-    return http.post("/admin/login", data={"email": email, "password": password, "csrf_token": token},
-                     follow_redirects=False)
+    return http.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
 
 
 def test_failed_sign_ins_are_throttled_per_account(tight_settings: Settings) -> None:
@@ -103,7 +132,7 @@ def test_create_and_edit_forms_carry_the_token_without_javascript(
     owner = as_role(StaffRole.OWNER)
     token = owner.csrf
     page = owner.http.get("/admin/shipping-method/create").text
-    form = page[page.index('<form action="http://shop.test/admin/shipping-method/create"'):]
+    form = page[page.index('<form action="http://shop.test/admin/shipping-method/create"') :]
     form = form[: form.index("</form>")]
     assert f'name="csrf_token" type="hidden" value="{token}"' in form or f'value="{token}"' in form
 

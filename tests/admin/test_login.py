@@ -31,8 +31,11 @@ def test_sign_in_sets_a_safe_cookie_and_shows_the_dashboard(app: FastAPI, staff:
 def test_session_cookie_flags(app: FastAPI, staff: dict) -> None:
     http = TestClient(app, base_url="http://shop.test")
     token = AdminClient(http, "").csrf
-    response = http.post("/admin/login", data={"email": staff[StaffRole.VIEWER], "password": PASSWORD,
-                                              "csrf_token": token}, follow_redirects=False)
+    response = http.post(
+        "/admin/login",
+        data={"email": staff[StaffRole.VIEWER], "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
     header = response.headers["set-cookie"].lower()
     assert "httponly" in header and "samesite=lax" in header and "path=/admin" in header
     assert "secure" not in header  # the test store is http://
@@ -40,15 +43,22 @@ def test_session_cookie_flags(app: FastAPI, staff: dict) -> None:
 
 def test_wrong_password_and_inactive_account_are_refused(app: FastAPI, staff: dict) -> None:
     client = AdminClient(TestClient(app, base_url="http://shop.test"), "")
-    bad = client.http.post("/admin/login", data={"email": staff[StaffRole.OWNER], "password": "nope-nope-nope",
-                                                 "csrf_token": client.csrf}, follow_redirects=False)
+    bad = client.http.post(
+        "/admin/login",
+        data={"email": staff[StaffRole.OWNER], "password": "nope-nope-nope", "csrf_token": client.csrf},
+        follow_redirects=False,
+    )
     assert bad.status_code == 400
     assert "Wrong e-mail or password" in bad.text
     with app.state.sessions() as session, session.begin():
         from shop.core.staff.models import StaffUser
+
         session.query(StaffUser).filter_by(email=staff[StaffRole.SUPPORT]).update({"is_active": False})
-    refused = client.http.post("/admin/login", data={"email": staff[StaffRole.SUPPORT], "password": PASSWORD,
-                                                     "csrf_token": client.csrf}, follow_redirects=False)
+    refused = client.http.post(
+        "/admin/login",
+        data={"email": staff[StaffRole.SUPPORT], "password": PASSWORD, "csrf_token": client.csrf},
+        follow_redirects=False,
+    )
     assert refused.status_code == 400
 
 
@@ -56,6 +66,7 @@ def test_deactivating_ends_an_open_session(app: FastAPI, staff: dict) -> None:
     client = sign_in(app, staff[StaffRole.MANAGER])
     assert client.http.get("/admin/product/list").status_code == 200
     from shop.core.staff.models import StaffUser
+
     with app.state.sessions() as session, session.begin():
         session.query(StaffUser).filter_by(email=staff[StaffRole.MANAGER]).update({"is_active": False})
     response = client.http.get("/admin/product/list", follow_redirects=False)
@@ -76,8 +87,11 @@ def test_cookie_is_secure_when_the_site_is_https(settings: Settings) -> None:
         create_staff_user(session, email="tls@shop.test", password=PASSWORD, role=StaffRole.VIEWER)
     http = TestClient(app, base_url="https://shop.test")
     token = AdminClient(http, "").csrf
-    response = http.post("/admin/login", data={"email": "tls@shop.test", "password": PASSWORD, "csrf_token": token},
-                         follow_redirects=False)
+    response = http.post(
+        "/admin/login",
+        data={"email": "tls@shop.test", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 302
     assert "secure" in response.headers["set-cookie"].lower()
 
@@ -89,5 +103,7 @@ def test_signed_out_actions_and_posts_are_refused(app: FastAPI) -> None:
             assert http.get(url, follow_redirects=False).status_code == 403
             response = http.get(url, params={"csrf_token": token}, follow_redirects=False)
             assert response.status_code == 302 and response.headers["location"].endswith("/admin/login")
-        posted = http.post("/admin/tax-rate/create", data={"name": "x", "csrf_token": token}, follow_redirects=False)
+        posted = http.post(
+            "/admin/tax-rate/create", data={"name": "x", "csrf_token": token}, follow_redirects=False
+        )
         assert posted.status_code == 302 and posted.headers["location"].endswith("/admin/login")

@@ -37,7 +37,9 @@ def _order(app: FastAPI, order_id: int) -> Order:
 
 
 def _paid(app: FastAPI, client: AdminClient, order_id: int) -> None:
-    response = client.action("/admin/order/action/mark-paid", order_id, {"amount": "60.00", "provider_reference": "bank"})
+    response = client.action(
+        "/admin/order/action/mark-paid", order_id, {"amount": "60.00", "provider_reference": "bank"}
+    )
     assert response.status_code == 302, response.text[-2000:]
 
 
@@ -47,7 +49,9 @@ def test_mark_paid_checks_the_amount_and_support_may_not(
     order_id, _ = order_ids
     assert as_role(StaffRole.SUPPORT).action("/admin/order/action/mark-paid", order_id).status_code == 403
     manager = as_role(StaffRole.MANAGER)
-    page = manager.http.get("/admin/order/action/mark-paid", params={"pks": order_id, "csrf_token": manager.csrf})
+    page = manager.http.get(
+        "/admin/order/action/mark-paid", params={"pks": order_id, "csrf_token": manager.csrf}
+    )
     assert 'value="60.00"' in page.text  # prefilled with the order total
     wrong = manager.action("/admin/order/action/mark-paid", order_id, {"amount": "50.00"})
     assert wrong.status_code == 400
@@ -62,14 +66,25 @@ def test_refunds_never_exceed_what_was_paid(
     order_id, _ = order_ids
     _paid(app, as_role(StaffRole.MANAGER), order_id)
     support = as_role(StaffRole.SUPPORT)
-    page = support.http.get("/admin/order/action/refund", params={"pks": order_id, "csrf_token": support.csrf})
+    page = support.http.get(
+        "/admin/order/action/refund", params={"pks": order_id, "csrf_token": support.csrf}
+    )
     assert "Refundable now: 60.00 EUR" in page.text
-    assert support.action("/admin/order/action/refund", order_id,
-                          {"amount": "15.50", "reason": "scratched"}).status_code == 302
+    assert (
+        support.action(
+            "/admin/order/action/refund", order_id, {"amount": "15.50", "reason": "scratched"}
+        ).status_code
+        == 302
+    )
     too_much = support.action("/admin/order/action/refund", order_id, {"amount": "44.51", "reason": "more"})
     assert too_much.status_code == 400 and "at most 4450" in too_much.text
-    assert support.action("/admin/order/action/refund", order_id, {"amount": "", "reason": "rest"}).status_code == 302
-    nothing_left = support.action("/admin/order/action/refund", order_id, {"amount": "0.01", "reason": "again"})
+    assert (
+        support.action("/admin/order/action/refund", order_id, {"amount": "", "reason": "rest"}).status_code
+        == 302
+    )
+    nothing_left = support.action(
+        "/admin/order/action/refund", order_id, {"amount": "0.01", "reason": "again"}
+    )
     assert nothing_left.status_code == 400
     with app.state.sessions() as session:
         assert session.scalars(select(Refund.amount).order_by(Refund.id)).all() == [1550, 4450]
@@ -83,14 +98,20 @@ def test_fulfil_chosen_lines_then_the_rest(
     _paid(app, as_role(StaffRole.OWNER), order_id)
     support = as_role(StaffRole.SUPPORT)
     first, second = _order(app, order_id).lines
-    partial = support.action("/admin/order/action/fulfil", order_id, {
-        "carrier": "DHL", "tracking_number": "00340434", f"line_{first.id}": "1", f"line_{second.id}": "0"})
+    partial = support.action(
+        "/admin/order/action/fulfil",
+        order_id,
+        {"carrier": "DHL", "tracking_number": "00340434", f"line_{first.id}": "1", f"line_{second.id}": "0"},
+    )
     assert partial.status_code == 302, partial.text[-2000:]
     assert _order(app, order_id).fulfillment_status is FulfillmentStatus.PARTIAL
     over = support.action("/admin/order/action/fulfil", order_id, {f"line_{first.id}": "2"})
     assert over.status_code == 400
-    rest = support.action("/admin/order/action/fulfil", order_id, {
-        "carrier": "DHL", f"line_{first.id}": "1", f"line_{second.id}": "1"})
+    rest = support.action(
+        "/admin/order/action/fulfil",
+        order_id,
+        {"carrier": "DHL", f"line_{first.id}": "1", f"line_{second.id}": "1"},
+    )
     assert rest.status_code == 302
     order = _order(app, order_id)
     assert (order.status, order.fulfillment_status) == (OrderStatus.COMPLETED, FulfillmentStatus.FULFILLED)
@@ -106,7 +127,10 @@ def test_cancel_a_paid_order_returns_stock_and_refunds(
     _paid(app, manager, order_id)
     with app.state.sessions() as session:
         on_hand_paid = session.scalar(select(StockLevel.on_hand).where(StockLevel.variant_id == tee_variant))
-    assert manager.action("/admin/order/action/cancel", order_id, {"reason": "customer asked"}).status_code == 302
+    assert (
+        manager.action("/admin/order/action/cancel", order_id, {"reason": "customer asked"}).status_code
+        == 302
+    )
     order = _order(app, order_id)
     assert order.status is OrderStatus.CANCELLED and order.payment_status is PaymentStatus.REFUNDED
     with app.state.sessions() as session:
@@ -124,6 +148,9 @@ def test_resend_confirmation_queues_mail_only_for_paid_orders(
     _paid(app, as_role(StaffRole.MANAGER), order_id)
     assert support.action("/admin/order/action/resend-confirmation", order_id).status_code == 302
     with app.state.sessions() as session:
-        mails = session.scalar(select(func.count()).select_from(OutboxEvent)
-                               .where(OutboxEvent.topic == "email.order_confirmation"))
+        mails = session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.topic == "email.order_confirmation")
+        )
     assert mails == 2  # the one on payment, and the resend

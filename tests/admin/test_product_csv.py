@@ -14,9 +14,7 @@ from tests.admin.conftest import AdminClient
 from tests.core.catalog.catalog_dump import fixture_bytes
 
 GOOD = fixture_bytes("shopify_products.csv")
-BAD = (b"Handle,Title,Variant SKU,Variant Price\n"
-       b"tee,Tee,TEE-1,12.50\n"
-       b"mug,Mug,MUG-1,twelve\n")
+BAD = b"Handle,Title,Variant SKU,Variant Price\ntee,Tee,TEE-1,12.50\nmug,Mug,MUG-1,twelve\n"
 
 
 def _count(app: FastAPI, model: type) -> int:
@@ -25,15 +23,20 @@ def _count(app: FastAPI, model: type) -> int:
 
 
 def _preview(client: AdminClient, data: bytes, name: str = "products.csv"):  # type: ignore[no-untyped-def]
-    return client.http.post("/admin/product-csv/preview", data={"csrf_token": client.csrf},
-                            files={"file": (name, data, "text/csv")})
+    return client.http.post(
+        "/admin/product-csv/preview",
+        data={"csrf_token": client.csrf},
+        files={"file": (name, data, "text/csv")},
+    )
 
 
 def test_preview_changes_nothing_then_import_imports_that_file(
     app: FastAPI, as_role: Callable[[StaffRole], AdminClient]
 ) -> None:
     manager = as_role(StaffRole.MANAGER)
-    assert 'action="http://shop.test/admin/product-csv/preview"' in manager.http.get("/admin/product-csv").text
+    assert (
+        'action="http://shop.test/admin/product-csv/preview"' in manager.http.get("/admin/product-csv").text
+    )
     preview = _preview(manager, GOOD, "shopify.csv")
     assert preview.status_code == 200, preview.text[-2000:]
     assert "Preview of shopify.csv: nothing changed yet" in preview.text
@@ -69,7 +72,9 @@ def test_another_sessions_token_is_refused(app: FastAPI, as_role: Callable[[Staf
     manager, owner = as_role(StaffRole.MANAGER), as_role(StaffRole.OWNER)
     token = _preview(manager, GOOD).text.split('name="token" value="')[1].split('"')[0]
     assert owner.post("/admin/product-csv/apply", {"token": token}).status_code == 400
-    assert manager.http.post("/admin/product-csv/apply", data={"token": token}).status_code == 403  # no CSRF token
+    assert (
+        manager.http.post("/admin/product-csv/apply", data={"token": token}).status_code == 403
+    )  # no CSRF token
     assert _count(app, Product) == 0
 
 

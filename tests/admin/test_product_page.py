@@ -18,12 +18,29 @@ from shop.core.catalog.models import Product, ProductImage, Variant
 from shop.core.staff.models import StaffRole
 from tests.admin.conftest import AdminClient
 
-BASE = {"title": "Linen shirt", "slug": "linen-shirt", "description": "", "status": "draft", "vendor": "",
-        "product_type": "", "tags": "", "seo_title": "", "seo_description": "", "save": "Save and continue editing"}
+BASE = {
+    "title": "Linen shirt",
+    "slug": "linen-shirt",
+    "description": "",
+    "status": "draft",
+    "vendor": "",
+    "product_type": "",
+    "tags": "",
+    "seo_title": "",
+    "seo_description": "",
+    "save": "Save and continue editing",
+}
 
 
 def _variant(i: int, **fields: str) -> dict[str, str]:
-    row = {"sku": "", "price": "", "requires_shipping": "y", "taxable": "y", "inventory_policy": "deny", **fields}
+    row = {
+        "sku": "",
+        "price": "",
+        "requires_shipping": "y",
+        "taxable": "y",
+        "inventory_policy": "deny",
+        **fields,
+    }
     return {f"variant_rows-{i}-{k}": v for k, v in row.items()}
 
 
@@ -35,9 +52,13 @@ def _png(size: tuple[int, int] = (40, 30)) -> bytes:
 
 def _product(app: FastAPI) -> Product:
     with app.state.sessions() as session:
-        return session.scalar(select(Product).options(
-            selectinload(Product.variants).selectinload(Variant.option_values),
-            selectinload(Product.options), selectinload(Product.images)))
+        return session.scalar(
+            select(Product).options(
+                selectinload(Product.variants).selectinload(Variant.option_values),
+                selectinload(Product.options),
+                selectinload(Product.images),
+            )
+        )
 
 
 @pytest.fixture
@@ -46,22 +67,32 @@ def manager(as_role: Callable[[StaffRole], AdminClient]) -> AdminClient:
 
 
 def test_create_with_options_and_variants_then_edit_them(app: FastAPI, manager: AdminClient) -> None:
-    form = {**BASE, "option1_name": "Size", **_variant(0, sku="LS-S", option1="S", price="49.90"),
-            **_variant(1, sku="LS-M", option1="M", price="49,90", compare_at_price="59.00")}
+    form = {
+        **BASE,
+        "option1_name": "Size",
+        **_variant(0, sku="LS-S", option1="S", price="49.90"),
+        **_variant(1, sku="LS-M", option1="M", price="49,90", compare_at_price="59.00"),
+    }
     created = manager.post("/admin/product/create", form, follow_redirects=False)
     assert created.status_code == 302, created.text[-3000:]
     product = _product(app)
     assert [(v.sku, v.title, v.price, v.compare_at_price) for v in product.variants] == [
-        ("LS-S", "S", 4990, None), ("LS-M", "M", 4990, 5900)]
+        ("LS-S", "S", 4990, None),
+        ("LS-M", "M", 4990, 5900),
+    ]
     assert [o.name for o in product.options] == ["Size"]
 
     page = manager.http.get(f"/admin/product/edit/{product.id}")
     assert 'value="LS-M"' in page.text and 'value="49.90"' in page.text
     small, medium = product.variants
-    edit = {**BASE, "option1_name": "Size", "expected_version": str(product.version),
-            **_variant(0, id=str(small.id), sku="LS-S", option1="S", price="45.00"),
-            **_variant(1, id=str(medium.id), sku="LS-M", option1="M", price="49.90", remove="y"),
-            **_variant(2, sku="LS-L", option1="L", price="52.00")}
+    edit = {
+        **BASE,
+        "option1_name": "Size",
+        "expected_version": str(product.version),
+        **_variant(0, id=str(small.id), sku="LS-S", option1="S", price="45.00"),
+        **_variant(1, id=str(medium.id), sku="LS-M", option1="M", price="49.90", remove="y"),
+        **_variant(2, sku="LS-L", option1="L", price="52.00"),
+    }
     saved = manager.post(f"/admin/product/edit/{product.id}", edit, follow_redirects=False)
     assert saved.status_code == 302, saved.text[-3000:]
     after = _product(app)
@@ -78,11 +109,14 @@ def test_description_html_is_sanitised_on_save(app: FastAPI, manager: AdminClien
 def test_variant_errors_are_form_errors_and_save_nothing(app: FastAPI, manager: AdminClient) -> None:
     bad_price = manager.post("/admin/product/create", {**BASE, **_variant(0, sku="X-1", price="12.345")})
     assert bad_price.status_code == 400 and "enter an amount in EUR" in bad_price.text
-    twice = manager.post("/admin/product/create", {**BASE, **_variant(0, sku="X-1", price="1"),
-                                                   **_variant(1, sku="X-1", price="2")})
+    twice = manager.post(
+        "/admin/product/create",
+        {**BASE, **_variant(0, sku="X-1", price="1"), **_variant(1, sku="X-1", price="2")},
+    )
     assert twice.status_code == 400 and "SKU X-1 is given twice" in twice.text
-    no_option = manager.post("/admin/product/create", {**BASE, "option1_name": "Colour",
-                                                       **_variant(0, sku="X-1", price="1")})
+    no_option = manager.post(
+        "/admin/product/create", {**BASE, "option1_name": "Colour", **_variant(0, sku="X-1", price="1")}
+    )
     assert no_option.status_code == 400 and "choose a value for Colour" in no_option.text
     assert _product(app) is None
 
@@ -90,14 +124,20 @@ def test_variant_errors_are_form_errors_and_save_nothing(app: FastAPI, manager: 
 def test_an_edit_made_meanwhile_is_not_overwritten(app: FastAPI, manager: AdminClient) -> None:
     manager.post("/admin/product/create", {**BASE, **_variant(0, sku="V-1", price="10")})
     product = _product(app)
-    stale = {**BASE, "title": "Mine", "expected_version": str(product.version - 1 if product.version > 1 else 99),
-             **_variant(0, id=str(product.variants[0].id), sku="V-1", price="10")}
+    stale = {
+        **BASE,
+        "title": "Mine",
+        "expected_version": str(product.version - 1 if product.version > 1 else 99),
+        **_variant(0, id=str(product.variants[0].id), sku="V-1", price="10"),
+    }
     response = manager.post(f"/admin/product/edit/{product.id}", stale)
     assert response.status_code == 400 and "changed by someone else" in response.text
     assert _product(app).title == "Linen shirt"
 
 
-def test_image_upload_is_validated_and_stored_by_hash(app: FastAPI, settings: Settings, manager: AdminClient) -> None:
+def test_image_upload_is_validated_and_stored_by_hash(
+    app: FastAPI, settings: Settings, manager: AdminClient
+) -> None:
     form = {**BASE, **_variant(0, sku="IMG-1", price="10")}
     files = [("new_images", ("front-view.png", _png(), "image/png"))]
     created = manager.post("/admin/product/create", form, files=files, follow_redirects=False)
@@ -117,8 +157,10 @@ def test_a_non_image_file_is_a_form_error_and_nothing_is_stored(
     app: FastAPI, settings: Settings, manager: AdminClient
 ) -> None:
     form = {**BASE, **_variant(0, sku="IMG-2", price="10")}
-    files = [("new_images", ("ok.png", _png(), "image/png")),
-             ("new_images", ("invoice.png", b"%PDF-1.4 not a picture at all", "image/png"))]
+    files = [
+        ("new_images", ("ok.png", _png(), "image/png")),
+        ("new_images", ("invoice.png", b"%PDF-1.4 not a picture at all", "image/png")),
+    ]
     response = manager.post("/admin/product/create", form, files=files)
     assert response.status_code == 400
     assert "invoice.png: the file is not an image this shop accepts" in response.text
@@ -131,26 +173,40 @@ def test_an_oversized_image_is_refused(
 ) -> None:
     monkeypatch.setattr(image_limits, "MAX_PIXELS", 1000)
     form = {**BASE, **_variant(0, sku="IMG-3", price="10")}
-    response = manager.post("/admin/product/create", form,
-                            files=[("new_images", ("big.png", _png((50, 50)), "image/png"))])
+    response = manager.post(
+        "/admin/product/create", form, files=[("new_images", ("big.png", _png((50, 50)), "image/png"))]
+    )
     assert response.status_code == 400 and "big.png: the image is 50x50 pixels" in response.text
     monkeypatch.setattr(image_limits, "MAX_BYTES", 10)
-    too_heavy = manager.post("/admin/product/create", form,
-                             files=[("new_images", ("heavy.png", _png((5, 5)), "image/png"))])
+    too_heavy = manager.post(
+        "/admin/product/create", form, files=[("new_images", ("heavy.png", _png((5, 5)), "image/png"))]
+    )
     assert too_heavy.status_code == 400 and "heavy.png: the file is larger than" in too_heavy.text
     assert _product(app) is None and _media_files(settings) == []
 
 
 def test_images_can_be_described_and_removed(app: FastAPI, manager: AdminClient) -> None:
-    manager.post("/admin/product/create", {**BASE, **_variant(0, sku="IMG-4", price="10")},
-                 files=[("new_images", ("a.png", _png((10, 10)), "image/png")),
-                        ("new_images", ("b.png", _png((12, 10)), "image/png"))])
+    manager.post(
+        "/admin/product/create",
+        {**BASE, **_variant(0, sku="IMG-4", price="10")},
+        files=[
+            ("new_images", ("a.png", _png((10, 10)), "image/png")),
+            ("new_images", ("b.png", _png((12, 10)), "image/png")),
+        ],
+    )
     product = _product(app)
     first, second = product.images
-    edit = {**BASE, "expected_version": str(product.version),
-            **_variant(0, id=str(product.variants[0].id), sku="IMG-4", price="10"),
-            "image_rows-0-id": str(first.id), "image_rows-0-alt": "Front", "image_rows-0-position": "2",
-            "image_rows-1-id": str(second.id), "image_rows-1-alt": "", "image_rows-1-remove": "y"}
+    edit = {
+        **BASE,
+        "expected_version": str(product.version),
+        **_variant(0, id=str(product.variants[0].id), sku="IMG-4", price="10"),
+        "image_rows-0-id": str(first.id),
+        "image_rows-0-alt": "Front",
+        "image_rows-0-position": "2",
+        "image_rows-1-id": str(second.id),
+        "image_rows-1-alt": "",
+        "image_rows-1-remove": "y",
+    }
     assert manager.post(f"/admin/product/edit/{product.id}", edit, follow_redirects=False).status_code == 302
     with app.state.sessions() as session:
         assert [(i.alt, i.position) for i in session.scalars(select(ProductImage))] == [("Front", 2)]

@@ -88,7 +88,9 @@ def test_role_matrix(as_role: Callable[[StaffRole], AdminClient], seeded: Seeded
             assert response.status_code == 403, (role, method, url, response.status_code)
 
 
-def test_forbidden_views_are_left_out_of_the_menu(as_role: Callable[[StaffRole], AdminClient], seeded: Seeded) -> None:
+def test_forbidden_views_are_left_out_of_the_menu(
+    as_role: Callable[[StaffRole], AdminClient], seeded: Seeded
+) -> None:
     viewer = as_role(VIEWER).http.get("/admin/").text
     assert "/admin/staff-user/list" not in viewer
     assert "/admin/product/list" in viewer
@@ -96,11 +98,15 @@ def test_forbidden_views_are_left_out_of_the_menu(as_role: Callable[[StaffRole],
     assert "/admin/staff-user/list" in owner
 
 
-def test_group_grants_add_to_a_role(app: FastAPI, as_role: Callable[[StaffRole], AdminClient], seeded: Seeded) -> None:
+def test_group_grants_add_to_a_role(
+    app: FastAPI, as_role: Callable[[StaffRole], AdminClient], seeded: Seeded
+) -> None:
     from shop.core.staff.models import StaffGroup, StaffGroupAccess, StaffUser
 
     with unit_of_work(app.state.sessions) as session:
-        group = StaffGroup(name="Catalog editors", accesses=[StaffGroupAccess(identity="product", action="edit")])
+        group = StaffGroup(
+            name="Catalog editors", accesses=[StaffGroupAccess(identity="product", action="edit")]
+        )
         user = session.query(StaffUser).filter_by(role=VIEWER).one()
         user.groups.append(group)
     viewer = as_role(VIEWER)
@@ -112,11 +118,19 @@ def test_owner_creates_a_group_with_grants(app: FastAPI, as_role: Callable[[Staf
     from shop.core.staff.models import StaffGroup
 
     owner = as_role(OWNER)
-    made = owner.post("/admin/staff-group/create", {"name": "Stock takers", "permissions": ["stock-level:list",
-                                                                                           "stock-level:action:count"],
-                                                    "save": "Save"}, follow_redirects=False)
+    made = owner.post(
+        "/admin/staff-group/create",
+        {
+            "name": "Stock takers",
+            "permissions": ["stock-level:list", "stock-level:action:count"],
+            "save": "Save",
+        },
+        follow_redirects=False,
+    )
     assert made.status_code == 302, made.text[-2000:]
     with app.state.sessions() as session:
         group = session.query(StaffGroup).one()
         assert sorted(f"{a.identity}:{a.action}" for a in group.accesses) == [
-            "stock-level:action:count", "stock-level:list"]
+            "stock-level:action:count",
+            "stock-level:list",
+        ]

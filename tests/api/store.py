@@ -14,8 +14,14 @@ from shop.core.shipping.models import ShippingMethod
 from shop.core.tax.models import TaxRate
 from tests.factories import make_location, make_product
 
-ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "line1": "Main St 1", "city": "Berlin",
-           "postal_code": "10115", "country": "DE"}
+ADDRESS = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "line1": "Main St 1",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
 
 
 @dataclass(frozen=True)
@@ -31,26 +37,53 @@ def seed_store(engine: Engine) -> Seeded:
         products = {
             "TEE": make_product(session, sku="TEE", price=2000, stock=10, location=location, title="Tee"),
             "MUG": make_product(session, sku="MUG", price=1500, stock=3, location=location, title="Mug"),
-            "BACK": make_product(session, sku="BACK", price=500, stock=0, location=location,
-                                 policy=InventoryPolicy.CONTINUE, title="Backorder"),
-            "DRAFT": make_product(session, sku="DRAFT", price=100, stock=5, location=location,
-                                  status=ProductStatus.DRAFT, title="Draft"),
+            "BACK": make_product(
+                session,
+                sku="BACK",
+                price=500,
+                stock=0,
+                location=location,
+                policy=InventoryPolicy.CONTINUE,
+                title="Backorder",
+            ),
+            "DRAFT": make_product(
+                session,
+                sku="DRAFT",
+                price=100,
+                stock=5,
+                location=location,
+                status=ProductStatus.DRAFT,
+                title="Draft",
+            ),
         }
-        session.add_all([
-            ShippingMethod(name="Standard", code="standard", price=490, free_over=5000, countries="DE,AT",
-                           position=0),
-            ShippingMethod(name="Express", code="express", price=990, countries="", position=1),
-            TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
-            TaxRate(name="Sales tax", country="US", rate_bps=800, prices_include_tax=False,
-                    applies_to_shipping=False),
-            DiscountCode(code="TENOFF", kind=DiscountKind.PERCENT, value=1000),
-            DiscountCode(code="BIG", kind=DiscountKind.FIXED, value=500, minimum_subtotal=10000),
-            DiscountCode(code="SHIPFREE", kind=DiscountKind.FREE_SHIPPING),
-            DiscountCode(code="ONCE", kind=DiscountKind.PERCENT, value=500, per_customer_limit=1),
-        ])
+        session.add_all(
+            [
+                ShippingMethod(
+                    name="Standard", code="standard", price=490, free_over=5000, countries="DE,AT", position=0
+                ),
+                ShippingMethod(name="Express", code="express", price=990, countries="", position=1),
+                TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
+                TaxRate(
+                    name="Sales tax",
+                    country="US",
+                    rate_bps=800,
+                    prices_include_tax=False,
+                    applies_to_shipping=False,
+                ),
+                DiscountCode(code="TENOFF", kind=DiscountKind.PERCENT, value=1000),
+                DiscountCode(code="BIG", kind=DiscountKind.FIXED, value=500, minimum_subtotal=10000),
+                DiscountCode(code="SHIPFREE", kind=DiscountKind.FREE_SHIPPING),
+                DiscountCode(code="ONCE", kind=DiscountKind.PERCENT, value=500, per_customer_limit=1),
+            ]
+        )
         return Seeded({sku: p.variants[0].id for sku, p in products.items()})
 
 
 def checkout_body(token: str, **overrides: Any) -> dict[str, Any]:
-    return {"cart_token": token, "email": "ada@example.com", "shipping_address": ADDRESS,
-            "shipping_method": "standard", **overrides}
+    return {
+        "cart_token": token,
+        "email": "ada@example.com",
+        "shipping_address": ADDRESS,
+        "shipping_method": "standard",
+        **overrides,
+    }

@@ -24,18 +24,14 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
         yield client
 
 
-def _cart(
-    client: TestClient, sku: str, quantity: int, headers: dict[str, str] | None = None
-) -> str:
+def _cart(client: TestClient, sku: str, quantity: int, headers: dict[str, str] | None = None) -> str:
     token = str(client.post("/api/v1/carts", headers=headers or {}).json()["token"])
     answer = client.post(f"/api/v1/carts/{token}/lines", json={"sku": sku, "quantity": quantity})
     assert answer.status_code < 300, answer.text
     return token
 
 
-def _checkout(
-    client: TestClient, token: str, key: str, headers: dict[str, str] | None = None
-) -> Any:
+def _checkout(client: TestClient, token: str, key: str, headers: dict[str, str] | None = None) -> Any:
     return client.post(
         "/api/v1/checkout",
         json=checkout_body(token),

@@ -26,9 +26,7 @@ PASSWORD = "correct horse battery"
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD, **form: str) -> dict:
-    answer = client.post(
-        "/api/v1/auth/token", data={"username": email, "password": password, **form}
-    )
+    answer = client.post("/api/v1/auth/token", data={"username": email, "password": password, **form})
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -68,9 +66,7 @@ def test_register_signs_in_and_me_answers(client: TestClient) -> None:
     assert me.status_code == 200
     assert me.json()["first_name"] == "Ada"
     # The same address again, in another case, is the same account.
-    again = client.post(
-        "/api/v1/auth/register", json={"email": "ADA@example.com", "password": PASSWORD}
-    )
+    again = client.post("/api/v1/auth/register", json={"email": "ADA@example.com", "password": PASSWORD})
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
     assert again.json()["field"] == "email"
@@ -85,24 +81,18 @@ def test_register_signs_in_and_me_answers(client: TestClient) -> None:
         ({"email": "a@example.com", "password": PASSWORD, "is_admin": True}, "is_admin"),
     ],
 )
-def test_register_refuses_bad_input_naming_the_field(
-    client: TestClient, body: dict, field: str
-) -> None:
+def test_register_refuses_bad_input_naming_the_field(client: TestClient, body: dict, field: str) -> None:
     answer = client.post("/api/v1/auth/register", json=body)
     assert answer.status_code == 422
     assert answer.json()["field"] == field
 
 
-def test_a_guest_address_can_register_but_does_not_inherit_guest_orders(
-    client: TestClient, db: Db
-) -> None:
+def test_a_guest_address_can_register_but_does_not_inherit_guest_orders(client: TestClient, db: Db) -> None:
     with db() as s:
         guest = make_customer(s, email="guest@example.com", password=None)
         make_order(s, product=make_product(s), email="guest@example.com", customer=None)
         make_order(s, product=make_product(s), email="guest@example.com", customer=guest)
-    answer = client.post(
-        "/api/v1/auth/register", json={"email": "guest@example.com", "password": PASSWORD}
-    )
+    answer = client.post("/api/v1/auth/register", json={"email": "guest@example.com", "password": PASSWORD})
     assert answer.status_code == 201
     assert answer.json()["customer"]["id"] == guest.id
     orders = client.get("/api/v1/me/orders", headers=bearer(answer.json()["access_token"])).json()
@@ -117,15 +107,9 @@ def test_token_with_wrong_password_unknown_email_or_disabled_account_is_401(
         make_customer(s, email="ok@example.com")
         make_customer(s, email="off@example.com", is_active=False)
     answers = [
-        client.post(
-            "/api/v1/auth/token", data={"username": "ok@example.com", "password": "wrong password"}
-        ),
-        client.post(
-            "/api/v1/auth/token", data={"username": "nobody@example.com", "password": PASSWORD}
-        ),
-        client.post(
-            "/api/v1/auth/token", data={"username": "off@example.com", "password": PASSWORD}
-        ),
+        client.post("/api/v1/auth/token", data={"username": "ok@example.com", "password": "wrong password"}),
+        client.post("/api/v1/auth/token", data={"username": "nobody@example.com", "password": PASSWORD}),
+        client.post("/api/v1/auth/token", data={"username": "off@example.com", "password": PASSWORD}),
     ]
     assert [a.status_code for a in answers] == [401, 401, 401]
     assert {a.json()["detail"] for a in answers} == {"wrong e-mail or password"}
@@ -163,10 +147,7 @@ def test_signing_in_attaches_the_signed_out_cart(client: TestClient, db: Db) -> 
     body = sign_in(client, "cart@example.com", cart_token=anonymous.token)
     assert body["cart_token"] == anonymous.token
     # Someone else's cart is never taken; the account's own newest cart is offered instead.
-    assert (
-        sign_in(client, "cart@example.com", cart_token=theirs.token)["cart_token"]
-        == anonymous.token
-    )
+    assert sign_in(client, "cart@example.com", cart_token=theirs.token)["cart_token"] == anonymous.token
     assert sign_in(client, "cart@example.com")["cart_token"] == anonymous.token
     with db() as s:
         assert s.get(Cart, anonymous.id).customer_id == customer.id  # type: ignore[union-attr]
@@ -188,9 +169,7 @@ def _reset_events(db: Db) -> list[OutboxEvent]:
         return list(s.scalars(select(OutboxEvent).where(OutboxEvent.topic == EMAIL_PASSWORD_RESET)))
 
 
-def test_password_reset_never_reveals_whether_the_account_exists(
-    client: TestClient, db: Db
-) -> None:
+def test_password_reset_never_reveals_whether_the_account_exists(client: TestClient, db: Db) -> None:
     with db() as s:
         make_customer(s, email="real@example.com")
     real = client.post("/api/v1/auth/password-reset", json={"email": "real@example.com"})
@@ -207,18 +186,14 @@ def test_password_reset_never_reveals_whether_the_account_exists(
     assert bad.status_code == 422 and bad.json()["field"] == "email"
 
 
-def test_password_reset_confirm_is_single_use_and_signs_out_old_tokens(
-    client: TestClient, db: Db
-) -> None:
+def test_password_reset_confirm_is_single_use_and_signs_out_old_tokens(client: TestClient, db: Db) -> None:
     with db() as s:
         make_customer(s, email="reset@example.com")
     old = sign_in(client, "reset@example.com")["access_token"]
     client.post("/api/v1/auth/password-reset", json={"email": "reset@example.com"})
     token = _reset_events(db)[0].payload["token"]
 
-    weak = client.post(
-        "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "short"}
-    )
+    weak = client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": "short"})
     assert weak.status_code == 422 and weak.json()["field"] == "password"
     done = client.post(
         "/api/v1/auth/password-reset/confirm",
@@ -284,9 +259,7 @@ def test_auth_endpoints_are_rate_limited(settings: Settings) -> None:
             client.post("/api/v1/auth/password-reset", json={"email": "x@example.com"}).status_code
             for _ in range(3)
         ]
-        token = client.post(
-            "/api/v1/auth/token", data={"username": "x@example.com", "password": PASSWORD}
-        )
+        token = client.post("/api/v1/auth/token", data={"username": "x@example.com", "password": PASSWORD})
     assert codes == [202, 202, 429]
     assert token.status_code == 429 and int(token.headers["retry-after"]) >= 1
 
@@ -296,10 +269,7 @@ def test_my_orders_lists_only_my_orders_newest_first_in_pages(client: TestClient
         me = make_customer(s, email="me@example.com")
         other = make_customer(s)
         product = make_product(s)
-        mine = [
-            make_order(s, product=product, customer=me, email=me.email, quantity=n)
-            for n in (1, 2, 3)
-        ]
+        mine = [make_order(s, product=product, customer=me, email=me.email, quantity=n) for n in (1, 2, 3)]
         make_order(s, product=product, customer=other, email=other.email)
     token = sign_in(client, "me@example.com")["access_token"]
     first = client.get("/api/v1/me/orders?per_page=2", headers=bearer(token)).json()
@@ -321,18 +291,27 @@ def test_changing_the_password_needs_the_current_one_and_signs_out_elsewhere(
     with db() as s:
         make_customer(s, email="change@example.com")
     old = sign_in(client, "change@example.com")["access_token"]
-    wrong = client.post("/api/v1/me/password", headers=bearer(old),
-                        json={"current_password": "not it at all",
-                              "new_password": "another long one"})
+    wrong = client.post(
+        "/api/v1/me/password",
+        headers=bearer(old),
+        json={"current_password": "not it at all", "new_password": "another long one"},
+    )
     assert wrong.status_code == 422 and wrong.json()["field"] == "current_password"
-    weak = client.post("/api/v1/me/password", headers=bearer(old),
-                       json={"current_password": PASSWORD, "new_password": "short"})
+    weak = client.post(
+        "/api/v1/me/password",
+        headers=bearer(old),
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
     assert weak.status_code == 422 and weak.json()["field"] == "password"
-    anonymous = client.post("/api/v1/me/password",
-                            json={"current_password": PASSWORD, "new_password": "another long one"})
+    anonymous = client.post(
+        "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "another long one"}
+    )
     assert anonymous.status_code == 401
-    done = client.post("/api/v1/me/password", headers=bearer(old),
-                       json={"current_password": PASSWORD, "new_password": "another long one"})
+    done = client.post(
+        "/api/v1/me/password",
+        headers=bearer(old),
+        json={"current_password": PASSWORD, "new_password": "another long one"},
+    )
     assert done.status_code == 200
     assert client.get("/api/v1/me", headers=bearer(old)).status_code == 401
     assert client.get("/api/v1/me", headers=bearer(done.json()["access_token"])).status_code == 200

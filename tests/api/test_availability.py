@@ -27,7 +27,11 @@ def test_availability_reports_live_price_and_stock(client: TestClient) -> None:
     items = {item["sku"]: item for item in body["items"]}
     assert list(items) == ["TEE", "MUG", "BACK"]
     assert (items["TEE"]["price"], items["TEE"]["available"], items["TEE"]["in_stock"]) == (2000, 10, True)
-    assert (items["BACK"]["available"], items["BACK"]["in_stock"], items["BACK"]["backorder"]) == (None, True, True)
+    assert (items["BACK"]["available"], items["BACK"]["in_stock"], items["BACK"]["backorder"]) == (
+        None,
+        True,
+        True,
+    )
 
     token = _new_cart(client)
     _add(client, token, "MUG", 3)
@@ -39,15 +43,25 @@ def test_availability_reports_live_price_and_stock(client: TestClient) -> None:
 def test_availability_needs_skus(client: TestClient) -> None:
     _problem(client.get("/api/v1/availability"), 422, "skus")
     _problem(client.get("/api/v1/availability", params={"skus": " , "}), 422, "skus")
-    _problem(client.get("/api/v1/availability", params={"skus": ",".join(f"S{i}" for i in range(101))}),
-             422, "skus")
+    _problem(
+        client.get("/api/v1/availability", params={"skus": ",".join(f"S{i}" for i in range(101))}),
+        422,
+        "skus",
+    )
 
 
 def test_openapi_lists_the_commerce_paths_and_their_problems(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
-    for path in ["/api/v1/availability", "/api/v1/carts", "/api/v1/carts/{token}", "/api/v1/carts/{token}/lines",
-                 "/api/v1/carts/{token}/lines/{line_id}", "/api/v1/carts/{token}/discount", "/api/v1/checkout",
-                 "/api/v1/orders/{order_number}"]:
+    for path in [
+        "/api/v1/availability",
+        "/api/v1/carts",
+        "/api/v1/carts/{token}",
+        "/api/v1/carts/{token}/lines",
+        "/api/v1/carts/{token}/lines/{line_id}",
+        "/api/v1/carts/{token}/discount",
+        "/api/v1/checkout",
+        "/api/v1/orders/{order_number}",
+    ]:
         assert path in spec["paths"], path
     checkout = spec["paths"]["/api/v1/checkout"]["post"]
     assert {"201", "409", "422", "429"} <= set(checkout["responses"])

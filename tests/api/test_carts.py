@@ -155,8 +155,11 @@ def test_destination_and_method_change_options_and_tax(client: TestClient) -> No
 
 def test_bodies_over_the_limit_answer_413(client: TestClient) -> None:
     token = _new_cart(client)
-    answer = client.post(f"/api/v1/carts/{token}/lines", content=b'{"sku": "' + b"x" * 70_000 + b'"}',
-                         headers={"content-type": "application/json"})
+    answer = client.post(
+        f"/api/v1/carts/{token}/lines",
+        content=b'{"sku": "' + b"x" * 70_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
     _problem(answer, 413)
 
 
@@ -167,8 +170,9 @@ def test_streamed_bodies_over_the_limit_answer_413(client: TestClient) -> None:
         for _ in range(20):
             yield b"x" * 8192
 
-    answer = client.post(f"/api/v1/carts/{token}/lines", content=chunks(),
-                         headers={"content-type": "application/json"})
+    answer = client.post(
+        f"/api/v1/carts/{token}/lines", content=chunks(), headers={"content-type": "application/json"}
+    )
     _problem(answer, 413)
 
 
@@ -185,8 +189,11 @@ def test_cart_creation_is_rate_limited(settings: Settings, engine: Engine) -> No
 def test_refusals_carry_cors_headers_for_the_storefront(client: TestClient) -> None:
     token = _new_cart(client)
     origin = {"Origin": "http://shop.test"}
-    too_large = client.post(f"/api/v1/carts/{token}/lines", content=b"x" * 70_000,
-                            headers={**origin, "content-type": "application/json"})
+    too_large = client.post(
+        f"/api/v1/carts/{token}/lines",
+        content=b"x" * 70_000,
+        headers={**origin, "content-type": "application/json"},
+    )
     short = client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 9}, headers=origin)
     for answer, status in [(too_large, 413), (short, 409)]:
         assert answer.status_code == status
@@ -197,6 +204,8 @@ def test_refusals_carry_cors_headers_for_the_storefront(client: TestClient) -> N
 
 def test_webhooks_may_send_larger_bodies(client: TestClient) -> None:
     big = b"{" + b" " * 200_000 + b"}"
-    answer = client.post("/api/v1/webhooks/anything", content=big, headers={"content-type": "application/json"})
+    answer = client.post(
+        "/api/v1/webhooks/anything", content=big, headers={"content-type": "application/json"}
+    )
     assert answer.status_code != 413  # up to 1 MB; this route does not exist here (404)
     _problem(client.post("/api/v1/webhooks/anything", content=b" " * 1_100_000), 413)

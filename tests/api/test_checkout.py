@@ -64,15 +64,21 @@ def test_checkout_places_a_pending_order_with_stock_allocated(
         assert order.token == placed["order_token"] and order.email == "ada@example.com"
         assert order.expires_at is not None and order.customer_note == "ring twice"
         assert [(line.sku, line.quantity, line.line_total) for line in order.lines] == [
-            ("TEE", 2, 4000), ("MUG", 1, 1500)]
+            ("TEE", 2, 4000),
+            ("MUG", 1, 1500),
+        ]
         assert order.tax_total == sum(line.tax_total for line in order.lines) + 0
         assert available_quantities(session, [seeded.variant_ids["TEE"], seeded.variant_ids["MUG"]]) == {
-            seeded.variant_ids["TEE"]: 8, seeded.variant_ids["MUG"]: 2}
+            seeded.variant_ids["TEE"]: 8,
+            seeded.variant_ids["MUG"]: 2,
+        }
         assert session.scalar(select(func.count()).select_from(StockMovement)) == 2
     _problem(client.get(f"/api/v1/carts/{token}"), 404, "token")  # the cart is closed
 
 
-def test_the_same_key_and_body_answer_the_same_without_a_second_order(client: TestClient, engine: Engine) -> None:
+def test_the_same_key_and_body_answer_the_same_without_a_second_order(
+    client: TestClient, engine: Engine
+) -> None:
     token = _cart_with(client, ("TEE", 1))
     first = _checkout(client, checkout_body(token))
     again = _checkout(client, checkout_body(token))
@@ -106,7 +112,9 @@ def test_short_stock_names_each_sku_and_allocates_nothing(
     # Nothing was kept for the refused key: the cart still works once it fits.
     line_id = client.get(f"/api/v1/carts/{token}").json()["lines"][0]["id"]
     client.patch(f"/api/v1/carts/{token}/lines/{line_id}", json={"quantity": 1})
-    client.delete(f"/api/v1/carts/{token}/lines/{client.get(f'/api/v1/carts/{token}').json()['lines'][1]['id']}")
+    client.delete(
+        f"/api/v1/carts/{token}/lines/{client.get(f'/api/v1/carts/{token}').json()['lines'][1]['id']}"
+    )
     assert _checkout(client, checkout_body(token)).status_code == 201
 
 
@@ -115,15 +123,20 @@ def test_carts_that_cannot_be_checked_out(client: TestClient) -> None:
     empty = _new_cart(client)
     _problem(_checkout(client, checkout_body(empty)), 422, "cart_token")
     token = _cart_with(client, ("TEE", 1))
-    _problem(_checkout(client, checkout_body(token, shipping_method="drone"), key="a"), 422, "shipping_method")
+    _problem(
+        _checkout(client, checkout_body(token, shipping_method="drone"), key="a"), 422, "shipping_method"
+    )
     far = {**ADDRESS, "country": "JP"}
     express_only = checkout_body(token, shipping_address=far, shipping_method="standard")
     _problem(_checkout(client, express_only, key="b"), 422, "shipping_method")
     _problem(_checkout(client, checkout_body(token, total=1), key="c"), 422, "total")
     _problem(_checkout(client, checkout_body(token, email="nope"), key="d"), 422, "email")
     bad_address = {**ADDRESS, "country": "Deutschland"}
-    _problem(_checkout(client, checkout_body(token, shipping_address=bad_address), key="e"), 422,
-             "shipping_address.country")
+    _problem(
+        _checkout(client, checkout_body(token, shipping_address=bad_address), key="e"),
+        422,
+        "shipping_address.country",
+    )
     assert _checkout(client, checkout_body(token), key="f").status_code == 201
 
 
@@ -158,7 +171,12 @@ def test_discounted_order_totals_match_the_cart(client: TestClient, engine: Engi
     with Session(engine) as session:
         order = session.scalars(select(Order)).one()
         assert (order.subtotal, order.discount_total, order.shipping_total, order.tax_total, order.total) == (
-            cart["subtotal"], cart["discount"], cart["shipping"], cart["tax"], cart["total"])
+            cart["subtotal"],
+            cart["discount"],
+            cart["shipping"],
+            cart["tax"],
+            cart["total"],
+        )
         assert order.total == placed["total"] and order.discount_code == "TENOFF"
         assert order.status == OrderStatus.PENDING_PAYMENT
 

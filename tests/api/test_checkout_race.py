@@ -31,12 +31,17 @@ def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp
     with Session(engine) as session, session.begin():
         variant_id = make_product(session, sku="RACE", price=1000, stock=UNITS).variants[0].id
 
-    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
-            httpx.Client(base_url=base, timeout=60) as setup:
+    with (
+        live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base,
+        httpx.Client(base_url=base, timeout=60) as setup,
+    ):
         tokens = []
         for _ in range(BUYERS):
             token = setup.post("/api/v1/carts").json()["token"]
-            assert setup.post(f"/api/v1/carts/{token}/lines", json={"sku": "RACE", "quantity": 1}).status_code == 201
+            assert (
+                setup.post(f"/api/v1/carts/{token}/lines", json={"sku": "RACE", "quantity": 1}).status_code
+                == 201
+            )
             tokens.append(token)
 
         start = threading.Barrier(BUYERS)
@@ -44,8 +49,11 @@ def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp
         def buy(index: int) -> tuple[int, dict[str, object]]:
             with httpx.Client(base_url=base, timeout=60) as client:
                 start.wait()
-                answer = client.post("/api/v1/checkout", json=checkout_body(tokens[index]),
-                                     headers={"Idempotency-Key": f"race-{index}"})
+                answer = client.post(
+                    "/api/v1/checkout",
+                    json=checkout_body(tokens[index]),
+                    headers={"Idempotency-Key": f"race-{index}"},
+                )
                 return answer.status_code, answer.json()
 
         with ThreadPoolExecutor(BUYERS) as pool:
@@ -61,12 +69,19 @@ def test_forty_buyers_seven_units_two_processes(db_url: str, engine: Engine, tmp
         level = session.scalars(select(StockLevel).where(StockLevel.variant_id == variant_id)).one()
         assert (level.on_hand, level.allocated) == (UNITS, UNITS)
         ledger = session.execute(
-            select(StockMovement.reason, func.count(), func.sum(StockMovement.allocated_delta),
-                   func.sum(StockMovement.delta), func.count(func.distinct(StockMovement.order_id)))
-            .where(StockMovement.variant_id == variant_id).group_by(StockMovement.reason)
+            select(
+                StockMovement.reason,
+                func.count(),
+                func.sum(StockMovement.allocated_delta),
+                func.sum(StockMovement.delta),
+                func.count(func.distinct(StockMovement.order_id)),
+            )
+            .where(StockMovement.variant_id == variant_id)
+            .group_by(StockMovement.reason)
         ).all()
         assert [(reason, n, allocated, delta, orders) for reason, n, allocated, delta, orders in ledger] == [
-            (MovementReason.ALLOCATED, UNITS, UNITS, 0, UNITS)]
+            (MovementReason.ALLOCATED, UNITS, UNITS, 0, UNITS)
+        ]
         numbers = session.scalars(select(Order.number).order_by(Order.number)).all()
         assert len(set(numbers)) == UNITS
 
@@ -88,8 +103,10 @@ def test_double_clicks_and_second_tabs_make_one_order(db_url: str, engine: Engin
     tabs checking out one cart with different keys; each makes exactly one thing."""
     seed_store(engine)
     n = 6
-    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base, \
-            httpx.Client(base_url=base, timeout=60) as setup:
+    with (
+        live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base,
+        httpx.Client(base_url=base, timeout=60) as setup,
+    ):
 
         def post(path: str, body: dict[str, object], key: str | None = None) -> httpx.Response:
             with httpx.Client(base_url=base, timeout=60) as client:
@@ -98,7 +115,9 @@ def test_double_clicks_and_second_tabs_make_one_order(db_url: str, engine: Engin
         retried = setup.post("/api/v1/carts").json()["token"]
         tabs = setup.post("/api/v1/carts").json()["token"]
         setup.post(f"/api/v1/carts/{retried}/lines", json={"sku": "TEE", "quantity": 2})
-        added = _all_at_once(n, lambda _: post(f"/api/v1/carts/{tabs}/lines", {"sku": "TEE", "quantity": 1}).status_code)
+        added = _all_at_once(
+            n, lambda _: post(f"/api/v1/carts/{tabs}/lines", {"sku": "TEE", "quantity": 1}).status_code
+        )
         lines = setup.get(f"/api/v1/carts/{tabs}").json()["lines"]
         retries = _all_at_once(n, lambda _: post("/api/v1/checkout", checkout_body(retried), "double-click"))
         tab_answers = _all_at_once(n, lambda i: post("/api/v1/checkout", checkout_body(tabs), f"tab-{i}"))

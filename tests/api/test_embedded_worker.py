@@ -18,9 +18,7 @@ from tests.smtp_inbox import Inbox
 Db = Callable[[], AbstractContextManager[Session]]
 
 
-def test_the_embedded_app_delivers_its_own_outbox(
-    settings: Settings, db: Db, smtp_inbox: Inbox
-) -> None:
+def test_the_embedded_app_delivers_its_own_outbox(settings: Settings, db: Db, smtp_inbox: Inbox) -> None:
     with db() as s:
         order = make_order(s, product=make_product(s), email="inprocess@example.com")
         enqueue(

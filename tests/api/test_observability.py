@@ -49,10 +49,7 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     text = answer.text
-    assert (
-        'shop_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/health"}'
-        in text
-    )
+    assert 'shop_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/health"}' in text
     for name in (
         "shop_orders_placed_total",
         "shop_payments_failed_total",

@@ -38,7 +38,10 @@ def test_a_guest_sees_their_order_with_its_token(client: TestClient, engine: Eng
     assert answer.status_code == 200
     order = answer.json()
     assert (order["number"], order["status"], order["payment_status"]) == (
-        placed["order_number"], "pending_payment", "pending")
+        placed["order_number"],
+        "pending_payment",
+        "pending",
+    )
     assert order["total"] == placed["total"] == 4000 + 490
     assert order["lines"][0]["sku"] == "TEE" and order["lines"][0]["quantity"] == 2
     assert order["payment"]["redirect_url"] and order["shipping_address"]["city"] == "Berlin"
@@ -49,7 +52,10 @@ def test_a_guest_sees_their_order_with_its_token(client: TestClient, engine: Eng
         fulfil_order(session, row, lines=None, carrier="DHL", tracking_number="JD01", actor="admin@x")
     shipped = client.get(url, params={"token": placed["order_token"]}).json()
     assert (shipped["status"], shipped["payment_status"], shipped["fulfillment_status"]) == (
-        "completed", "paid", "fulfilled")
+        "completed",
+        "paid",
+        "fulfilled",
+    )
     assert shipped["shipments"][0]["tracking_number"] == "JD01" and shipped["payment"]["redirect_url"] is None
 
 
@@ -58,6 +64,8 @@ def test_wrong_or_missing_tokens_reveal_nothing(client: TestClient) -> None:
     wrong = _problem(client.get(f"/api/v1/orders/{placed['order_number']}", params={"token": "guess"}), 404)
     missing = _problem(client.get("/api/v1/orders/999999", params={"token": "guess"}), 404)
     assert wrong["type"] == missing["type"]
-    assert wrong["detail"].replace(str(placed["order_number"]), "N") == missing["detail"].replace("999999", "N")
+    assert wrong["detail"].replace(str(placed["order_number"]), "N") == missing["detail"].replace(
+        "999999", "N"
+    )
     _problem(client.get(f"/api/v1/orders/{placed['order_number']}"), 422, "token")
     _problem(client.get("/api/v1/orders/abc", params={"token": "x"}), 422, "order_number")

@@ -85,9 +85,7 @@ def test_a_product_without_reviews_has_an_empty_summary(client: TestClient, db: 
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_unknown_draft_or_future_products_answer_404(
-    client: TestClient, db: Db, method: str
-) -> None:
+def test_unknown_draft_or_future_products_answer_404(client: TestClient, db: Db, method: str) -> None:
     with db() as s:
         make_product(s, slug="draft", status=ProductStatus.DRAFT)
         make_product(s, slug="soon", published_at=utcnow() + timedelta(days=1))
@@ -180,9 +178,7 @@ def test_a_signed_in_review_uses_the_account(client: TestClient, db: Db) -> None
         ({"rating": 5, "body": "x", "verified_purchase": True, **GUEST}, "verified_purchase"),
     ],
 )
-def test_bad_reviews_are_refused_naming_the_field(
-    client: TestClient, db: Db, body: dict, field: str
-) -> None:
+def test_bad_reviews_are_refused_naming_the_field(client: TestClient, db: Db, body: dict, field: str) -> None:
     with db() as s:
         make_product(s, slug="pen")
     answer = client.post("/api/v1/products/pen/reviews", json=body)

@@ -75,15 +75,11 @@ def place(
     token = client.post("/api/v1/carts").json()["token"]
     for sku, quantity in lines:
         assert (
-            client.post(
-                f"/api/v1/carts/{token}/lines", json={"sku": sku, "quantity": quantity}
-            ).status_code
+            client.post(f"/api/v1/carts/{token}/lines", json={"sku": sku, "quantity": quantity}).status_code
             < 300
         )
     if code:
-        assert (
-            client.post(f"/api/v1/carts/{token}/discount", json={"code": code}).status_code == 200
-        )
+        assert client.post(f"/api/v1/carts/{token}/discount", json={"code": code}).status_code == 200
     answer = client.post(
         "/api/v1/checkout", json=checkout_body(token, **body), headers={"Idempotency-Key": key}
     )
@@ -163,8 +159,7 @@ def test_the_stripe_session_charges_exactly_the_order_total(
     assert order["total"] == placed["total"]
     params = request.params
     shipping = sum(
-        int(o["shipping_rate_data"]["fixed_amount"]["amount"])
-        for o in params.get("shipping_options", [])
+        int(o["shipping_rate_data"]["fixed_amount"]["amount"]) for o in params.get("shipping_options", [])
     )
     assert shipping == order["shipping"]
     assert {i["price_data"]["currency"] for i in params["line_items"]} == {"eur"}
@@ -182,9 +177,7 @@ def test_the_stripe_session_charges_exactly_the_order_total(
     assert params["success_url"] == page + "&session_id={CHECKOUT_SESSION_ID}"
     assert params["cancel_url"] == page + "&cancelled=1"
     assert params["customer_email"] == "ada@example.com"
-    assert request.idempotency_key is not None and request.idempotency_key.endswith(
-        "checkout-key-1"
-    )
+    assert request.idempotency_key is not None and request.idempotency_key.endswith("checkout-key-1")
 
 
 def test_a_replayed_checkout_makes_no_second_stripe_session(
@@ -193,9 +186,7 @@ def test_a_replayed_checkout_makes_no_second_stripe_session(
     token = client.post("/api/v1/carts").json()["token"]
     client.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 1})
     answers = [
-        client.post(
-            "/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "same"}
-        )
+        client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "same"})
         for _ in range(2)
     ]
     assert answers[0].json() == answers[1].json()
@@ -211,9 +202,7 @@ def test_stripe_refusing_the_session_leaves_no_order_and_no_allocation(
     )
     token = client.post("/api/v1/carts").json()["token"]
     client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 2})
-    answer = client.post(
-        "/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"}
-    )
+    answer = client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"})
     assert answer.status_code == 502
     assert answer.headers["content-type"] == "application/problem+json"
     assert "Invalid currency" in answer.json()["detail"]
@@ -228,9 +217,7 @@ def test_a_stripe_total_that_differs_from_ours_is_refused(
     standin.skew = 1
     token = client.post("/api/v1/carts").json()["token"]
     client.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 1})
-    answer = client.post(
-        "/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"}
-    )
+    answer = client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"})
     assert answer.status_code == 502 and "not sending the shopper there" in answer.json()["detail"]
     with db() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 0
@@ -258,14 +245,10 @@ def test_checkout_session_completed_marks_the_order_paid_once(
     assert answer.status_code == 200 and answer.json() == {"received": True, "outcome": "paid"}
     order, payment = order_state(db, placed["order_number"])
     assert (order.status, order.payment_status) == (OrderStatus.OPEN, PaymentStatus.PAID)
-    assert payment.status == PaymentState.SUCCEEDED and payment.provider_payment_id.startswith(
-        "pi_"
-    )
+    assert payment.status == PaymentState.SUCCEEDED and payment.provider_payment_id.startswith("pi_")
     assert stock(db, variant) == (1, 0)
     with db() as s:
-        mails = s.scalars(
-            select(OutboxEvent).where(OutboxEvent.topic == "email.order_confirmation")
-        ).all()
+        mails = s.scalars(select(OutboxEvent).where(OutboxEvent.topic == "email.order_confirmation")).all()
     assert [m.payload["order_number"] for m in mails] == [placed["order_number"]]
 
     before = counts(db)
@@ -346,9 +329,7 @@ def test_an_event_for_an_unknown_order_is_200_and_changes_nothing(
     assert counts(db) == before
     assert order_state(db, placed["order_number"])[0].payment_status == PaymentStatus.PENDING
     assert "ignored" in caplog.text
-    assert (
-        deliver(client, event("customer.created", {"id": "cus_1"})).json()["outcome"] == "ignored"
-    )
+    assert deliver(client, event("customer.created", {"id": "cus_1"})).json()["outcome"] == "ignored"
 
 
 def test_a_paid_amount_that_differs_is_not_marked_paid(
@@ -390,8 +371,7 @@ def test_a_failed_payment_is_counted_and_the_session_stays_open(
         "payment_status": "unpaid",
     }
     assert (
-        deliver(client, event("checkout.session.completed", session)).json()["outcome"]
-        == "awaiting_payment"
+        deliver(client, event("checkout.session.completed", session)).json()["outcome"] == "awaiting_payment"
     )
     assert (
         deliver(client, event("checkout.session.async_payment_failed", session)).json()["outcome"]
@@ -420,12 +400,8 @@ def test_refunds_go_through_stripe_and_charge_refunded_records_each_once(
         )
     (request,) = standin.posts("/v1/refunds")
     assert request.params["payment_intent"] == intent and request.params["amount"] == "1000"
-    assert request.idempotency_key and request.idempotency_key.endswith(
-        f"refund-{placed['order_number']}-1"
-    )
-    assert (
-        ours.status == RefundState.SUCCEEDED and ours.provider_reference == standin.refunds[0]["id"]
-    )
+    assert request.idempotency_key and request.idempotency_key.endswith(f"refund-{placed['order_number']}-1")
+    assert ours.status == RefundState.SUCCEEDED and ours.provider_reference == standin.refunds[0]["id"]
 
     charge = {
         "id": f"ch_{intent.removeprefix('pi_')}",
@@ -439,9 +415,7 @@ def test_refunds_go_through_stripe_and_charge_refunded_records_each_once(
     assert deliver(client, event("charge.refunded", charge)).json()["outcome"] == "no_change"
     # One made in Stripe's dashboard: recorded, and the order is refunded in full.
     standin.add_refund(payment_intent=intent, amount=placed["total"] - 1000, charge=charge["id"])
-    payload = event(
-        "charge.refunded", {**charge, "amount_refunded": placed["total"], "refunded": True}
-    )
+    payload = event("charge.refunded", {**charge, "amount_refunded": placed["total"], "refunded": True})
     assert deliver(client, payload).json()["outcome"] == "refunded"
     assert deliver(client, payload).json()["outcome"] == "duplicate"
     with db() as s:
@@ -461,9 +435,7 @@ def test_a_payment_after_release_with_the_stock_gone_is_refunded(
         s.flush()
         assert expire_unpaid_orders(s, now=order.placed_at) == 1
     place(client, ("MUG", 3), key="second")  # someone else buys the same three mugs
-    answer = deliver(
-        client, event("checkout.session.completed", completed(standin, _session_id(placed)))
-    )
+    answer = deliver(client, event("checkout.session.completed", completed(standin, _session_id(placed))))
     assert answer.json()["outcome"] == "late_payment_refunded"
     (refund,) = standin.posts("/v1/refunds")
     assert int(refund.params["amount"]) == placed["total"]
@@ -484,9 +456,7 @@ def test_a_payment_for_an_order_the_merchant_cancelled_is_refunded(
     placed = place(client, ("MUG", 1))
     with db() as s:
         order = s.scalars(select(Order).where(Order.number == placed["order_number"])).one()
-        cancel_order(
-            s, order, reason="customer called", actor="owner@shop.test", settings=stripe_settings
-        )
+        cancel_order(s, order, reason="customer called", actor="owner@shop.test", settings=stripe_settings)
     session = completed(standin, _session_id(placed))
     answer = deliver(client, event("checkout.session.completed", session))
     assert answer.json()["outcome"] == "cancelled_order_refunded"

@@ -36,8 +36,10 @@ def catalog_counts(db_url: str) -> tuple[int, int]:
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:
-            return (session.scalar(select(func.count(Product.id))) or 0,
-                    session.scalar(select(func.count(Variant.id))) or 0)
+            return (
+                session.scalar(select(func.count(Product.id))) or 0,
+                session.scalar(select(func.count(Variant.id))) or 0,
+            )
     finally:
         engine.dispose()
 
@@ -55,10 +57,23 @@ def test_reimport_with_json_summary(here: Path) -> None:
     result = runner.invoke(app, ["import", "products.csv", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert {k: summary[k] for k in ("products_created", "products_updated", "variants_created",
-                                    "variants_updated", "skipped", "errors")} == {
-        "products_created": 0, "products_updated": 0, "variants_created": 0, "variants_updated": 0,
-        "skipped": 4, "errors": [],
+    assert {
+        k: summary[k]
+        for k in (
+            "products_created",
+            "products_updated",
+            "variants_created",
+            "variants_updated",
+            "skipped",
+            "errors",
+        )
+    } == {
+        "products_created": 0,
+        "products_updated": 0,
+        "variants_created": 0,
+        "variants_updated": 0,
+        "skipped": 4,
+        "errors": [],
     }
 
 
@@ -144,12 +159,24 @@ def test_a_real_process_imports_and_exports(here: Path, db_url: str) -> None:
     # A fresh interpreter imports only what the commands import: listeners and mappers
     # they rely on must be loaded by them, not by the test suite.
     env = {**os.environ, "SHOP_DIR": str(here), "SHOP_DATABASE_URL": db_url}
-    imported = subprocess.run([sys.executable, "-m", "shop.cli", "import", "products.csv", "--json"],
-                              cwd=here, env=env, capture_output=True, text=True, timeout=120)
+    imported = subprocess.run(
+        [sys.executable, "-m", "shop.cli", "import", "products.csv", "--json"],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["variants_created"] == 9
-    exported = subprocess.run([sys.executable, "-m", "shop.cli", "export", "-"],
-                              cwd=here, env=env, capture_output=True, text=True, timeout=120)
+    exported = subprocess.run(
+        [sys.executable, "-m", "shop.cli", "export", "-"],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout.startswith("Handle,Title,Body (HTML)") and "PRINT-A3" in exported.stdout
 

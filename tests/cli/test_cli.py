@@ -92,7 +92,8 @@ def test_db_upgrade_current_and_bad_revision(tmp_path: Path, monkeypatch: pytest
 
 def test_admin_create_user_from_stdin(store: Path, db_url: str) -> None:
     result = runner.invoke(
-        app, ["admin", "create-user", "Boss@Example.com", "--role", "owner", "--password-stdin"],
+        app,
+        ["admin", "create-user", "Boss@Example.com", "--role", "owner", "--password-stdin"],
         input="correct horse battery\n",
     )
     assert result.exit_code == 0, result.output
@@ -144,7 +145,10 @@ def test_demo_creates_a_store_and_serves_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOP_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "shop.cli", "demo", "--dir", str(tmp_path / "demo"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -177,7 +181,10 @@ def test_demo_creates_a_store_and_serves_it(tmp_path: Path) -> None:
 )
 def test_usage_errors_are_one_line_through_the_console_script(args: list[str], needle: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "shop.cli", *args], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "shop.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2

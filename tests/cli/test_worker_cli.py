@@ -112,7 +112,10 @@ def test_worker_rebuilds_the_storefront_on_a_site_rebuild_event(
         enqueue(s, SITE_REBUILD, {"reason": "reviews", "product_ids": [product.id]})
     done = subprocess.run(
         [sys.executable, "-m", "shop.cli", "worker", "--once", "--json"],
-        env=_env(tmp_path, db_url, smtp_inbox.url), capture_output=True, text=True, timeout=120,
+        env=_env(tmp_path, db_url, smtp_inbox.url),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["delivered"] == 1

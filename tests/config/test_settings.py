@@ -58,8 +58,10 @@ GOOD_KEY = "k" * 40
         ({"secret_key": DEFAULT_SECRET_KEY}, "SHOP_SECRET_KEY"),
         ({"secret_key": "short"}, "SHOP_SECRET_KEY"),
         ({"secret_key": GOOD_KEY, "workers": 4}, "SHOP_DATABASE_URL"),
-        ({"secret_key": GOOD_KEY, "payment_provider": "stripe", "stripe_secret_key": "sk_x"},
-         "SHOP_STRIPE_WEBHOOK_SECRET"),
+        (
+            {"secret_key": GOOD_KEY, "payment_provider": "stripe", "stripe_secret_key": "sk_x"},
+            "SHOP_STRIPE_WEBHOOK_SECRET",
+        ),
         ({"secret_key": GOOD_KEY, "payment_provider": "stripe"}, "SHOP_STRIPE_SECRET_KEY"),
     ],
 )
@@ -76,18 +78,20 @@ def test_production_refuses_unsafe_settings(
 def test_production_accepts_safe_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     store(monkeypatch, tmp_path)
     settings = Settings(
-        env="production", secret_key=GOOD_KEY, workers=4,
+        env="production",
+        secret_key=GOOD_KEY,
+        workers=4,
         database_url="postgresql+psycopg://shop@db/shop",
-        payment_provider="stripe", stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x",
+        payment_provider="stripe",
+        stripe_secret_key="sk_live_x",
+        stripe_webhook_secret="whsec_x",
     )
     check_production(settings, processes=4)
     with pytest.raises(ConfigError, match="SQLite"):
         check_production(settings.model_copy(update={"database_url": "sqlite:///x.db"}), processes=2)
 
 
-def test_a_relative_store_dir_is_made_absolute(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_relative_store_dir_is_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     store(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SHOP_DIR", "mystore")

@@ -81,9 +81,12 @@ def test_product_version_bumps_on_every_update(session: Session) -> None:
 def test_order_numbers_start_at_1001_and_increase(session: Session) -> None:
     numbers = [next_order_number(session) for _ in range(3)]
     assert numbers == [1001, 1002, 1003]
-    order = Order(number=numbers[0], token="t" * 43, email="a@example.com", currency="EUR",
-                  subtotal=100, total=100)
+    order = Order(
+        number=numbers[0], token="t" * 43, email="a@example.com", currency="EUR", subtotal=100, total=100
+    )
     session.add(order)
     session.flush()
-    refused(session, Order(number=numbers[0], token="u" * 43, email="b@example.com", currency="EUR",
-                           subtotal=1, total=1))
+    refused(
+        session,
+        Order(number=numbers[0], token="u" * 43, email="b@example.com", currency="EUR", subtotal=1, total=1),
+    )

@@ -29,7 +29,7 @@ def test_percent_of_stays_within_bounds(amount: int, bps: int) -> None:
     assert abs(part * 10000 - amount * bps) <= 5000
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_format_parse_is_identity(amount: int) -> None:
     money = Money(amount, "EUR")
     assert Money.parse(money.format(), "EUR") == money

@@ -70,9 +70,7 @@ def make_catalog(engine: Engine, media: Path) -> FixtureCatalog:
         )
         tees = Category(name="T-Shirts", slug="t-shirts", parent=apparel, position=0)
         home = Category(name="Homeware", slug="home-goods", position=1)
-        picks = Collection(
-            title="Staff picks", slug="staff-picks", featured=True, description="Favourites."
-        )
+        picks = Collection(title="Staff picks", slug="staff-picks", featured=True, description="Favourites.")
         s.add_all([apparel, tees, home, picks])
 
         def product(title: str, slug: str, category: Category, **fields: object) -> Product:
@@ -101,10 +99,7 @@ def make_catalog(engine: Engine, media: Path) -> FixtureCatalog:
         size = ProductOption(
             name="Size",
             position=2,
-            values=[
-                ProductOptionValue(value=v, position=i)
-                for i, v in enumerate(["S", "M", "L"], start=1)
-            ],
+            values=[ProductOptionValue(value=v, position=i) for i, v in enumerate(["S", "M", "L"], start=1)],
         )
         tee.options += [colour, size]
         n = 0
@@ -143,9 +138,7 @@ def make_catalog(engine: Engine, media: Path) -> FixtureCatalog:
         mug = product("Stoneware Mug", "stoneware-mug", home)
         mug.variants.append(Variant(sku="MUG-1", price=1500))
         poster = product("Mountain Poster", "mountain-poster", home)
-        poster.variants.append(
-            Variant(sku="POSTER-1", price=1900, inventory_policy=InventoryPolicy.CONTINUE)
-        )
+        poster.variants.append(Variant(sku="POSTER-1", price=1900, inventory_policy=InventoryPolicy.CONTINUE))
         cap = product("Canvas Cap", "canvas-cap", apparel)
         cap.variants.append(Variant(sku="CAP-1", price=2200, barcode="4006381333931"))
         draft = product("Secret Draft", "secret-draft", tees, status=ProductStatus.DRAFT)

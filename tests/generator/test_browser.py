@@ -47,8 +47,9 @@ def served(settings: Settings, catalog: FixtureCatalog, engine: Engine) -> Itera
         conn.execute(update(Variant).where(Variant.sku == "TEE-B-S").values(price=2300))
         black_m = select(Variant.id).where(Variant.sku == "TEE-B-M").scalar_subquery()
         conn.execute(update(StockLevel).where(StockLevel.variant_id == black_m).values(on_hand=0))
-    server = uvicorn.Server(uvicorn.Config(create_app(local, serve_site=True), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(local, serve_site=True), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -65,9 +66,7 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
 
     origin = served
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page()
             errors: list[str] = []
@@ -81,14 +80,10 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
             price = page.locator("[data-product-price] [data-price]")
             state = page.locator("[data-availability]")
             # The live price of the default variant (Black / S) replaced the built one.
-            page.wait_for_function(
-                "document.querySelector('[data-price]').textContent === '€23.00'"
-            )
+            page.wait_for_function("document.querySelector('[data-price]').textContent === '€23.00'")
 
             def choose(value: str) -> None:
-                page.locator(".option label").filter(
-                    has_text=re.compile(rf"^\s*{value}\s*$")
-                ).click()
+                page.locator(".option label").filter(has_text=re.compile(rf"^\s*{value}\s*$")).click()
 
             choose("White")
             choose("L")
@@ -101,10 +96,7 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
             choose("M")  # sold out since the build
             assert state.text_content() == "Sold out"
             choose("S")
-            assert (
-                state.text_content() == "In stock"
-                and not page.locator("[data-add-button]").is_disabled()
-            )
+            assert state.text_content() == "In stock" and not page.locator("[data-add-button]").is_disabled()
             assert "variant=" in page.url
 
             page.fill("#quantity", "2")

@@ -47,9 +47,7 @@ def test_build_json_summary_then_no_op(store: Path, catalog: FixtureCatalog) -> 
     assert second["pages_written"] == 0 and second["pages_unchanged"] == summary["pages_written"]
     text = runner.invoke(app, ["build", "--full", "--out", str(store / "elsewhere")])
     assert text.exit_code == 0
-    assert (
-        text.output.startswith(f"Built {store / 'elsewhere'}: ") and "pages written" in text.output
-    )
+    assert text.output.startswith(f"Built {store / 'elsewhere'}: ") and "pages written" in text.output
 
 
 def test_build_template_error_exits_non_zero_naming_file_and_line(
@@ -66,9 +64,7 @@ def test_build_template_error_exits_non_zero_naming_file_and_line(
     assert not (store / "public" / "index.html").exists()
 
 
-def test_build_without_tables_says_to_upgrade(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_build_without_tables_says_to_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOP_DIR", str(tmp_path))
     monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     get_settings.cache_clear()

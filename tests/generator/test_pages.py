@@ -33,9 +33,7 @@ def every_text_file(settings: Settings) -> str:
     )
 
 
-def test_drafts_and_archived_products_never_appear(
-    settings: Settings, catalog: FixtureCatalog
-) -> None:
+def test_drafts_and_archived_products_never_appear(settings: Settings, catalog: FixtureCatalog) -> None:
     build_site(settings, jobs=1)
     everything = every_text_file(settings)
     for word in (
@@ -209,15 +207,10 @@ def test_sitemap_becomes_an_index_above_the_limit() -> None:
     ]
     counts = [len(ET.fromstring(files[f"sitemap-{n}.xml"]).findall("s:url", ns)) for n in (1, 2, 3)]
     assert counts == [3, 3, 1]
-    assert (
-        ET.fromstring(files["sitemap-1.xml"]).find("s:url/s:loc", ns).text
-        == "https://x.test/shop/p0/"
-    )
+    assert ET.fromstring(files["sitemap-1.xml"]).find("s:url/s:loc", ns).text == "https://x.test/shop/p0/"
 
 
-def test_assets_are_fingerprinted_and_referenced(
-    settings: Settings, catalog: FixtureCatalog
-) -> None:
+def test_assets_are_fingerprinted_and_referenced(settings: Settings, catalog: FixtureCatalog) -> None:
     build_site(settings, jobs=1)
     home = read(settings, "index.html")
     css = re.search(r'href="/assets/css/site\.([0-9a-f]{10})\.css"', home)

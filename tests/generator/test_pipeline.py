@@ -22,11 +22,7 @@ def manifest(settings: Settings) -> Manifest:
 
 def changed(before: Manifest, after: Manifest) -> set[str]:
     names = set(before.files) | set(after.files)
-    return {
-        n
-        for n in names
-        if before.files.get(n, {}).get("sha256") != after.files.get(n, {}).get("sha256")
-    }
+    return {n for n in names if before.files.get(n, {}).get("sha256") != after.files.get(n, {}).get("sha256")}
 
 
 def test_first_build_writes_every_page_and_the_manifest_lists_every_file(
@@ -64,9 +60,7 @@ def test_nothing_changed_writes_nothing(settings: Settings, catalog: FixtureCata
     assert summary.pages_written == 0 and summary.pages_deleted == 0 and summary.images_written == 0
     assert not summary.search_indexed
     assert summary.pages_unchanged == len(before.pages)
-    assert {
-        p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*") if p.is_file()
-    } == mtimes
+    assert {p: p.stat().st_mtime_ns for p in settings.output_path.rglob("*") if p.is_file()} == mtimes
 
 
 def test_editing_one_product_changes_exactly_its_page_listings_sitemap_feed_and_index(
@@ -94,9 +88,7 @@ def test_editing_one_product_changes_exactly_its_page_listings_sitemap_feed_and_
     assert any(n.startswith("pagefind/") for n in touched)
     assert not {n for n in touched if n.startswith(("assets/", "images/"))}
     assert summary.pages_written == len(pages) and summary.search_indexed
-    assert (
-        "Waxed Canvas Cap" in (settings.output_path / "products/canvas-cap/index.html").read_text()
-    )
+    assert "Waxed Canvas Cap" in (settings.output_path / "products/canvas-cap/index.html").read_text()
 
 
 def test_a_stock_change_rewrites_only_that_product_and_the_cards_showing_it(
@@ -185,9 +177,7 @@ def test_rendering_in_a_process_pool_gives_the_same_bytes(
     assert {n: single[n]["sha256"] for n in html} == {n: pooled[n]["sha256"] for n in html}
 
 
-def test_images_are_made_in_worker_processes_and_reused(
-    settings: Settings, catalog: FixtureCatalog
-) -> None:
+def test_images_are_made_in_worker_processes_and_reused(settings: Settings, catalog: FixtureCatalog) -> None:
     summary = build_site(settings, jobs=2)
     assert summary.images_written == 2
     made = sorted(p.name for p in (settings.output_path / "images").rglob("*") if p.is_file())
@@ -221,9 +211,7 @@ def test_search_shards_reindex_only_where_searchable_text_changed(
     with unit_of_work(make_session_factory(engine)) as s:
         s.get_one(Product, catalog.cap).title = "Waxed Canvas Cap"
     assert build_site(settings, jobs=2).search_indexed
-    touched = {
-        n.split("/")[1] for n in changed(before, manifest(settings)) if n.startswith("pagefind/")
-    }
+    touched = {n.split("/")[1] for n in changed(before, manifest(settings)) if n.startswith("pagefind/")}
     assert touched == {cap_shard}
     on_disk = {
         p.relative_to(settings.output_path).as_posix()

@@ -31,9 +31,7 @@ def test_stamps_change_with_the_catalog_and_the_theme(
     assert theme_stamp(settings) != themes
 
 
-def test_watch_rebuilds_after_an_edit(
-    settings: Settings, catalog: FixtureCatalog, engine: Engine
-) -> None:
+def test_watch_rebuilds_after_an_edit(settings: Settings, catalog: FixtureCatalog, engine: Engine) -> None:
     from shop.generator.preview import PreviewState
 
     rebuilt = threading.Event()

@@ -35,14 +35,10 @@ def make_theme(settings: Settings, name: str, templates: dict[str, str], toml: s
     return root
 
 
-def test_override_changes_only_what_it_overrides(
-    settings: Settings, catalog: FixtureCatalog
-) -> None:
+def test_override_changes_only_what_it_overrides(settings: Settings, catalog: FixtureCatalog) -> None:
     build_site(settings, jobs=1)
     before = files(settings)
-    make_theme(
-        settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "Leipzig"\n'
-    )
+    make_theme(settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "Leipzig"\n')
     themed = settings.model_copy(update={"theme": "workshop"})
     build_site(themed, jobs=1)
     after = files(settings)
@@ -57,9 +53,7 @@ def test_override_changes_only_what_it_overrides(
 def test_editing_a_template_rerenders_only_pages_that_used_it(
     settings: Settings, catalog: FixtureCatalog
 ) -> None:
-    root = make_theme(
-        settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "A"\n'
-    )
+    root = make_theme(settings, "workshop", {"product.html": OVERRIDE}, '[settings]\nworkshop = "A"\n')
     themed = settings.model_copy(update={"theme": "workshop"})
     first = build_site(themed, jobs=1)
     (root / "templates" / "product.html").write_text(OVERRIDE.replace("Hand-finished", "Sewn"))

@@ -38,8 +38,12 @@ def test_upgrade_matches_models_then_downgrade_to_base(empty_database: str) -> N
         with engine.connect() as conn:
             dialect = conn.dialect.name
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "compare_server_default": True,
-                            "include_object": lambda obj, *_: belongs_to(obj, dialect)}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "include_object": lambda obj, *_: belongs_to(obj, dialect),
+                },
             )
             assert compare_metadata(context, Base.metadata) == []
             assert set(inspect(conn).get_table_names()) >= set(Base.metadata.tables)

@@ -22,6 +22,17 @@ def register_views(admin: ShopAdmin) -> None:
         staff,
     )
 
-    for module in (catalog, product_csv, inventory, orders, customers, reviews, discounts, settings, staff, audit):
+    for module in (
+        catalog,
+        product_csv,
+        inventory,
+        orders,
+        customers,
+        reviews,
+        discounts,
+        settings,
+        staff,
+        audit,
+    ):
         for view in module.VIEWS:
             admin.add_view(view)

@@ -11,8 +11,16 @@ class AuditLogAdmin(ShopModelView, model=AuditLog):
     name_plural = "Audit log"
     icon = "fa-solid fa-clipboard-list"
     can_create = can_edit = can_delete = False
-    column_list = [AuditLog.id, AuditLog.created_at, AuditLog.actor, AuditLog.action, AuditLog.object_type,
-                   AuditLog.object_id, AuditLog.changes, AuditLog.ip]
+    column_list = [
+        AuditLog.id,
+        AuditLog.created_at,
+        AuditLog.actor,
+        AuditLog.action,
+        AuditLog.object_type,
+        AuditLog.object_id,
+        AuditLog.changes,
+        AuditLog.ip,
+    ]
     column_searchable_list = [AuditLog.actor, AuditLog.action, AuditLog.object_type, AuditLog.object_id]
     column_sortable_list = [AuditLog.created_at, AuditLog.actor, AuditLog.action]
     column_default_sort = [(AuditLog.id, True)]

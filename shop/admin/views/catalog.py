@@ -36,7 +36,14 @@ TIMESTAMPS = ["created_at", "updated_at", "version"]
 class ProductAdmin(ProductPageMixin, ShopModelView, model=Product):
     category = CATALOG
     icon = "fa-solid fa-shirt"
-    column_list = [Product.id, Product.title, Product.status, Product.vendor, Product.product_type, Product.updated_at]
+    column_list = [
+        Product.id,
+        Product.title,
+        Product.status,
+        Product.vendor,
+        Product.product_type,
+        Product.updated_at,
+    ]
     column_searchable_list = [Product.title, Product.vendor]
     column_sortable_list = [Product.id, Product.title, Product.status, Product.vendor, Product.updated_at]
     column_default_sort = [(Product.id, True)]
@@ -46,8 +53,14 @@ class ProductAdmin(ProductPageMixin, ShopModelView, model=Product):
     form_args = {"description": {"description": "HTML; scripts, styles and images are removed on save."}}
 
     async def _change_status(self, request: Request, status: ProductStatus, title: str) -> Response:
-        return await run_status_action(self, request, title=title, status=status.value, describe=_product_titles,
-                                       change=lambda session, pks: set_status(session, pks, status))
+        return await run_status_action(
+            self,
+            request,
+            title=title,
+            status=status.value,
+            describe=_product_titles,
+            change=lambda session, pks: set_status(session, pks, status),
+        )
 
     @action("publish", "Publish")
     async def publish(self, request: Request) -> Response:
@@ -61,25 +74,37 @@ class ProductAdmin(ProductPageMixin, ShopModelView, model=Product):
     async def archive(self, request: Request) -> Response:
         return await self._change_status(request, ProductStatus.ARCHIVED, "Archive products")
 
-
     async def _collection_action(self, request: Request, add: bool) -> Response:
         def factory(session: Session, _pks: list[int], posted: Any) -> Form:
             form = CollectionForm(posted)
             form.collection_id.choices = [
-                (str(i), t) for i, t in session.execute(select(Collection.id, Collection.title).order_by(Collection.title))
+                (str(i), t)
+                for i, t in session.execute(
+                    select(Collection.id, Collection.title).order_by(Collection.title)
+                )
             ]
             return form
 
         def run(session: Session, pks: list[int], data: dict[str, Any]) -> str:
             collection_id = int(data["collection_id"])
-            change = collection_service.add_to_collection if add else collection_service.remove_from_collection
+            change = (
+                collection_service.add_to_collection if add else collection_service.remove_from_collection
+            )
             count = change(session, collection_id, pks)
-            record_action(session, request, action="collection_add" if add else "collection_remove",
-                          object_type="collection", object_id=collection_id, changes={"products": pks})
+            record_action(
+                session,
+                request,
+                action="collection_add" if add else "collection_remove",
+                object_type="collection",
+                object_id=collection_id,
+                changes={"products": pks},
+            )
             return f"{count} product(s) {'added to' if add else 'removed from'} the collection."
 
         title = "Add to a collection" if add else "Remove from a collection"
-        return await run_action(self, request, title=title, run=run, form_factory=factory, describe=_product_titles)
+        return await run_action(
+            self, request, title=title, run=run, form_factory=factory, describe=_product_titles
+        )
 
     @action("add-to-collection", "Add to a collection")
     async def add_to_collection(self, request: Request) -> Response:
@@ -95,7 +120,10 @@ class CollectionForm(Form):
 
 
 def _product_titles(session: Session, pks: list[int]) -> list[str]:
-    return [f"{t} (#{i})" for i, t in session.execute(select(Product.id, Product.title).where(Product.id.in_(pks)))]
+    return [
+        f"{t} (#{i})"
+        for i, t in session.execute(select(Product.id, Product.title).where(Product.id.in_(pks)))
+    ]
 
 
 class VariantAdmin(ShopModelView, model=Variant):
@@ -105,7 +133,14 @@ class VariantAdmin(ShopModelView, model=Variant):
     icon = "fa-solid fa-barcode"
     can_create = can_edit = can_delete = False
     money_columns = ("price", "compare_at_price")
-    column_list = [Variant.id, Variant.sku, Variant.title, Variant.product, Variant.price, Variant.inventory_policy]
+    column_list = [
+        Variant.id,
+        Variant.sku,
+        Variant.title,
+        Variant.product,
+        Variant.price,
+        Variant.inventory_policy,
+    ]
     column_searchable_list = [Variant.sku, Variant.barcode]
     column_sortable_list = [Variant.id, Variant.sku, Variant.price]
     column_default_sort = [(Variant.id, True)]
@@ -119,7 +154,9 @@ class VariantAdmin(ShopModelView, model=Variant):
         def run(session: Session, pks: list[int], data: dict[str, Any]) -> str:
             return run_stock_change(session, request, "adjust", pks[0], data)
 
-        return await run_action(self, request, title="Adjust stock", run=run, form_factory=factory, single=True)
+        return await run_action(
+            self, request, title="Adjust stock", run=run, form_factory=factory, single=True
+        )
 
 
 class CategoryAdmin(ShopModelView, model=Category):
@@ -149,8 +186,10 @@ class CollectionAdmin(ShopModelView, model=Collection):
     non_link_related_fields = ["entries"]
 
     def details_query(self, request: Request) -> Any:
-        return super().details_query(request).options(
-            selectinload(Collection.entries).selectinload(CollectionProduct.product)
+        return (
+            super()
+            .details_query(request)
+            .options(selectinload(Collection.entries).selectinload(CollectionProduct.product))
         )
 
 

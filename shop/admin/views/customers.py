@@ -13,8 +13,15 @@ PEOPLE = "Customers"
 class CustomerAdmin(ShopModelView, model=Customer):
     category = PEOPLE
     icon = "fa-solid fa-user"
-    column_list = [Customer.id, Customer.email, Customer.first_name, Customer.last_name,
-                   Customer.accepts_marketing, Customer.is_active, Customer.created_at]
+    column_list = [
+        Customer.id,
+        Customer.email,
+        Customer.first_name,
+        Customer.last_name,
+        Customer.accepts_marketing,
+        Customer.is_active,
+        Customer.created_at,
+    ]
     column_searchable_list = [Customer.email, Customer.first_name, Customer.last_name, Customer.phone]
     column_sortable_list = [Customer.id, Customer.email, Customer.last_name, Customer.created_at]
     column_default_sort = [(Customer.id, True)]

@@ -36,7 +36,9 @@ def discount_value(kind: DiscountKind | str, text: Any, currency: str) -> int:
         if kind is DiscountKind.PERCENT:
             bps = Decimal(str(text).strip().rstrip("%")) * 100
             if bps != bps.to_integral_value() or not 0 < bps <= 10000:
-                raise InvalidInput("a percentage is above 0 and at most 100, two decimals at most", field="value")
+                raise InvalidInput(
+                    "a percentage is above 0 and at most 100, two decimals at most", field="value"
+                )
             return int(bps)
         return Money.parse(str(text), currency).amount
     except (InvalidOperation, ValueError):
@@ -62,8 +64,17 @@ def _show(code: DiscountCode, currency: str) -> str:
 class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
     icon = "fa-solid fa-tags"
     money_columns = ("minimum_subtotal",)
-    column_list = [DiscountCode.id, DiscountCode.code, DiscountCode.kind, DiscountCode.value, DiscountCode.active,
-                   DiscountCode.times_used, DiscountCode.usage_limit, DiscountCode.starts_at, DiscountCode.ends_at]
+    column_list = [
+        DiscountCode.id,
+        DiscountCode.code,
+        DiscountCode.kind,
+        DiscountCode.value,
+        DiscountCode.active,
+        DiscountCode.times_used,
+        DiscountCode.usage_limit,
+        DiscountCode.starts_at,
+        DiscountCode.ends_at,
+    ]
     column_searchable_list = [DiscountCode.code]
     column_sortable_list = [DiscountCode.code, DiscountCode.times_used, DiscountCode.ends_at]
     column_default_sort = [(DiscountCode.id, True)]
@@ -83,7 +94,9 @@ class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
     async def on_model_change(self, data: dict, model: Any, is_created: bool, request: Request) -> None:
         await super().on_model_change(data, model, is_created, request)
         data["code"] = str(data.get("code") or "").strip().upper()
-        data["value"] = discount_value(data.get("kind") or DiscountKind.PERCENT, data.get("value"), self.currency)
+        data["value"] = discount_value(
+            data.get("kind") or DiscountKind.PERCENT, data.get("value"), self.currency
+        )
 
     @action("generate", "Generate a batch of codes", add_in_detail=False)
     async def generate(self, request: Request) -> Response:
@@ -96,8 +109,12 @@ class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
             value = StringField("Value", description=VALUE_HELP)
             usage_limit = IntegerField("Uses per code", [Optional(), NumberRange(min=1)], default=1)
             minimum_subtotal = MoneyField(f"Minimum order ({currency})", [Optional()], currency=currency)
-            ends_at = DateTimeField("Valid until (UTC)", [Optional()], format="%Y-%m-%d %H:%M:%S",
-                                    render_kw={"data-role": "datetimepicker"})
+            ends_at = DateTimeField(
+                "Valid until (UTC)",
+                [Optional()],
+                format="%Y-%m-%d %H:%M:%S",
+                render_kw={"data-role": "datetimepicker"},
+            )
 
         def run(session: Session, _pks: list[int], data: dict[str, Any]) -> str:
             kind = DiscountKind(data["kind"])
@@ -105,18 +122,33 @@ class DiscountCodeAdmin(ShopModelView, model=DiscountCode):
             if ends_at is not None and ends_at <= datetime.now(UTC):
                 raise InvalidInput("the end date is in the past", field="ends_at")
             codes = generate_codes(
-                session, count=data["count"], kind=kind, value=discount_value(kind, data.get("value"), currency),
-                prefix=data.get("prefix") or "", usage_limit=data.get("usage_limit"),
-                minimum_subtotal=data.get("minimum_subtotal") or 0, ends_at=ends_at,
+                session,
+                count=data["count"],
+                kind=kind,
+                value=discount_value(kind, data.get("value"), currency),
+                prefix=data.get("prefix") or "",
+                usage_limit=data.get("usage_limit"),
+                minimum_subtotal=data.get("minimum_subtotal") or 0,
+                ends_at=ends_at,
             )
-            record_action(session, request, action="discount_generate", object_type="discount-code",
-                          object_id=f"{codes[0]}..{codes[-1]}",
-                          changes={"count": len(codes), "kind": kind.value, "first": codes[0], "last": codes[-1]})
+            record_action(
+                session,
+                request,
+                action="discount_generate",
+                object_type="discount-code",
+                object_id=f"{codes[0]}..{codes[-1]}",
+                changes={"count": len(codes), "kind": kind.value, "first": codes[0], "last": codes[-1]},
+            )
             return f"{len(codes)} codes generated, {codes[0]} … {codes[-1]}."
 
-        return await run_action(self, request, title="Generate discount codes", run=run, form_class=GenerateForm,
-                                needs_selection=False)
+        return await run_action(
+            self,
+            request,
+            title="Generate discount codes",
+            run=run,
+            form_class=GenerateForm,
+            needs_selection=False,
+        )
 
 
 VIEWS = [DiscountCodeAdmin]
-

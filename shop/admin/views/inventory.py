@@ -43,14 +43,23 @@ class StockLevelAdmin(ShopModelView, model=StockLevel):
     can_create = can_delete = False
     # On hand and allocated change only through the actions below (movement rows, guards).
     form_columns = ["low_stock_threshold"]
-    column_list = [StockLevel.id, StockLevel.variant, StockLevel.location, StockLevel.on_hand,
-                   StockLevel.allocated, StockLevel.low_stock_threshold, StockLevel.updated_at]
+    column_list = [
+        StockLevel.id,
+        StockLevel.variant,
+        StockLevel.location,
+        StockLevel.on_hand,
+        StockLevel.allocated,
+        StockLevel.low_stock_threshold,
+        StockLevel.updated_at,
+    ]
     column_searchable_list = ["variant.sku"]
     column_sortable_list = [StockLevel.on_hand, StockLevel.allocated, StockLevel.updated_at]
     column_default_sort = [(StockLevel.id, True)]
     column_filters = [ForeignKeyFilter(StockLevel.location_id, Location.name, title="Location")]
 
-    async def _stock_action(self, request: Request, kind: str, title: str, form_class: type[Form]) -> Response:
+    async def _stock_action(
+        self, request: Request, kind: str, title: str, form_class: type[Form]
+    ) -> Response:
         def factory(session: Session, pks: list[int], posted: Any) -> Form:
             level = session.get(StockLevel, pks[0])
             return stock_form(form_class, session, posted, level.location_id if level else None)
@@ -61,8 +70,9 @@ class StockLevelAdmin(ShopModelView, model=StockLevel):
                 raise LookupError("stock level not found")
             return run_stock_change(session, request, kind, level.variant_id, data)
 
-        return await run_action(self, request, title=title, run=run, form_factory=factory, single=True,
-                                describe=_describe_levels)
+        return await run_action(
+            self, request, title=title, run=run, form_factory=factory, single=True, describe=_describe_levels
+        )
 
     @action("adjust", "Adjust stock")
     async def adjust(self, request: Request) -> Response:
@@ -80,7 +90,9 @@ class StockLevelAdmin(ShopModelView, model=StockLevel):
 def _describe_levels(session: Session, pks: list[int]) -> list[str]:
     rows = session.execute(
         select(Variant.sku, Location.name, StockLevel.on_hand, StockLevel.allocated)
-        .join(StockLevel.variant).join(StockLevel.location).where(StockLevel.id.in_(pks))
+        .join(StockLevel.variant)
+        .join(StockLevel.location)
+        .where(StockLevel.id.in_(pks))
     )
     return [f"{sku} at {loc}: {on_hand} on hand, {alloc} allocated" for sku, loc, on_hand, alloc in rows]
 
@@ -89,14 +101,25 @@ class StockMovementAdmin(ShopModelView, model=StockMovement):
     category = INVENTORY
     icon = "fa-solid fa-right-left"
     can_create = can_edit = can_delete = False
-    column_list = [StockMovement.id, StockMovement.created_at, StockMovement.variant, StockMovement.location,
-                   StockMovement.delta, StockMovement.allocated_delta, StockMovement.reason,
-                   StockMovement.actor, StockMovement.order_id, StockMovement.note]
+    column_list = [
+        StockMovement.id,
+        StockMovement.created_at,
+        StockMovement.variant,
+        StockMovement.location,
+        StockMovement.delta,
+        StockMovement.allocated_delta,
+        StockMovement.reason,
+        StockMovement.actor,
+        StockMovement.order_id,
+        StockMovement.note,
+    ]
     column_searchable_list = ["variant.sku", StockMovement.actor, StockMovement.reference]
     column_sortable_list = [StockMovement.created_at, StockMovement.delta]
     column_default_sort = [(StockMovement.id, True)]
-    column_filters = [enum_filter(StockMovement.reason, MovementReason),
-                      ForeignKeyFilter(StockMovement.location_id, Location.name, title="Location")]
+    column_filters = [
+        enum_filter(StockMovement.reason, MovementReason),
+        ForeignKeyFilter(StockMovement.location_id, Location.name, title="Location"),
+    ]
 
 
 VIEWS = [LocationAdmin, StockLevelAdmin, StockMovementAdmin]

@@ -39,8 +39,12 @@ def load_order(session: Session, pk: int) -> Order:
 
 def describe_orders(session: Session, pks: list[int]) -> list[str]:
     orders = [session.get(Order, pk) for pk in pks]
-    return [f"#{o.number} — {o.email}, {format_money(o.total, o.currency)}, {o.status.value}, "
-            f"{o.payment_status.value}, {o.fulfillment_status.value}" for o in orders if o is not None]
+    return [
+        f"#{o.number} — {o.email}, {format_money(o.total, o.currency)}, {o.status.value}, "
+        f"{o.payment_status.value}, {o.fulfillment_status.value}"
+        for o in orders
+        if o is not None
+    ]
 
 
 def fulfil_form(session: Session, pks: list[int], posted: FormData | None) -> Form:
@@ -53,18 +57,26 @@ def fulfil_form(session: Session, pks: list[int], posted: FormData | None) -> Fo
         left = line.quantity - line.quantity_fulfilled
         if left > 0:
             fields[f"{LINE_PREFIX}{line.id}"] = IntegerField(
-                f"{line.sku} {line.title} ({left} to ship)", [Optional(), NumberRange(min=0, max=left)], default=left
+                f"{line.sku} {line.title} ({left} to ship)",
+                [Optional(), NumberRange(min=0, max=left)],
+                default=left,
             )
     return type("FulfilForm", (Form,), fields)(posted)
 
 
 def run_fulfil(session: Session, order_id: int, data: dict[str, Any], actor: str) -> str:
     order = load_order(session, order_id)
-    lines = {int(k[len(LINE_PREFIX):]): v for k, v in data.items() if k.startswith(LINE_PREFIX) and v}
+    lines = {int(k[len(LINE_PREFIX) :]): v for k, v in data.items() if k.startswith(LINE_PREFIX) and v}
     if not lines:
         raise InvalidInput("choose at least one item to ship", field="lines")
-    fulfillment = fulfil_order(session, order, lines=lines, carrier=data.get("carrier") or "",
-                               tracking_number=data.get("tracking_number") or "", actor=actor)
+    fulfillment = fulfil_order(
+        session,
+        order,
+        lines=lines,
+        carrier=data.get("carrier") or "",
+        tracking_number=data.get("tracking_number") or "",
+        actor=actor,
+    )
     shipped = sum(line.quantity for line in fulfillment.lines)
     return f"Order #{order.number}: {shipped} item(s) marked as shipped."
 
@@ -81,8 +93,12 @@ def run_cancel(session: Session, order_id: int, data: dict[str, Any], actor: str
 
 def refund_form(currency: str) -> type[Form]:
     class RefundForm(Form):
-        amount = MoneyField(f"Amount ({currency})", [Optional()], currency=currency,
-                            description="Empty refunds everything not yet refunded.")
+        amount = MoneyField(
+            f"Amount ({currency})",
+            [Optional()],
+            currency=currency,
+            description="Empty refunds everything not yet refunded.",
+        )
         reason = StringField("Reason", [InputRequired(), Length(max=255)])
 
     return RefundForm
@@ -95,8 +111,9 @@ def refund_note(session: Session, order_id: int) -> str:
 
 def run_refund(session: Session, order_id: int, data: dict[str, Any], actor: str, settings: Settings) -> str:
     order = load_order(session, order_id)
-    refund = refund_order(session, order, amount=data.get("amount"), reason=data["reason"], actor=actor,
-                          settings=settings)
+    refund = refund_order(
+        session, order, amount=data.get("amount"), reason=data["reason"], actor=actor, settings=settings
+    )
     return f"Refunded {format_money(refund.amount, order.currency)} on order #{order.number}."
 
 
@@ -122,7 +139,14 @@ def run_mark_paid(session: Session, order_id: int, data: dict[str, Any], actor: 
     if order.payment_provider != "manual":
         raise InvalidInput(
             f"order #{order.number} is paid through {order.payment_provider}; its payment is confirmed by the "
-            "provider, not by hand", field="amount")
-    mark_order_paid(session, order, amount=data["amount"], provider_reference=data.get("provider_reference") or None,
-                    actor=actor)
+            "provider, not by hand",
+            field="amount",
+        )
+    mark_order_paid(
+        session,
+        order,
+        amount=data["amount"],
+        provider_reference=data.get("provider_reference") or None,
+        actor=actor,
+    )
     return f"Order #{order.number} marked as paid."

@@ -51,13 +51,23 @@ class OrderAdmin(ShopModelView, model=Order):
     can_create = can_edit = can_delete = False
     details_template = "shop_admin/order_details.html"
     money_columns = ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
-    column_list = [Order.number, Order.placed_at, Order.email, Order.status, Order.payment_status,
-                   Order.fulfillment_status, Order.total]
+    column_list = [
+        Order.number,
+        Order.placed_at,
+        Order.email,
+        Order.status,
+        Order.payment_status,
+        Order.fulfillment_status,
+        Order.total,
+    ]
     column_searchable_list = [Order.email]
     column_sortable_list = [Order.number, Order.placed_at, Order.total, Order.status]
     column_default_sort = [(Order.id, True)]
-    column_filters = [enum_filter(Order.status, OrderStatus), enum_filter(Order.payment_status, PaymentStatus),
-                      enum_filter(Order.fulfillment_status, FulfillmentStatus)]
+    column_filters = [
+        enum_filter(Order.status, OrderStatus),
+        enum_filter(Order.payment_status, PaymentStatus),
+        enum_filter(Order.fulfillment_status, FulfillmentStatus),
+    ]
     column_details_exclude_list = ["token", "lines", "fulfillments"]
     column_export_exclude_list = ["token"]
 
@@ -67,30 +77,53 @@ class OrderAdmin(ShopModelView, model=Order):
     @action("fulfil", "Fulfil (ship)", add_in_list=False)
     async def fulfil(self, request: Request) -> Response:
         actor = self._actor(request)
-        return await run_action(self, request, title="Fulfil order", single=True, form_factory=fulfil_form,
-                                describe=describe_orders,
-                                run=lambda session, pks, data: run_fulfil(session, pks[0], data, actor))
+        return await run_action(
+            self,
+            request,
+            title="Fulfil order",
+            single=True,
+            form_factory=fulfil_form,
+            describe=describe_orders,
+            run=lambda session, pks, data: run_fulfil(session, pks[0], data, actor),
+        )
 
     @action("cancel", "Cancel", add_in_list=False)
     async def cancel(self, request: Request) -> Response:
         actor, settings = self._actor(request), self.shop_admin.settings
-        return await run_action(self, request, title="Cancel order", single=True, form_class=CancelForm,
-                                describe=describe_orders,
-                                run=lambda session, pks, data: run_cancel(session, pks[0], data, actor, settings))
+        return await run_action(
+            self,
+            request,
+            title="Cancel order",
+            single=True,
+            form_class=CancelForm,
+            describe=describe_orders,
+            run=lambda session, pks, data: run_cancel(session, pks[0], data, actor, settings),
+        )
 
     @action("refund", "Refund", add_in_list=False)
     async def refund(self, request: Request) -> Response:
         actor, settings = self._actor(request), self.shop_admin.settings
-        return await run_action(self, request, title="Refund order", single=True,
-                                form_class=refund_form(self.currency), describe=describe_orders,
-                                note=lambda session, pks: refund_note(session, pks[0]),
-                                run=lambda session, pks, data: run_refund(session, pks[0], data, actor, settings))
+        return await run_action(
+            self,
+            request,
+            title="Refund order",
+            single=True,
+            form_class=refund_form(self.currency),
+            describe=describe_orders,
+            note=lambda session, pks: refund_note(session, pks[0]),
+            run=lambda session, pks, data: run_refund(session, pks[0], data, actor, settings),
+        )
 
     @action("resend-confirmation", "Resend confirmation e-mail")
     async def resend(self, request: Request) -> Response:
         actor = self._actor(request)
-        return await run_action(self, request, title="Resend order confirmation", describe=describe_orders,
-                                run=lambda session, pks, data: run_resend(session, pks, actor))
+        return await run_action(
+            self,
+            request,
+            title="Resend order confirmation",
+            describe=describe_orders,
+            run=lambda session, pks, data: run_resend(session, pks, actor),
+        )
 
     @action("mark-paid", "Mark as paid (manual payment)", add_in_list=False)
     async def mark_paid(self, request: Request) -> Response:
@@ -102,9 +135,15 @@ class OrderAdmin(ShopModelView, model=Order):
                 form.amount.data = load_order(session, pks[0]).total
             return form
 
-        return await run_action(self, request, title="Mark order as paid", single=True, form_factory=factory,
-                                describe=describe_orders,
-                                run=lambda session, pks, data: run_mark_paid(session, pks[0], data, actor))
+        return await run_action(
+            self,
+            request,
+            title="Mark order as paid",
+            single=True,
+            form_factory=factory,
+            describe=describe_orders,
+            run=lambda session, pks, data: run_mark_paid(session, pks[0], data, actor),
+        )
 
     def search_placeholder(self) -> str:
         return "order number, e-mail"
@@ -127,29 +166,65 @@ class OrderAdmin(ShopModelView, model=Order):
                 return {}
             money = lambda amount: format_money(amount, order.currency)  # noqa: E731
             lines = [
-                {"id": line.id, "sku": line.sku, "title": line.title, "variant": line.variant_title,
-                 "quantity": line.quantity, "fulfilled": line.quantity_fulfilled,
-                 "unit_price": money(line.unit_price), "total": money(line.line_total)}
-                for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
+                {
+                    "id": line.id,
+                    "sku": line.sku,
+                    "title": line.title,
+                    "variant": line.variant_title,
+                    "quantity": line.quantity,
+                    "fulfilled": line.quantity_fulfilled,
+                    "unit_price": money(line.unit_price),
+                    "total": money(line.line_total),
+                }
+                for line in session.scalars(
+                    select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+                )
             ]
             payments = [
-                {"id": p.id, "provider": p.provider, "reference": p.provider_payment_id or p.provider_reference or "",
-                 "amount": money(p.amount), "status": p.status.value, "created_at": p.created_at}
-                for p in session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))
+                {
+                    "id": p.id,
+                    "provider": p.provider,
+                    "reference": p.provider_payment_id or p.provider_reference or "",
+                    "amount": money(p.amount),
+                    "status": p.status.value,
+                    "created_at": p.created_at,
+                }
+                for p in session.scalars(
+                    select(Payment).where(Payment.order_id == order_id).order_by(Payment.id)
+                )
             ]
             refunds = [
-                {"id": r.id, "amount": money(r.amount), "status": r.status.value, "reason": r.reason,
-                 "actor": r.actor, "created_at": r.created_at}
-                for r in session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))
+                {
+                    "id": r.id,
+                    "amount": money(r.amount),
+                    "status": r.status.value,
+                    "reason": r.reason,
+                    "actor": r.actor,
+                    "created_at": r.created_at,
+                }
+                for r in session.scalars(
+                    select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)
+                )
             ]
             shipments = [
-                {"id": f.id, "carrier": f.carrier, "tracking": f.tracking_number, "actor": f.actor,
-                 "created_at": f.created_at,
-                 "lines": ", ".join(f"{fl.quantity} x {fl.order_line.sku}" for fl in f.lines)}
-                for f in session.scalars(select(Fulfillment).where(Fulfillment.order_id == order_id).order_by(Fulfillment.id))
+                {
+                    "id": f.id,
+                    "carrier": f.carrier,
+                    "tracking": f.tracking_number,
+                    "actor": f.actor,
+                    "created_at": f.created_at,
+                    "lines": ", ".join(f"{fl.quantity} x {fl.order_line.sku}" for fl in f.lines),
+                }
+                for f in session.scalars(
+                    select(Fulfillment).where(Fulfillment.order_id == order_id).order_by(Fulfillment.id)
+                )
             ]
-            return {"order_lines": lines, "order_payments": payments, "order_refunds": refunds,
-                    "order_shipments": shipments}
+            return {
+                "order_lines": lines,
+                "order_payments": payments,
+                "order_refunds": refunds,
+                "order_shipments": shipments,
+            }
 
 
 VIEWS = [OrderAdmin]

@@ -80,7 +80,9 @@ class ProductCSVAdmin(BaseView):
             (self._uploads() / f"{token}.csv").write_bytes(data)
             self._forget(request)
             request.session[SESSION_KEY] = {"token": token, "filename": filename}
-        return await self._page(request, 200 if result.ok else 400, result=result, filename=filename, token=token)
+        return await self._page(
+            request, 200 if result.ok else 400, result=result, filename=filename, token=token
+        )
 
     # Not ".../import": sqladmin's own `/{identity}/import` route would answer first.
     @expose("/product-csv/apply", methods=["POST"], identity="product-csv")
@@ -90,16 +92,27 @@ class ProductCSVAdmin(BaseView):
         async with request.form() as form:
             token = str(form.get("token") or "")
         kept = request.session.get(SESSION_KEY) or {}
-        if not TOKEN.match(token) or kept.get("token") != token or not (self._uploads() / f"{token}.csv").exists():
-            return await self._page(request, 400, error="Upload and preview the file again; the preview has expired.")
+        if (
+            not TOKEN.match(token)
+            or kept.get("token") != token
+            or not (self._uploads() / f"{token}.csv").exists()
+        ):
+            return await self._page(
+                request, 400, error="Upload and preview the file again; the preview has expired."
+            )
         path = self._uploads() / f"{token}.csv"
-        result, error = await anyio.to_thread.run_sync(self._run, request, path.read_bytes(), kept["filename"], False)
+        result, error = await anyio.to_thread.run_sync(
+            self._run, request, path.read_bytes(), kept["filename"], False
+        )
         if error or result is None or not result.ok:
             return await self._page(request, 400, error=error, result=result, filename=kept["filename"])
         self._forget(request)
-        Flash.success(request, f"Imported {kept['filename']}: {result.products_created} products created, "
-                               f"{result.products_updated} updated, {result.variants_created} variants created, "
-                               f"{result.variants_updated} updated.")
+        Flash.success(
+            request,
+            f"Imported {kept['filename']}: {result.products_created} products created, "
+            f"{result.products_updated} updated, {result.variants_created} variants created, "
+            f"{result.variants_updated} updated.",
+        )
         return RedirectResponse(request.url_for("admin:list", identity="product"), status_code=302)
 
     @expose("/product-csv/export", methods=["GET"], identity="product-csv")
@@ -107,20 +120,31 @@ class ProductCSVAdmin(BaseView):
         self._require(request, Action.EXPORT)
         text = await anyio.to_thread.run_sync(self._export)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        return Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="products-{stamp}.csv"'})
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="products-{stamp}.csv"'},
+        )
 
     @expose("/product-csv", methods=["GET"], identity="product-csv")
     async def page(self, request: Request) -> Response:
         return await self._page(request)
 
-    def _run(self, request: Request, data: bytes, filename: str, dry_run: bool) -> tuple[ImportResult | None, str]:
+    def _run(
+        self, request: Request, data: bytes, filename: str, dry_run: bool
+    ) -> tuple[ImportResult | None, str]:
         staff = current_staff(request)
         try:
             with unit_of_work(self._admin_ref.sessions) as session:  # type: ignore[attr-defined]
                 result = import_products(
-                    session, data, currency=self.settings.currency, actor=staff.email, actor_id=staff.id,
-                    dry_run=dry_run, media_base_url=media_base_url(self.settings), filename=filename,
+                    session,
+                    data,
+                    currency=self.settings.currency,
+                    actor=staff.email,
+                    actor_id=staff.id,
+                    dry_run=dry_run,
+                    media_base_url=media_base_url(self.settings),
+                    filename=filename,
                 )
         except FileRejected as exc:
             return None, f"{filename}: {exc.detail}"
@@ -129,8 +153,9 @@ class ProductCSVAdmin(BaseView):
     def _export(self) -> str:
         out = io.StringIO()
         with self._admin_ref.read_sessions() as session:  # type: ignore[attr-defined]
-            export_products(session, out, currency=self.settings.currency,
-                            media_base_url=media_base_url(self.settings))
+            export_products(
+                session, out, currency=self.settings.currency, media_base_url=media_base_url(self.settings)
+            )
         return out.getvalue()
 
     def _forget(self, request: Request) -> None:

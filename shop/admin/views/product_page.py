@@ -57,17 +57,28 @@ class _RowTable:
             for name, _ in self.columns:
                 sub = entry.form[name]
                 css = "form-check-input" if sub.type == "BooleanField" else "form-control form-control-sm"
-                errors = Markup("").join(Markup('<div class="text-danger small">{}</div>').format(e) for e in sub.errors)
-                wide = Markup(' style="min-width:{}rem"').format(8 if name in ("sku", "title") else 5) if sub.type in (
-                    "StringField", "MoneyField") else ""
+                errors = Markup("").join(
+                    Markup('<div class="text-danger small">{}</div>').format(e) for e in sub.errors
+                )
+                wide = (
+                    Markup(' style="min-width:{}rem"').format(8 if name in ("sku", "title") else 5)
+                    if sub.type in ("StringField", "MoneyField")
+                    else ""
+                )
                 cells.append(Markup("<td{}>{}{}</td>").format(wide, sub(class_=css), errors))
             preview = Markup("")
             if self.preview and entry.form[self.preview].data:
-                preview = Markup('<img src="{}" alt="" style="max-height:48px">').format(entry.form[self.preview].data)
-            rows.append(Markup("<tr>{}{}{}</tr>").format(Markup("<td>{}{}</td>").format(hidden, preview), Markup("").join(cells), ""))
-        return Markup('<div class="table-responsive"><table class="table table-sm" id="{}"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table></div>').format(
-            field.id, head, Markup("").join(rows)
-        )
+                preview = Markup('<img src="{}" alt="" style="max-height:48px">').format(
+                    entry.form[self.preview].data
+                )
+            rows.append(
+                Markup("<tr>{}{}{}</tr>").format(
+                    Markup("<td>{}{}</td>").format(hidden, preview), Markup("").join(cells), ""
+                )
+            )
+        return Markup(
+            '<div class="table-responsive"><table class="table table-sm" id="{}"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table></div>'
+        ).format(field.id, head, Markup("").join(rows))
 
 
 def _variant_row_form(currency: str) -> type[Form]:
@@ -139,32 +150,61 @@ class ProductPageMixin:
     """Mixed into the product view (a ShopModelView)."""
 
     variant_columns: ClassVar[list[tuple[str, str]]] = [
-        ("sku", "SKU"), ("option1", "Option 1"), ("option2", "Option 2"), ("option3", "Option 3"),
-        ("title", "Title"), ("price", "Price"), ("compare_at_price", "Compare at"), ("weight_grams", "Grams"),
-        ("barcode", "Barcode"), ("requires_shipping", "Ships"), ("taxable", "Tax"),
-        ("inventory_policy", "Sold out"), ("remove", "Remove"),
+        ("sku", "SKU"),
+        ("option1", "Option 1"),
+        ("option2", "Option 2"),
+        ("option3", "Option 3"),
+        ("title", "Title"),
+        ("price", "Price"),
+        ("compare_at_price", "Compare at"),
+        ("weight_grams", "Grams"),
+        ("barcode", "Barcode"),
+        ("requires_shipping", "Ships"),
+        ("taxable", "Tax"),
+        ("inventory_policy", "Sold out"),
+        ("remove", "Remove"),
     ]
-    image_columns: ClassVar[list[tuple[str, str]]] = [("alt", "Alt text"), ("position", "Position"), ("remove", "Remove")]
+    image_columns: ClassVar[list[tuple[str, str]]] = [
+        ("alt", "Alt text"),
+        ("position", "Position"),
+        ("remove", "Remove"),
+    ]
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         form = await super().scaffold_form(rules)  # type: ignore[misc]
         for n, name in enumerate(OPTION_FIELDS, start=1):
-            setattr(form, name, StringField(f"Option {n} name", [Optional()], description="e.g. Size, Colour",
-                                            render_kw={"class": "form-control"}))
+            setattr(
+                form,
+                name,
+                StringField(
+                    f"Option {n} name",
+                    [Optional()],
+                    description="e.g. Size, Colour",
+                    render_kw={"class": "form-control"},
+                ),
+            )
         row = _variant_row_form(self.currency)  # type: ignore[attr-defined]
         form.variant_rows = FieldList(
-            FormField(row), "Variants", min_entries=NEW_VARIANT_ROWS, widget=_RowTable(self.variant_columns),
+            FormField(row),
+            "Variants",
+            min_entries=NEW_VARIANT_ROWS,
+            widget=_RowTable(self.variant_columns),
             description="Fill an empty row to add a variant; tick Remove to delete one.",
         )
-        form.image_rows = FieldList(FormField(ImageRow), "Images", widget=_RowTable(self.image_columns, "url"))
+        form.image_rows = FieldList(
+            FormField(ImageRow), "Images", widget=_RowTable(self.image_columns, "url")
+        )
         form.new_images = MultipleFileField(
-            "Add images", [_validate_images], description="JPEG, PNG, WebP or GIF; metadata is removed.",
+            "Add images",
+            [_validate_images],
+            description="JPEG, PNG, WebP or GIF; metadata is removed.",
             render_kw={"class": "form-control", "accept": "image/jpeg,image/png,image/webp,image/gif"},
         )
         return form
 
     def form_edit_query(self, request: Request) -> Any:
-        return super().form_edit_query(request).options(  # type: ignore[misc]
+        query = super().form_edit_query(request)  # type: ignore[misc]
+        return query.options(
             selectinload(Product.variants).selectinload(Variant.option_values),
             selectinload(Product.options),
             selectinload(Product.images),
@@ -191,8 +231,12 @@ class ProductPageMixin:
             rows.append(row)
         data["variant_rows"] = [*rows, {}]
         data["image_rows"] = [
-            {"id": i.id, "alt": i.alt, "position": i.position,
-             "url": f"/admin/media/{i.file}" if i.file else (i.source_url or "")}
+            {
+                "id": i.id,
+                "alt": i.alt,
+                "position": i.position,
+                "url": f"/admin/media/{i.file}" if i.file else (i.source_url or ""),
+            }
             for i in obj.images
         ]
         return data
@@ -222,16 +266,24 @@ class ProductPageMixin:
                 product.updated_at = utcnow()  # bumps the version even when only variants changed
                 if pk is None:
                     session.add(product)
-                save_variants(session, product, option_names=option_names,
-                              rows=[_variant_input(r) for r in variant_rows], field_prefix="variant_rows")
+                save_variants(
+                    session,
+                    product,
+                    option_names=option_names,
+                    rows=[_variant_input(r) for r in variant_rows],
+                    field_prefix="variant_rows",
+                )
                 _save_images(session, product, image_rows, files, self.shop_admin.settings.media_path)  # type: ignore[attr-defined]
                 session.flush()
                 return product
 
         product = await anyio.to_thread.run_sync(save)
-        summary = {**data, "options": [n for n in option_names if n],
-                   "variants": [r.get("sku") for r in variant_rows if not r.get("remove")],
-                   "images_added": [name for name, _ in files]}
+        summary = {
+            **data,
+            "options": [n for n in option_names if n],
+            "variants": [r.get("sku") for r in variant_rows if not r.get("remove")],
+            "images_added": [name for name, _ in files],
+        }
         await self._emit_audit(request, "create" if pk is None else "update", product.id, summary)  # type: ignore[attr-defined]
         return product
 
@@ -254,7 +306,11 @@ def _variant_input(row: dict[str, Any]) -> VariantInput:
 
 
 def _save_images(
-    session: Session, product: Product, rows: list[dict[str, Any]], files: list[tuple[str, bytes]], media: Path
+    session: Session,
+    product: Product,
+    rows: list[dict[str, Any]],
+    files: list[tuple[str, bytes]],
+    media: Path,
 ) -> None:
     by_id = {image.id: image for image in product.images}
     for row in rows:
@@ -270,7 +326,13 @@ def _save_images(
     next_position = max((i.position for i in product.images), default=0) + 1
     for offset, (filename, data) in enumerate(files):
         stored = store_image(data, media, field="new_images")
-        product.images.append(ProductImage(
-            file=stored.file, sha256=stored.sha256, width=stored.width, height=stored.height,
-            alt=Path(filename).stem.replace("-", " ").replace("_", " "), position=next_position + offset,
-        ))
+        product.images.append(
+            ProductImage(
+                file=stored.file,
+                sha256=stored.sha256,
+                width=stored.width,
+                height=stored.height,
+                alt=Path(filename).stem.replace("-", " ").replace("_", " "),
+                position=next_position + offset,
+            )
+        )

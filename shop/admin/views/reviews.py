@@ -21,8 +21,16 @@ from shop.core.reviews.services import moderate_reviews
 class ReviewAdmin(ShopModelView, model=Review):
     icon = "fa-solid fa-star"
     can_create = can_edit = False
-    column_list = [Review.id, Review.created_at, Review.product, Review.rating, Review.title,
-                   Review.author_name, Review.verified_purchase, Review.status]
+    column_list = [
+        Review.id,
+        Review.created_at,
+        Review.product,
+        Review.rating,
+        Review.title,
+        Review.author_name,
+        Review.verified_purchase,
+        Review.status,
+    ]
     column_searchable_list = [Review.title, Review.body, Review.author_name, Review.email]
     column_sortable_list = [Review.created_at, Review.rating, Review.status]
     column_default_sort = [(Review.id, True)]
@@ -52,7 +60,9 @@ class ReviewAdmin(ShopModelView, model=Review):
 
 
 def _describe(session: Session, pks: list[int]) -> list[str]:
-    rows = session.execute(select(Review.id, Review.rating, Review.title, Review.status).where(Review.id.in_(pks)))
+    rows = session.execute(
+        select(Review.id, Review.rating, Review.title, Review.status).where(Review.id.in_(pks))
+    )
     return [f"#{i} {r}/5 “{t}” ({s.value})" for i, r, t, s in rows]
 
 

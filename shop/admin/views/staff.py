@@ -25,8 +25,14 @@ class StaffUserAdmin(ShopModelView, model=StaffUser):
     name = "Staff user"
     category = STAFF
     icon = "fa-solid fa-user-shield"
-    column_list = [StaffUser.id, StaffUser.email, StaffUser.full_name, StaffUser.role, StaffUser.is_active,
-                   StaffUser.last_login_at]
+    column_list = [
+        StaffUser.id,
+        StaffUser.email,
+        StaffUser.full_name,
+        StaffUser.role,
+        StaffUser.is_active,
+        StaffUser.last_login_at,
+    ]
     column_searchable_list = [StaffUser.email, StaffUser.full_name]
     column_sortable_list = [StaffUser.email, StaffUser.role, StaffUser.last_login_at]
     column_default_sort = [(StaffUser.email, False)]
@@ -37,7 +43,9 @@ class StaffUserAdmin(ShopModelView, model=StaffUser):
     async def scaffold_form(self, rules: list[str] | None = None) -> Any:
         form = await super().scaffold_form(rules)
         form.new_password = PasswordField(
-            "Password", [Optional()], description="Required for a new user; leave empty to keep the current one."
+            "Password",
+            [Optional()],
+            description="Required for a new user; leave empty to keep the current one.",
         )
         return form
 
@@ -53,7 +61,9 @@ class StaffUserAdmin(ShopModelView, model=StaffUser):
         elif is_created:
             raise InvalidInput("a new staff user needs a password", field="new_password")
         if not is_created and model.role is StaffRole.OWNER:
-            demoted = data.get("role") not in (StaffRole.OWNER, StaffRole.OWNER.value) or not data.get("is_active")
+            demoted = data.get("role") not in (StaffRole.OWNER, StaffRole.OWNER.value) or not data.get(
+                "is_active"
+            )
             if demoted and _other_active_owners(model.id) == 0:
                 raise Conflict("this is the last active owner; make someone else owner first", field="role")
         if not is_created and model.id == current_staff(request).id and not data.get("is_active"):
@@ -68,9 +78,14 @@ class StaffUserAdmin(ShopModelView, model=StaffUser):
 
 def _other_active_owners(user_id: int) -> int:
     with StaffUserAdmin.read_session_maker() as session:
-        return session.scalar(
-            select(func.count()).where(StaffUser.role == StaffRole.OWNER, StaffUser.is_active, StaffUser.id != user_id)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    StaffUser.role == StaffRole.OWNER, StaffUser.is_active, StaffUser.id != user_id
+                )
+            )
+            or 0
+        )
 
 
 class StaffGroupAdmin(GroupAdmin, model=StaffGroup):

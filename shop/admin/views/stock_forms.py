@@ -57,22 +57,50 @@ def stock_form(form_class: type[Form], session: Session, posted: Any, location_i
     return form
 
 
-def run_stock_change(session: Session, request: Request, kind: str, variant_id: int, data: dict[str, Any]) -> str:
+def run_stock_change(
+    session: Session, request: Request, kind: str, variant_id: int, data: dict[str, Any]
+) -> str:
     actor = current_staff(request).email
     location_id = int(data["location_id"])
     note = data.get("note") or ""
     if kind == "adjust":
-        level = adjust_stock(session, variant_id=variant_id, location_id=location_id, delta=data["delta"],
-                             reason=MovementReason(data["reason"]), actor=actor, note=note)
+        level = adjust_stock(
+            session,
+            variant_id=variant_id,
+            location_id=location_id,
+            delta=data["delta"],
+            reason=MovementReason(data["reason"]),
+            actor=actor,
+            note=note,
+        )
         message = f"Stock changed by {data['delta']:+d}; {level.on_hand} on hand."
     elif kind == "count":
-        set_on_hand(session, variant_id=variant_id, location_id=location_id, counted=data["counted"],
-                    actor=actor, note=note)
+        set_on_hand(
+            session,
+            variant_id=variant_id,
+            location_id=location_id,
+            counted=data["counted"],
+            actor=actor,
+            note=note,
+        )
         message = f"Count recorded: {data['counted']} on hand."
     else:
-        transfer_stock(session, variant_id=variant_id, from_location_id=location_id,
-                       to_location_id=int(data["to_location_id"]), quantity=data["quantity"], actor=actor, note=note)
+        transfer_stock(
+            session,
+            variant_id=variant_id,
+            from_location_id=location_id,
+            to_location_id=int(data["to_location_id"]),
+            quantity=data["quantity"],
+            actor=actor,
+            note=note,
+        )
         message = f"{data['quantity']} unit(s) transferred."
-    record_action(session, request, action=f"stock_{kind}", object_type="variant", object_id=variant_id,
-                  changes={k: v for k, v in data.items()})
+    record_action(
+        session,
+        request,
+        action=f"stock_{kind}",
+        object_type="variant",
+        object_id=variant_id,
+        changes={k: v for k, v in data.items()},
+    )
     return message

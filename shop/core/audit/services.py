@@ -10,12 +10,24 @@ from shop.core.audit.models import AuditLog
 
 
 def record_audit(
-    session: Session, *, actor: str, action: str, object_type: str, object_id: object,
-    changes: dict[str, Any] | None = None, actor_id: int | None = None, ip: str | None = None,
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: dict[str, Any] | None = None,
+    actor_id: int | None = None,
+    ip: str | None = None,
 ) -> AuditLog:
     entry = AuditLog(
-        actor=actor, actor_id=actor_id, action=action, object_type=object_type,
-        object_id=str(object_id), changes=changes, ip=ip,
+        actor=actor,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        changes=changes,
+        ip=ip,
     )
     session.add(entry)
     return entry

@@ -35,8 +35,14 @@ class SellableVariant:
         return None if self.backorder else max(0, self.stock)
 
     def line(self, quantity: int) -> LineInput:
-        return LineInput(variant_id=self.variant_id, sku=self.sku, unit_price=self.price, quantity=quantity,
-                         taxable=self.taxable, requires_shipping=self.requires_shipping)
+        return LineInput(
+            variant_id=self.variant_id,
+            sku=self.sku,
+            unit_price=self.price,
+            quantity=quantity,
+            taxable=self.taxable,
+            requires_shipping=self.requires_shipping,
+        )
 
 
 def _stock() -> Any:
@@ -51,20 +57,48 @@ def _stock() -> Any:
 
 def _columns() -> tuple[Any, ...]:
     return (
-        Variant.id, Product.id, Variant.sku, Product.title, Variant.title, Variant.price,
-        Variant.compare_at_price, Variant.taxable, Variant.requires_shipping, Variant.inventory_policy,
-        Product.status, _stock(),
+        Variant.id,
+        Product.id,
+        Variant.sku,
+        Product.title,
+        Variant.title,
+        Variant.price,
+        Variant.compare_at_price,
+        Variant.taxable,
+        Variant.requires_shipping,
+        Variant.inventory_policy,
+        Product.status,
+        _stock(),
     )
 
 
 def _variant(row: Any, offset: int = 0) -> SellableVariant:
-    (variant_id, product_id, sku, title, variant_title, price, compare_at, taxable, ships, policy,
-     status, stock) = row[offset:]
+    (
+        variant_id,
+        product_id,
+        sku,
+        title,
+        variant_title,
+        price,
+        compare_at,
+        taxable,
+        ships,
+        policy,
+        status,
+        stock,
+    ) = row[offset:]
     return SellableVariant(
-        variant_id=variant_id, product_id=product_id, sku=sku, title=title,
-        variant_title="" if variant_title == "Default" else variant_title, price=price,
-        compare_at_price=compare_at, taxable=taxable, requires_shipping=ships,
-        backorder=policy == InventoryPolicy.CONTINUE, for_sale=status == ProductStatus.ACTIVE,
+        variant_id=variant_id,
+        product_id=product_id,
+        sku=sku,
+        title=title,
+        variant_title="" if variant_title == "Default" else variant_title,
+        price=price,
+        compare_at_price=compare_at,
+        taxable=taxable,
+        requires_shipping=ships,
+        backorder=policy == InventoryPolicy.CONTINUE,
+        for_sale=status == ProductStatus.ACTIVE,
         stock=int(stock),
     )
 

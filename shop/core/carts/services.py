@@ -44,9 +44,15 @@ class PricedCart:
     quote: Quote
 
 
-def create_cart(session: Session, *, settings: Settings, now: datetime, customer_id: int | None = None) -> Cart:
-    cart = Cart(token=new_token(), currency=settings.currency, customer_id=customer_id,
-                expires_at=now + timedelta(days=settings.cart_ttl_days))
+def create_cart(
+    session: Session, *, settings: Settings, now: datetime, customer_id: int | None = None
+) -> Cart:
+    cart = Cart(
+        token=new_token(),
+        currency=settings.currency,
+        customer_id=customer_id,
+        expires_at=now + timedelta(days=settings.cart_ttl_days),
+    )
     session.add(cart)
     session.flush()
     return cart
@@ -90,13 +96,16 @@ def _check_quantity(variant: SellableVariant, quantity: int) -> None:
     available = variant.available
     if available is not None and quantity > available:
         raise QuantityUnavailable(
-            f"only {available} of {variant.sku} available", field="quantity", sku=variant.sku,
+            f"only {available} of {variant.sku} available",
+            field="quantity",
+            sku=variant.sku,
             available=available,
         )
 
 
-def add_line(session: Session, cart: Cart, *, sku: str, quantity: int, settings: Settings,
-             now: datetime) -> CartLine:
+def add_line(
+    session: Session, cart: Cart, *, sku: str, quantity: int, settings: Settings, now: datetime
+) -> CartLine:
     """Add `quantity` of `sku`; a SKU already in the cart gets its quantity increased."""
     if quantity <= 0:
         raise InvalidInput("quantity must be at least 1", field="quantity")
@@ -123,8 +132,9 @@ def _line(cart: Cart, line_id: int) -> CartLine:
     raise NotFound(f"the cart has no line {line_id}", field="line_id")
 
 
-def update_line(session: Session, cart: Cart, line_id: int, *, quantity: int, settings: Settings,
-                now: datetime) -> None:
+def update_line(
+    session: Session, cart: Cart, line_id: int, *, quantity: int, settings: Settings, now: datetime
+) -> None:
     """Set a line's quantity; 0 removes the line."""
     line = _line(cart, line_id)
     if quantity < 0:
@@ -152,8 +162,9 @@ def apply_discount(session: Session, cart: Cart, *, code: str, settings: Setting
     """Attach a code after checking it against the cart as it is now (422 naming `code` if not)."""
     items = cart_items(session, cart)
     subtotal = sum(item.variant.price * item.quantity for item in items)
-    discount = find_discount(session, code, subtotal=subtotal, currency=cart.currency, email=cart.email,
-                             now=now)
+    discount = find_discount(
+        session, code, subtotal=subtotal, currency=cart.currency, email=cart.email, now=now
+    )
     cart.discount_code = discount.code
     _touch(cart, settings=settings, now=now)
     session.flush()
@@ -166,8 +177,14 @@ def remove_discount(session: Session, cart: Cart, *, settings: Settings, now: da
 
 
 def update_details(
-    session: Session, cart: Cart, *, settings: Settings, now: datetime, email: str | None = None,
-    shipping_country: str | None = None, shipping_method: str | None = None,
+    session: Session,
+    cart: Cart,
+    *,
+    settings: Settings,
+    now: datetime,
+    email: str | None = None,
+    shipping_country: str | None = None,
+    shipping_method: str | None = None,
 ) -> None:
     """Set the shopper's e-mail (for per-customer code limits), destination or shipping method."""
     if email is not None:
@@ -184,7 +201,8 @@ def update_details(
         if shipping_method not in codes:
             raise InvalidInput(
                 f"shipping method {shipping_method!r} does not ship to {country} "
-                f"(choose from: {', '.join(codes) or 'none'})", field="shipping_method",
+                f"(choose from: {', '.join(codes) or 'none'})",
+                field="shipping_method",
             )
         cart.shipping_method_code = shipping_method
     _touch(cart, settings=settings, now=now)
@@ -199,18 +217,29 @@ def cart_items(session: Session, cart: Cart) -> tuple[CartItem, ...]:
 
 
 def price_cart(
-    session: Session, cart: Cart, *, settings: Settings, now: datetime, strict: bool = False,
-    email: str | None = None, country: str | None = None, region: str | None = None,
+    session: Session,
+    cart: Cart,
+    *,
+    settings: Settings,
+    now: datetime,
+    strict: bool = False,
+    email: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
     shipping_method: str | None = None,
 ) -> PricedCart:
     """The cart with its totals; checkout calls this with strict=True and the shopper's details."""
     items = cart_items(session, cart)
     priced = quote(
-        session, [item.variant.line(item.quantity) for item in items], currency=cart.currency,
-        country=country or cart.shipping_country or settings.country, region=region,
-        discount_code=cart.discount_code, email=email or cart.email,
+        session,
+        [item.variant.line(item.quantity) for item in items],
+        currency=cart.currency,
+        country=country or cart.shipping_country or settings.country,
+        region=region,
+        discount_code=cart.discount_code,
+        email=email or cart.email,
         shipping_method=shipping_method if shipping_method is not None else cart.shipping_method_code,
-        now=now, strict=strict,
+        now=now,
+        strict=strict,
     )
     return PricedCart(cart=cart, items=items, quote=priced)
-

@@ -68,8 +68,15 @@ def variant_values(variant: Variant) -> dict[str, str]:
 
 
 class Applier:
-    def __init__(self, session: Session, parsed: ParsedFile, *, actor: str,
-                 fetched: dict[str, StoredImage], media_base_url: str | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parsed: ParsedFile,
+        *,
+        actor: str,
+        fetched: dict[str, StoredImage],
+        media_base_url: str | None,
+    ) -> None:
         self.session = session
         self.parsed = parsed
         self.fetched = fetched
@@ -121,10 +128,11 @@ class Applier:
         for start in range(0, len(handles), CHUNK):
             query = (
                 select(Product)
-                .where(Product.slug.in_(handles[start:start + CHUNK]))
+                .where(Product.slug.in_(handles[start : start + CHUNK]))
                 .options(
                     selectinload(Product.options).selectinload(ProductOption.values),
-                    selectinload(Product.variants).selectinload(Variant.option_values)
+                    selectinload(Product.variants)
+                    .selectinload(Variant.option_values)
                     .joinedload(ProductOptionValue.option),
                     selectinload(Product.images),
                 )
@@ -136,8 +144,9 @@ class Applier:
         owners: dict[str, str] = {}
         for start in range(0, len(skus), CHUNK):
             rows = self.session.execute(
-                select(Variant.sku, Product.slug).join(Product)
-                .where(Variant.sku.in_(skus[start:start + CHUNK]))
+                select(Variant.sku, Product.slug)
+                .join(Product)
+                .where(Variant.sku.in_(skus[start : start + CHUNK]))
             )
             owners.update({sku: slug for sku, slug in rows})
         return owners
@@ -151,8 +160,9 @@ class Applier:
                 self.error(spec.row, f.TITLE, "the file has no Title column and this product is new")
                 return
             # Empty collections, so that reading them never lazy-loads from the database.
-            product = Product(slug=spec.handle, title=spec.fields["title"], options=[], variants=[],
-                              images=[])
+            product = Product(
+                slug=spec.handle, title=spec.fields["title"], options=[], variants=[], images=[]
+            )
             self.session.add(product)
         fields = dict(spec.fields)
         status = fields.pop("status", None)
@@ -175,8 +185,7 @@ class Applier:
         changed |= self._options(spec, product, matched)
         self.done.append((spec, product, matched, created, changed))
 
-    def _count(self, spec: ProductSpec, matched: dict[int, Variant], created: bool,
-               changed: bool) -> None:
+    def _count(self, spec: ProductSpec, matched: dict[int, Variant], created: bool, changed: bool) -> None:
         c = self.counts
         variants_changed = False
         for variant_spec in spec.variants:
@@ -197,8 +206,9 @@ class Applier:
 
     # -- variants -----------------------------------------------------------------------
 
-    def _match_variants(self, spec: ProductSpec, product: Product,
-                        owners: dict[str, str]) -> dict[int, Variant] | None:
+    def _match_variants(
+        self, spec: ProductSpec, product: Product, owners: dict[str, str]
+    ) -> dict[int, Variant] | None:
         names = [n.casefold() for n in spec.option_names]
         by_sku = {v.sku: v for v in product.variants}
         found: dict[int, Variant | None] = {}  # row -> existing variant, None: to be made
@@ -225,11 +235,13 @@ class Applier:
             variant = found[vs.row]
             if variant is None:
                 if "price" not in vs.fields:
-                    self.error(vs.row, f.PRICE,
-                               "the file has no Variant Price column and this variant is new")
+                    self.error(
+                        vs.row, f.PRICE, "the file has no Variant Price column and this variant is new"
+                    )
                     return None
-                variant = Variant(sku=vs.sku or self._make_sku(spec.handle, vs.option_values),
-                                  option_values=[])
+                variant = Variant(
+                    sku=vs.sku or self._make_sku(spec.handle, vs.option_values), option_values=[]
+                )
                 self.created_variants.add(id(variant))
             matched[vs.row] = variant
             if self._variant_fields(variant, vs, position):
@@ -240,12 +252,16 @@ class Applier:
         product.variants = ordered + absent
         return matched
 
-    def _same_options(self, product: Product, names: list[str], vs: VariantSpec,
-                      claimed: set[int]) -> Variant | None:
+    def _same_options(
+        self, product: Product, names: list[str], vs: VariantSpec, claimed: set[int]
+    ) -> Variant | None:
         for variant in product.variants:
             values = variant_values(variant)
-            if (id(variant) not in claimed and len(values) == len(names)
-                    and tuple(values.get(n) for n in names) == vs.option_values):
+            if (
+                id(variant) not in claimed
+                and len(values) == len(names)
+                and tuple(values.get(n) for n in names) == vs.option_values
+            ):
                 return variant
         return None
 
@@ -256,16 +272,22 @@ class Applier:
             values = variant_values(variant)
             if sorted(values) != sorted(names):
                 used = ", ".join(sorted(values)) or "no options"
-                self.error(spec.row, f.OPTION_NAMES[0],
-                           f'variant {variant.sku}, which is not in this file, uses {used}; '
-                           "list it in the file or change it first")
+                self.error(
+                    spec.row,
+                    f.OPTION_NAMES[0],
+                    f"variant {variant.sku}, which is not in this file, uses {used}; "
+                    "list it in the file or change it first",
+                )
                 ok = False
                 continue
             combo = tuple(values[n] for n in names)
             if combo in combos:
                 shown = " / ".join(combo) or f.DEFAULT_OPTION_VALUE
-                self.error(combos[combo], f.OPTION_VALUES[0],
-                           f'"{shown}" is already variant {variant.sku}, which is not in this file')
+                self.error(
+                    combos[combo],
+                    f.OPTION_VALUES[0],
+                    f'"{shown}" is already variant {variant.sku}, which is not in this file',
+                )
                 ok = False
         return ok
 
@@ -322,8 +344,10 @@ class Applier:
         product.options = options
         for vs in spec.variants:
             variant = matched[vs.row]
-            values = [option.values[[v.value for v in option.values].index(value)]
-                      for option, value in zip(options, vs.option_values, strict=True)]
+            values = [
+                option.values[[v.value for v in option.values].index(value)]
+                for option, value in zip(options, vs.option_values, strict=True)
+            ]
             if {id(v) for v in variant.option_values} != {id(v) for v in values}:
                 variant.option_values = values
                 if variant.id is not None:
@@ -335,8 +359,7 @@ class Applier:
     def _images(self, spec: ProductSpec, product: Product, matched: dict[int, Variant]) -> bool:
         if not spec.images and not any(vs.image_url for vs in spec.variants):
             return False
-        wanted = sorted(enumerate(spec.images),
-                        key=lambda item: (item[1].position or 10**6, item[0]))
+        wanted = sorted(enumerate(spec.images), key=lambda item: (item[1].position or 10**6, item[0]))
         urls = [image.url for _, image in wanted]
         alts = {image.url: image.alt for image in spec.images}
         for vs in spec.variants:
@@ -353,8 +376,15 @@ class Applier:
                 changed = True
             stored = self.fetched.get(url)
             if stored is not None and image.file is None:
-                assign(image, {"file": stored.file, "sha256": stored.sha256,
-                               "width": stored.width, "height": stored.height})
+                assign(
+                    image,
+                    {
+                        "file": stored.file,
+                        "sha256": stored.sha256,
+                        "width": stored.width,
+                        "height": stored.height,
+                    },
+                )
                 self.counts.images_fetched += 1
             values: dict[str, Any] = {"position": position}
             if alts.get(url) is not None:
@@ -374,11 +404,12 @@ class Applier:
     def _own_media(self, url: str, by_file: dict[str, ProductImage]) -> ProductImage | None:
         # An export writes admin-uploaded images as URLs under the media base; match them back.
         if self.media_prefix and url.startswith(self.media_prefix):
-            return by_file.get(url[len(self.media_prefix):])
+            return by_file.get(url[len(self.media_prefix) :])
         return None
 
-    def _link_variants(self, spec: ProductSpec, matched: dict[int, Variant],
-                       images: list[ProductImage], urls: list[str]) -> bool:
+    def _link_variants(
+        self, spec: ProductSpec, matched: dict[int, Variant], images: list[ProductImage], urls: list[str]
+    ) -> bool:
         # One image shows one variant (ProductImage.variant_id): when several variants name
         # the same image, the first of them gets it.
         link: dict[int, int] = {}

@@ -72,16 +72,32 @@ def export_products(
     last: str | None = ""
     with gc_paused():
         while last is not None:
-            last = _write_batch(session, writer, totals, after=last, product_ids=product_ids,
-                                currency=currency, base=base, location=location)
+            last = _write_batch(
+                session,
+                writer,
+                totals,
+                after=last,
+                product_ids=product_ids,
+                currency=currency,
+                base=base,
+                location=location,
+            )
             gc.collect(0)  # the finished batch's cycles; it was detached and is unreferenced
     products, variants, images, rows = totals
     return ExportResult(products=products, variants=variants, images=images, rows=rows)
 
 
-def _write_batch(session: Session, writer: Any, totals: list[int], *, after: str,
-                 product_ids: Sequence[int] | None, currency: str, base: str,
-                 location: Location | None) -> str | None:
+def _write_batch(
+    session: Session,
+    writer: Any,
+    totals: list[int],
+    *,
+    after: str,
+    product_ids: Sequence[int] | None,
+    currency: str,
+    base: str,
+    location: Location | None,
+) -> str | None:
     """Write the next batch of products after the handle `after`; its last handle, or None
     when there were none left."""
     query = (
@@ -91,7 +107,8 @@ def _write_batch(session: Session, writer: Any, totals: list[int], *, after: str
         .limit(BATCH)
         .options(
             selectinload(Product.options).selectinload(ProductOption.values),
-            selectinload(Product.variants).selectinload(Variant.option_values)
+            selectinload(Product.variants)
+            .selectinload(Variant.option_values)
             .joinedload(ProductOptionValue.option),
             selectinload(Product.images),
         )
@@ -162,13 +179,23 @@ def _rows(product: Product, currency: str, base: str, stock: dict[int, int]) -> 
             row.update(_variant(variants[index], options, currency, stock, variant_image))
         if index < len(images):
             image = images[index]
-            row.update({f.IMAGE_SRC: _image_url(image, base), f.IMAGE_POSITION: str(index + 1),
-                        f.IMAGE_ALT: image.alt})
+            row.update(
+                {
+                    f.IMAGE_SRC: _image_url(image, base),
+                    f.IMAGE_POSITION: str(index + 1),
+                    f.IMAGE_ALT: image.alt,
+                }
+            )
         yield row
 
 
-def _variant(variant: Variant, options: list[ProductOption], currency: str, stock: dict[int, int],
-             variant_image: dict[int, str]) -> dict[str, str]:
+def _variant(
+    variant: Variant,
+    options: list[ProductOption],
+    currency: str,
+    stock: dict[int, int],
+    variant_image: dict[int, str],
+) -> dict[str, str]:
     by_option = {value.option_id: value.value for value in variant.option_values}
     row = {
         f.SKU: variant.sku,
@@ -176,7 +203,8 @@ def _variant(variant: Variant, options: list[ProductOption], currency: str, stoc
         f.POLICY: variant.inventory_policy.value,
         f.PRICE: Money(variant.price, currency).format(),
         f.COMPARE_AT: Money(variant.compare_at_price, currency).format()
-        if variant.compare_at_price is not None else "",
+        if variant.compare_at_price is not None
+        else "",
         f.REQUIRES_SHIPPING: _bool(variant.requires_shipping),
         f.TAXABLE: _bool(variant.taxable),
         f.BARCODE: variant.barcode,

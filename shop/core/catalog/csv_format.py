@@ -46,12 +46,37 @@ STATUS = "Status"
 
 # What export writes, in Shopify's order.
 EXPORT_COLUMNS: tuple[str, ...] = (
-    HANDLE, TITLE, BODY, VENDOR, TYPE, TAGS, PUBLISHED,
-    OPTION_NAMES[0], OPTION_VALUES[0], OPTION_NAMES[1], OPTION_VALUES[1],
-    OPTION_NAMES[2], OPTION_VALUES[2],
-    SKU, GRAMS, TRACKER, QTY, POLICY, PRICE, COMPARE_AT, REQUIRES_SHIPPING, TAXABLE, BARCODE,
-    IMAGE_SRC, IMAGE_POSITION, IMAGE_ALT, SEO_TITLE, SEO_DESCRIPTION, VARIANT_IMAGE,
-    WEIGHT_UNIT, STATUS,
+    HANDLE,
+    TITLE,
+    BODY,
+    VENDOR,
+    TYPE,
+    TAGS,
+    PUBLISHED,
+    OPTION_NAMES[0],
+    OPTION_VALUES[0],
+    OPTION_NAMES[1],
+    OPTION_VALUES[1],
+    OPTION_NAMES[2],
+    OPTION_VALUES[2],
+    SKU,
+    GRAMS,
+    TRACKER,
+    QTY,
+    POLICY,
+    PRICE,
+    COMPARE_AT,
+    REQUIRES_SHIPPING,
+    TAXABLE,
+    BARCODE,
+    IMAGE_SRC,
+    IMAGE_POSITION,
+    IMAGE_ALT,
+    SEO_TITLE,
+    SEO_DESCRIPTION,
+    VARIANT_IMAGE,
+    WEIGHT_UNIT,
+    STATUS,
 )
 # Columns import reads; any other column (Gift Card, Google Shopping / ..., Cost per item,
 # Product Category, Variant Inventory Tracker, ...) is ignored and listed in the result.
@@ -63,8 +88,16 @@ DEFAULT_OPTION_NAME = "Title"
 DEFAULT_OPTION_VALUE = "Default Title"
 
 LIMITS = {
-    TITLE: 255, VENDOR: 255, TYPE: 255, SEO_TITLE: 255, SEO_DESCRIPTION: 500,
-    SKU: 100, BARCODE: 64, IMAGE_SRC: 2048, VARIANT_IMAGE: 2048, IMAGE_ALT: 500,
+    TITLE: 255,
+    VENDOR: 255,
+    TYPE: 255,
+    SEO_TITLE: 255,
+    SEO_DESCRIPTION: 500,
+    SKU: 100,
+    BARCODE: 64,
+    IMAGE_SRC: 2048,
+    VARIANT_IMAGE: 2048,
+    IMAGE_ALT: 500,
     **{name: 255 for name in OPTION_NAMES + OPTION_VALUES},
 }
 HANDLE_MAX = 200

@@ -29,7 +29,12 @@ from shop.core.catalog.models import ProductImage
 from shop.core.notifications.services import SITE_REBUILD, enqueue
 
 __all__ = [
-    "FileRejected", "ImportResult", "PreparedImport", "RowError", "apply_import", "import_products",
+    "FileRejected",
+    "ImportResult",
+    "PreparedImport",
+    "RowError",
+    "apply_import",
+    "import_products",
     "prepare_import",
 ]
 
@@ -81,10 +86,23 @@ def import_products(
     With `fetch_images` this downloads inside the caller's transaction; on SQLite, whose
     writers take the lock up front, an edge that fetches many images should call
     `prepare_import` with a read-only session first and then `apply_import`."""
-    prepared = prepare_import(session, source, currency=currency, fetch_images=fetch_images and not dry_run,
-                              media_dir=media_dir, fetcher=fetcher)
-    return apply_import(session, prepared, actor=actor, actor_id=actor_id, dry_run=dry_run,
-                        media_base_url=media_base_url, filename=filename)
+    prepared = prepare_import(
+        session,
+        source,
+        currency=currency,
+        fetch_images=fetch_images and not dry_run,
+        media_dir=media_dir,
+        fetcher=fetcher,
+    )
+    return apply_import(
+        session,
+        prepared,
+        actor=actor,
+        actor_id=actor_id,
+        dry_run=dry_run,
+        media_base_url=media_base_url,
+        filename=filename,
+    )
 
 
 def prepare_import(
@@ -130,8 +148,9 @@ def apply_import(
     savepoint = session.begin_nested()
     try:
         with gc_paused():
-            counts = Applier(session, parsed, actor=actor, fetched=prepared.stored,
-                             media_base_url=media_base_url).run()
+            counts = Applier(
+                session, parsed, actor=actor, fetched=prepared.stored, media_base_url=media_base_url
+            ).run()
     except BaseException:
         savepoint.rollback()
         raise
@@ -145,10 +164,16 @@ def apply_import(
         return result
     result.imported = not dry_run
     if result.imported:
-        session.add(AuditLog(
-            actor=actor, actor_id=actor_id, action="import_products", object_type="product",
-            object_id=None, changes={"file": filename, **_audit_summary(result)},
-        ))
+        session.add(
+            AuditLog(
+                actor=actor,
+                actor_id=actor_id,
+                action="import_products",
+                object_type="product",
+                object_id=None,
+                changes={"file": filename, **_audit_summary(result)},
+            )
+        )
         if result.products_created or result.products_updated:
             enqueue(session, SITE_REBUILD, {"reason": "product import", "file": filename})
         session.flush()
@@ -169,8 +194,15 @@ def _zero(result: ImportResult) -> None:
 
 
 def _audit_summary(result: ImportResult) -> dict[str, Any]:
-    keys = ("products_created", "products_updated", "variants_created", "variants_updated",
-            "skipped", "images_fetched", "rows")
+    keys = (
+        "products_created",
+        "products_updated",
+        "variants_created",
+        "variants_updated",
+        "skipped",
+        "images_fetched",
+        "rows",
+    )
     data = {key: getattr(result, key) for key in keys}
     data["images_kept"] = len(result.images_kept)
     data["variants_not_in_file"] = result.variants_not_in_file[:100]
@@ -190,15 +222,21 @@ def _stored_urls(session: Session, parsed: ParsedFile) -> set[str]:
     urls = list(dict.fromkeys(url for url, _, _ in _image_urls(parsed)))
     have: set[str] = set()
     for start in range(0, len(urls), 500):
-        have.update(url for url in session.scalars(
-            select(ProductImage.source_url).where(
-                ProductImage.source_url.in_(urls[start:start + 500]), ProductImage.file.is_not(None))
-        ) if url is not None)
+        have.update(
+            url
+            for url in session.scalars(
+                select(ProductImage.source_url).where(
+                    ProductImage.source_url.in_(urls[start : start + 500]), ProductImage.file.is_not(None)
+                )
+            )
+            if url is not None
+        )
     return have
 
 
-def _fetch(parsed: ParsedFile, known: set[str], fetcher: ImageFetcher,
-           media_dir: Path) -> tuple[dict[str, StoredImage], list[RowError]]:
+def _fetch(
+    parsed: ParsedFile, known: set[str], fetcher: ImageFetcher, media_dir: Path
+) -> tuple[dict[str, StoredImage], list[RowError]]:
     """Download each image URL once, skipping those already stored from the same URL."""
     wanted: dict[str, tuple[int, str]] = {}
     for url, row, column in _image_urls(parsed):

@@ -27,8 +27,21 @@ Source = bytes | str | IO[str] | IO[bytes]
 _SILENT = {f.header_key(f.TRACKER)}
 header_key = f.header_key
 
-VARIANT_COLUMNS = (*f.OPTION_VALUES, f.SKU, f.GRAMS, f.WEIGHT, f.QTY, f.POLICY, f.PRICE, f.COMPARE_AT,
-                   f.REQUIRES_SHIPPING, f.TAXABLE, f.BARCODE, f.VARIANT_IMAGE, f.WEIGHT_UNIT)
+VARIANT_COLUMNS = (
+    *f.OPTION_VALUES,
+    f.SKU,
+    f.GRAMS,
+    f.WEIGHT,
+    f.QTY,
+    f.POLICY,
+    f.PRICE,
+    f.COMPARE_AT,
+    f.REQUIRES_SHIPPING,
+    f.TAXABLE,
+    f.BARCODE,
+    f.VARIANT_IMAGE,
+    f.WEIGHT_UNIT,
+)
 
 
 class FileRejected(InvalidInput):
@@ -134,7 +147,7 @@ def _delimiter(text: str) -> str:
     and some tools with tabs: whichever makes a header with a Handle column."""
     for delimiter in (",", ";", "\t"):
         try:
-            header = next(_records(text, delimiter), [])
+            header: list[str] = next(_records(text, delimiter), [])
         except csv.Error:
             continue
         if any(f.canonical_column(name) == f.HANDLE for name in header):
@@ -221,28 +234,33 @@ class _Reader:
             fields["title"] = title
         if self.has(f.BODY):
             fields["description"] = sanitize_description(cells[f.BODY])
-        for column, attribute in ((f.VENDOR, "vendor"), (f.TYPE, "product_type"),
-                                  (f.SEO_TITLE, "seo_title"), (f.SEO_DESCRIPTION, "seo_description")):
+        for column, attribute in (
+            (f.VENDOR, "vendor"),
+            (f.TYPE, "product_type"),
+            (f.SEO_TITLE, "seo_title"),
+            (f.SEO_DESCRIPTION, "seo_description"),
+        ):
             if self.has(column):
                 fields[attribute] = self.text(number, cells, column)
         if self.has(f.TAGS):
             fields["tags"] = f.normalise_tags(cells[f.TAGS])
         published = None
         if self.has(f.PUBLISHED):
-            published = self.cell(number, f.PUBLISHED,
-                                  lambda: f.parse_bool(cells[f.PUBLISHED], default=False))
+            published = self.cell(
+                number, f.PUBLISHED, lambda: f.parse_bool(cells[f.PUBLISHED], default=False)
+            )
         if self.has(f.STATUS):
             status = self.cell(number, f.STATUS, lambda: f.parse_status(cells[f.STATUS]))
             if status is not None:
                 fields["status"] = status
         names = self.option_names(number, cells)
         if names == (f.DEFAULT_OPTION_NAME,) and cells.get(f.OPTION_VALUES[0], "").strip() in (
-            f.DEFAULT_OPTION_VALUE, ""
+            f.DEFAULT_OPTION_VALUE,
+            "",
         ):
             self.default_title.add(handle)
             names = ()
-        return ProductSpec(handle=handle, row=number, fields=fields, published=published,
-                           option_names=names)
+        return ProductSpec(handle=handle, row=number, fields=fields, published=published, option_names=names)
 
     def option_names(self, number: int, cells: dict[str, str]) -> tuple[str, ...]:
         names = [self.text(number, cells, column) or "" for column in f.OPTION_NAMES]
@@ -254,8 +272,9 @@ class _Reader:
         lowered = [n.casefold() for n in names]
         for position, name in enumerate(lowered):
             if name and name in lowered[:position]:
-                self.errors.append(RowError(number, f.OPTION_NAMES[position],
-                                            f'"{names[position]}" names two options'))
+                self.errors.append(
+                    RowError(number, f.OPTION_NAMES[position], f'"{names[position]}" names two options')
+                )
         return tuple(names)
 
     # -- following rows -----------------------------------------------------------------
@@ -271,9 +290,9 @@ class _Reader:
             wanted = expected[position] if position < len(expected) else None
             if wanted is None or given.casefold() != wanted.casefold():
                 shown = f'"{wanted}"' if wanted else "no such option"
-                self.errors.append(RowError(
-                    number, column,
-                    f'"{given}" does not match the product\'s first row ({shown})'))
+                self.errors.append(
+                    RowError(number, column, f'"{given}" does not match the product\'s first row ({shown})')
+                )
 
     # -- variants and images ------------------------------------------------------------
 
@@ -288,28 +307,38 @@ class _Reader:
             first = self.combinations.setdefault((product.handle, values), number)
             if first != number:
                 shown = " / ".join(values) or f.DEFAULT_OPTION_VALUE
-                self.errors.append(RowError(
-                    number, f.OPTION_VALUES[0],
-                    f'"{shown}" is already a variant of {product.handle} on row {first}'))
+                self.errors.append(
+                    RowError(
+                        number,
+                        f.OPTION_VALUES[0],
+                        f'"{shown}" is already a variant of {product.handle} on row {first}',
+                    )
+                )
         fields = self.variant_fields(number, cells)
         policy = fields.get("inventory_policy")  # None: not in the file; checked on import
         qty = None
         if cells.get(f.QTY, "").strip():
             qty = self.cell(number, f.QTY, lambda: f.parse_int(cells[f.QTY]))
             if qty is not None and qty < 0 and policy == InventoryPolicy.DENY:
-                self.errors.append(RowError(
-                    number, f.QTY, f'"{qty}" is negative and the inventory policy is deny'))
+                self.errors.append(
+                    RowError(number, f.QTY, f'"{qty}" is negative and the inventory policy is deny')
+                )
         image_url = None
         if cells.get(f.VARIANT_IMAGE, "").strip():
-            image_url = self.cell(number, f.VARIANT_IMAGE, lambda: f.check_length(
-                f.VARIANT_IMAGE, f.parse_url(cells[f.VARIANT_IMAGE])))
+            image_url = self.cell(
+                number,
+                f.VARIANT_IMAGE,
+                lambda: f.check_length(f.VARIANT_IMAGE, f.parse_url(cells[f.VARIANT_IMAGE])),
+            )
         if values is None:
             return None
-        return VariantSpec(row=number, sku=sku, option_values=values, fields=fields,
-                           inventory_qty=qty, image_url=image_url)
+        return VariantSpec(
+            row=number, sku=sku, option_values=values, fields=fields, inventory_qty=qty, image_url=image_url
+        )
 
-    def option_values(self, number: int, product: ProductSpec,
-                      cells: dict[str, str]) -> tuple[str, ...] | None:
+    def option_values(
+        self, number: int, product: ProductSpec, cells: dict[str, str]
+    ) -> tuple[str, ...] | None:
         values: list[str] = []
         ok = True
         for position, column in enumerate(f.OPTION_VALUES):
@@ -320,17 +349,26 @@ class _Reader:
             if position < len(product.option_names):
                 if not value:
                     ok = False
-                    self.errors.append(RowError(
-                        number, column,
-                        f'is empty; the product\'s option "{product.option_names[position]}" needs a value'))
+                    self.errors.append(
+                        RowError(
+                            number,
+                            column,
+                            f'is empty; the product\'s option "{product.option_names[position]}" needs a value',
+                        )
+                    )
                 values.append(value)
-            elif value and not (position == 0 and product.handle in self.default_title
-                                and value == f.DEFAULT_OPTION_VALUE):
+            elif value and not (
+                position == 0 and product.handle in self.default_title and value == f.DEFAULT_OPTION_VALUE
+            ):
                 ok = False
-                self.errors.append(RowError(
-                    number, column,
-                    f'"{value}" given, but the product has no option {position + 1} '
-                    f"(name it in {f.OPTION_NAMES[position]} on the product's first row)"))
+                self.errors.append(
+                    RowError(
+                        number,
+                        column,
+                        f'"{value}" given, but the product has no option {position + 1} '
+                        f"(name it in {f.OPTION_NAMES[position]} on the product's first row)",
+                    )
+                )
         return tuple(values) if ok else None
 
     def variant_fields(self, number: int, cells: dict[str, str]) -> dict[str, Any]:
@@ -339,11 +377,13 @@ class _Reader:
             if not cells[f.PRICE].strip():
                 self.errors.append(RowError(number, f.PRICE, "is empty; every variant needs a price"))
             else:
-                fields["price"] = self.cell(number, f.PRICE,
-                                            lambda: f.parse_price(cells[f.PRICE], self.currency))
+                fields["price"] = self.cell(
+                    number, f.PRICE, lambda: f.parse_price(cells[f.PRICE], self.currency)
+                )
         if self.has(f.COMPARE_AT):
             fields["compare_at_price"] = self.cell(
-                number, f.COMPARE_AT, lambda: f.parse_optional_price(cells[f.COMPARE_AT], self.currency))
+                number, f.COMPARE_AT, lambda: f.parse_optional_price(cells[f.COMPARE_AT], self.currency)
+            )
         unit = self.cell(number, f.WEIGHT_UNIT, lambda: f.parse_weight_unit(cells.get(f.WEIGHT_UNIT, "")))
         if cells.get(f.GRAMS, "").strip() or (self.has(f.GRAMS) and not cells.get(f.WEIGHT, "").strip()):
             fields["weight_grams"] = self.cell(number, f.GRAMS, lambda: f.parse_grams(cells[f.GRAMS]))
@@ -369,8 +409,9 @@ class _Reader:
         url = self.cell(number, f.IMAGE_SRC, lambda: f.check_length(f.IMAGE_SRC, f.parse_url(src)))
         position = None
         if cells.get(f.IMAGE_POSITION, "").strip():
-            position = self.cell(number, f.IMAGE_POSITION,
-                                 lambda: f.parse_int(cells[f.IMAGE_POSITION], minimum=1))
+            position = self.cell(
+                number, f.IMAGE_POSITION, lambda: f.parse_int(cells[f.IMAGE_POSITION], minimum=1)
+            )
         alt = self.text(number, cells, f.IMAGE_ALT) if self.has(f.IMAGE_ALT) else None
         if url is None:
             return None

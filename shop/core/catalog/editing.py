@@ -41,7 +41,12 @@ class VariantInput:
 
 
 def save_variants(
-    session: Session, product: Product, *, option_names: list[str], rows: list[VariantInput], field_prefix: str = "variants"
+    session: Session,
+    product: Product,
+    *,
+    option_names: list[str],
+    rows: list[VariantInput],
+    field_prefix: str = "variants",
 ) -> None:
     names = [n.strip() for n in option_names if n and n.strip()]
     if len(names) > MAX_OPTIONS:
@@ -58,7 +63,9 @@ def save_variants(
     for position, (i, row) in enumerate(kept, start=1):
         variant = existing.pop(row.id, None) if row.id else None
         if row.id and variant is None:
-            raise InvalidInput(f"variant {row.id} does not belong to this product", field=f"{field_prefix}-{i}-id")
+            raise InvalidInput(
+                f"variant {row.id} does not belong to this product", field=f"{field_prefix}-{i}-id"
+            )
         if variant is None:
             variant = Variant(sku=row.sku, price=row.price)
             product.variants.append(variant)
@@ -96,10 +103,14 @@ def _check_rows(
         values += [""] * (len(names) - len(values))
         missing = [names[n] for n, v in enumerate(values) if not v]
         if missing:
-            raise InvalidInput(f"variant {sku}: choose a value for {', '.join(missing)}", field=f"{prefix}-{i}-options")
+            raise InvalidInput(
+                f"variant {sku}: choose a value for {', '.join(missing)}", field=f"{prefix}-{i}-options"
+            )
         combo = tuple(v.lower() for v in values)
         if combo in seen_combos:
-            raise InvalidInput(f"variant {sku}: another variant has the same options", field=f"{prefix}-{i}-options")
+            raise InvalidInput(
+                f"variant {sku}: another variant has the same options", field=f"{prefix}-{i}-options"
+            )
         seen_combos.add(combo)
         row.options = values
     taken = session.execute(
@@ -107,7 +118,9 @@ def _check_rows(
     ).all()
     for sku, owner in taken:
         if owner != product.id:
-            raise InvalidInput(f"SKU {sku} is already used by another product", field=f"{prefix}-{seen_skus[sku]}-sku")
+            raise InvalidInput(
+                f"SKU {sku} is already used by another product", field=f"{prefix}-{seen_skus[sku]}-sku"
+            )
 
 
 def _sync_options(session: Session, product: Product, names: list[str]) -> list[ProductOption]:

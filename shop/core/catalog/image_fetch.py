@@ -108,14 +108,16 @@ class ImageFetcher:
             if not self.allow(ip):
                 raise FetchRefused(
                     f"{host} resolves to {ip}, a {address_kind(ip) or 'disallowed'} address; "
-                    "only public addresses are fetched")
+                    "only public addresses are fetched"
+                )
         pinned = addresses[0].split("%", 1)[0]
         literal = f"[{pinned}]" if ":" in pinned else pinned
         target = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
         host_header = parts.netloc.rsplit("@", 1)[-1]
         extensions = {"sni_hostname": host} if scheme == "https" else {}
-        return client.build_request("GET", target, headers={"Host": host_header, "Accept": "image/*"},
-                                    extensions=extensions)
+        return client.build_request(
+            "GET", target, headers={"Host": host_header, "Accept": "image/*"}, extensions=extensions
+        )
 
     def _body(self, response: httpx.Response, deadline: float) -> bytes:
         too_big = f"the image is larger than {_size(self.max_bytes)}"

@@ -47,9 +47,7 @@ variant_option_values = Table(
     "variant_option_values",
     Base.metadata,
     Column("variant_id", ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "option_value_id", ForeignKey("product_option_values.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("option_value_id", ForeignKey("product_option_values.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_variant_option_values_option_value_id", "option_value_id"),
 )
 
@@ -84,9 +82,7 @@ class Product(Timestamps, Base):
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="ProductImage.position"
     )
-    categories: Mapped[list[Category]] = relationship(
-        secondary=product_categories, back_populates="products"
-    )
+    categories: Mapped[list[Category]] = relationship(secondary=product_categories, back_populates="products")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -194,9 +190,7 @@ class Category(Timestamps, Base):
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.position")
-    products: Mapped[list[Product]] = relationship(
-        secondary=product_categories, back_populates="categories"
-    )
+    products: Mapped[list[Product]] = relationship(secondary=product_categories, back_populates="categories")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),)
@@ -250,9 +244,7 @@ class ProductImage(Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
-    variant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("variants.id", ondelete="SET NULL"), index=True
-    )
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"), index=True)
     # Path under the media folder, named by content hash (e.g. "ab/abcdef....jpg").
     file: Mapped[str | None] = mapped_column(String(255))
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -269,7 +261,9 @@ class ProductImage(Timestamps, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("file IS NOT NULL OR source_url IS NOT NULL", name="has_source"),
-        CheckConstraint("(width IS NULL OR width > 0) AND (height IS NULL OR height > 0)", name="positive_size"),
+        CheckConstraint(
+            "(width IS NULL OR width > 0) AND (height IS NULL OR height > 0)", name="positive_size"
+        ),
     )
 
     def __str__(self) -> str:

@@ -64,8 +64,9 @@ def claim(session: Session, *, scope: str, key: str, digest: str) -> Idempotency
     except IntegrityError:
         winner = session.scalar(query.execution_options(populate_existing=True))
         if winner is None:  # pragma: no cover - the winner rolled back between our two statements
-            raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly",
-                           field=HEADER) from None
+            raise Conflict(
+                f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER
+            ) from None
         return _answer(winner, digest)
     return row
 

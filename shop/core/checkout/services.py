@@ -65,9 +65,18 @@ def _draw_order_number(session: Session) -> int:
 
 
 def place_order(
-    session: Session, *, cart_token: str, email: str, shipping_address: dict[str, Any],
-    billing_address: dict[str, Any] | None, shipping_method: str, customer_note: str, settings: Settings,
-    now: datetime, idempotency_key: str, customer_id: int | None = None,
+    session: Session,
+    *,
+    cart_token: str,
+    email: str,
+    shipping_address: dict[str, Any],
+    billing_address: dict[str, Any] | None,
+    shipping_method: str,
+    customer_note: str,
+    settings: Settings,
+    now: datetime,
+    idempotency_key: str,
+    customer_id: int | None = None,
 ) -> PlacedOrder:
     try:
         cart = get_cart(session, cart_token, now=now, lock=True)
@@ -76,8 +85,17 @@ def place_order(
     email = email.strip().lower()
     country = str(shipping_address.get("country", "")).upper()
     region = str(shipping_address.get("region") or "") or None
-    priced = price_cart(session, cart, settings=settings, now=now, strict=True, email=email,
-                        country=country, region=region, shipping_method=shipping_method)
+    priced = price_cart(
+        session,
+        cart,
+        settings=settings,
+        now=now,
+        strict=True,
+        email=email,
+        country=country,
+        region=region,
+        shipping_method=shipping_method,
+    )
     if not priced.items:
         raise InvalidInput("the cart is empty", field="cart_token")
     gone = [item.variant.sku for item in priced.items if not item.variant.for_sale]
@@ -108,13 +126,22 @@ def place_order(
         expires_at=now + timedelta(minutes=settings.pending_order_ttl_minutes),
     )
     for item, line in zip(priced.items, totals.lines, strict=True):
-        order.lines.append(OrderLine(
-            variant_id=item.variant.variant_id, product_id=item.variant.product_id,
-            title=item.variant.title, variant_title=item.variant.variant_title, sku=item.variant.sku,
-            unit_price=line.unit_price, quantity=line.quantity, discount_total=line.discount,
-            tax_total=line.tax, line_total=line.total, requires_shipping=item.variant.requires_shipping,
-            taxable=item.variant.taxable,
-        ))
+        order.lines.append(
+            OrderLine(
+                variant_id=item.variant.variant_id,
+                product_id=item.variant.product_id,
+                title=item.variant.title,
+                variant_title=item.variant.variant_title,
+                sku=item.variant.sku,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                discount_total=line.discount,
+                tax_total=line.tax,
+                line_total=line.total,
+                requires_shipping=item.variant.requires_shipping,
+                taxable=item.variant.taxable,
+            )
+        )
     session.add(order)
     session.flush()
 
@@ -122,14 +149,30 @@ def place_order(
     payment = provider.start_payment(session, order, idempotency_key=f"checkout-{idempotency_key}")
     cart.completed_at = now
     cart.email = email
-    record_audit(session, actor=email, action="place", object_type="order", object_id=order.number,
-                 changes={"total": order.total, "currency": order.currency, "lines": len(order.lines),
-                          "provider": provider.name})
+    record_audit(
+        session,
+        actor=email,
+        action="place",
+        object_type="order",
+        object_id=order.number,
+        changes={
+            "total": order.total,
+            "currency": order.currency,
+            "lines": len(order.lines),
+            "provider": provider.name,
+        },
+    )
     session.flush()
     # No savepoint: a shortage raises out of here and the edge rolls back everything.
     allocate_order(session, order, actor="checkout", savepoint=False)
     session.flush()
     return PlacedOrder(
-        order_id=order.id, order_number=order.number, order_token=order.token, status=order.status.value,
-        total=order.total, currency=order.currency, provider=provider.name, redirect_url=payment.redirect_url,
+        order_id=order.id,
+        order_number=order.number,
+        order_token=order.token,
+        status=order.status.value,
+        total=order.total,
+        currency=order.currency,
+        provider=provider.name,
+        redirect_url=payment.redirect_url,
     )

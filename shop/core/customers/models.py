@@ -27,9 +27,7 @@ class Customer(Timestamps, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None]
 
-    addresses: Mapped[list[Address]] = relationship(
-        back_populates="customer", cascade="all, delete-orphan"
-    )
+    addresses: Mapped[list[Address]] = relationship(back_populates="customer", cascade="all, delete-orphan")
 
     __table_args__ = trigram_indexes("customers", "email", "first_name", "last_name")
 

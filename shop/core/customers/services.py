@@ -111,9 +111,7 @@ def request_password_reset(
     if customer is None or customer.password_hash is None or not customer.is_active:
         return
     latest = session.scalar(
-        select(func.max(PasswordResetToken.created_at)).where(
-            PasswordResetToken.customer_id == customer.id
-        )
+        select(func.max(PasswordResetToken.created_at)).where(PasswordResetToken.customer_id == customer.id)
     )
     if latest is not None and now - latest < RESET_MAIL_INTERVAL:
         return  # a link just went out: no mail bombing a stranger's inbox through this form

@@ -42,13 +42,21 @@ def generate_codes(
     codes: set[str] = set()
     while len(codes) < count:
         wanted = count - len(codes)
-        candidates = {prefix + "".join(secrets.choice(ALPHABET) for _ in range(length)) for _ in range(wanted)}
+        candidates = {
+            prefix + "".join(secrets.choice(ALPHABET) for _ in range(length)) for _ in range(wanted)
+        }
         taken = set(session.scalars(select(DiscountCode.code).where(DiscountCode.code.in_(candidates))))
         codes |= candidates - taken
     ordered = sorted(codes)
     session.add_all(
-        DiscountCode(code=code, kind=kind, value=value, usage_limit=usage_limit, minimum_subtotal=minimum_subtotal,
-                     ends_at=ends_at)
+        DiscountCode(
+            code=code,
+            kind=kind,
+            value=value,
+            usage_limit=usage_limit,
+            minimum_subtotal=minimum_subtotal,
+            ends_at=ends_at,
+        )
         for code in ordered
     )
     session.flush()

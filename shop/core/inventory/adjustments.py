@@ -42,8 +42,17 @@ def adjust_stock(
         raise InvalidInput(f"{reason.value} is not a reason for a manual change", field="reason")
     level = _level(session, variant_id, location_id, create=delta > 0)
     _apply(session, level, delta, field="delta")
-    session.add(StockMovement(variant_id=variant_id, location_id=location_id, delta=delta, reason=reason,
-                              actor=actor, note=note, reference=reference))
+    session.add(
+        StockMovement(
+            variant_id=variant_id,
+            location_id=location_id,
+            delta=delta,
+            reason=reason,
+            actor=actor,
+            note=note,
+            reference=reference,
+        )
+    )
     session.flush()
     session.refresh(level)
     return level
@@ -64,8 +73,11 @@ def set_on_hand(
     # update instead of being silently overwritten by the count.
     result = session.execute(
         update(StockLevel)
-        .where(StockLevel.id == level.id, StockLevel.on_hand == current,
-               or_(StockLevel.allow_negative, StockLevel.allocated <= counted))
+        .where(
+            StockLevel.id == level.id,
+            StockLevel.on_hand == current,
+            or_(StockLevel.allow_negative, StockLevel.allocated <= counted),
+        )
         .values(on_hand=counted)
         .execution_options(synchronize_session=False)
     )
@@ -74,8 +86,16 @@ def set_on_hand(
             "the stock changed while counting, or the count is below what orders already hold; check and try again",
             field="counted",
         )
-    session.add(StockMovement(variant_id=variant_id, location_id=location_id, delta=delta,
-                              reason=MovementReason.CORRECTION, actor=actor, note=note))
+    session.add(
+        StockMovement(
+            variant_id=variant_id,
+            location_id=location_id,
+            delta=delta,
+            reason=MovementReason.CORRECTION,
+            actor=actor,
+            note=note,
+        )
+    )
     session.flush()
     session.refresh(level)
     return level
@@ -105,25 +125,45 @@ def transfer_stock(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        available = session.scalar(select(StockLevel.on_hand - StockLevel.allocated).where(StockLevel.id == source.id))
+        available = session.scalar(
+            select(StockLevel.on_hand - StockLevel.allocated).where(StockLevel.id == source.id)
+        )
         raise InvalidInput(f"only {max(available or 0, 0)} available to transfer", field="quantity")
     target = _level(session, variant_id, to_location_id, create=True)
     _apply(session, target, quantity, field="quantity")
     reference = f"transfer {from_location_id}->{to_location_id}"
-    session.add_all([
-        StockMovement(variant_id=variant_id, location_id=from_location_id, delta=-quantity,
-                      reason=MovementReason.TRANSFER_OUT, actor=actor, note=note, reference=reference),
-        StockMovement(variant_id=variant_id, location_id=to_location_id, delta=quantity,
-                      reason=MovementReason.TRANSFER_IN, actor=actor, note=note, reference=reference),
-    ])
+    session.add_all(
+        [
+            StockMovement(
+                variant_id=variant_id,
+                location_id=from_location_id,
+                delta=-quantity,
+                reason=MovementReason.TRANSFER_OUT,
+                actor=actor,
+                note=note,
+                reference=reference,
+            ),
+            StockMovement(
+                variant_id=variant_id,
+                location_id=to_location_id,
+                delta=quantity,
+                reason=MovementReason.TRANSFER_IN,
+                actor=actor,
+                note=note,
+                reference=reference,
+            ),
+        ]
+    )
     session.flush()
 
 
 def _apply(session: Session, level: StockLevel, delta: int, *, field: str) -> None:
     result = session.execute(
         update(StockLevel)
-        .where(StockLevel.id == level.id,
-               or_(StockLevel.allow_negative, StockLevel.on_hand + delta >= StockLevel.allocated))
+        .where(
+            StockLevel.id == level.id,
+            or_(StockLevel.allow_negative, StockLevel.on_hand + delta >= StockLevel.allocated),
+        )
         .values(on_hand=StockLevel.on_hand + delta)
         .execution_options(synchronize_session=False)
     )
@@ -139,7 +179,9 @@ def _apply(session: Session, level: StockLevel, delta: int, *, field: str) -> No
 
 
 def _level(session: Session, variant_id: int, location_id: int, *, create: bool) -> StockLevel:
-    query = select(StockLevel).where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
+    query = select(StockLevel).where(
+        StockLevel.variant_id == variant_id, StockLevel.location_id == location_id
+    )
     level = session.scalar(query)
     if level is not None:
         return level

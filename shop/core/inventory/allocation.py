@@ -84,9 +84,7 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
             wanted[line.variant_id] += line.quantity
     if not wanted:
         return
-    variants = {
-        v.id: v for v in session.scalars(select(Variant).where(Variant.id.in_(wanted.keys())))
-    }
+    variants = {v.id: v for v in session.scalars(select(Variant).where(Variant.id.in_(wanted.keys())))}
     short: list[tuple[Variant, int, int]] = []  # variant, requested, taken before running short
     nested = session.begin_nested() if savepoint else None
     # Variants in id order: concurrent checkouts lock rows in the same order, so they
@@ -101,10 +99,12 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
         left = available_quantities(session, (variant.id for variant, _, _ in short))
         if nested is not None:
             nested.rollback()
-        raise InsufficientStock([
-            Shortage(variant.sku, requested, max(0, left[variant.id] + taken))
-            for variant, requested, taken in short
-        ])
+        raise InsufficientStock(
+            [
+                Shortage(variant.sku, requested, max(0, left[variant.id] + taken))
+                for variant, requested, taken in short
+            ]
+        )
     if nested is not None:
         nested.commit()
 
@@ -133,21 +133,37 @@ def _allocate_variant(session: Session, order: Order, variant: Variant, quantity
             if take <= 0:
                 continue
             if _guarded_allocate(session, level_id, take):
-                _record(session, order, variant.id, location_id, allocated_delta=take,
-                        reason=MovementReason.ALLOCATED, actor=actor)
+                _record(
+                    session,
+                    order,
+                    variant.id,
+                    location_id,
+                    allocated_delta=take,
+                    reason=MovementReason.ALLOCATED,
+                    actor=actor,
+                )
                 remaining -= take
         if remaining == 0:
             return quantity
         if variant.inventory_policy == InventoryPolicy.CONTINUE:
-            level_id, location_id = (levels[0][0], levels[0][1]) if levels else _first_level(session, variant.id)
+            level_id, location_id = (
+                (levels[0][0], levels[0][1]) if levels else _first_level(session, variant.id)
+            )
             session.execute(
                 update(StockLevel)
                 .where(StockLevel.id == level_id)
                 .values(allocated=StockLevel.allocated + remaining)
                 .execution_options(synchronize_session="fetch")
             )
-            _record(session, order, variant.id, location_id, allocated_delta=remaining,
-                    reason=MovementReason.ALLOCATED, actor=actor)
+            _record(
+                session,
+                order,
+                variant.id,
+                location_id,
+                allocated_delta=remaining,
+                reason=MovementReason.ALLOCATED,
+                actor=actor,
+            )
             return quantity
         if sum(max(0, available) for _, _, available in levels) < remaining:
             break  # not a race: the stock simply is not there
@@ -178,20 +194,34 @@ def _first_level(session: Session, variant_id: int) -> tuple[int, int]:
         return level.id, location_id
     except IntegrityError:  # a concurrent checkout created it first
         level_id = session.scalars(
-            select(StockLevel.id).where(StockLevel.variant_id == variant_id,
-                                        StockLevel.location_id == location_id)
+            select(StockLevel.id).where(
+                StockLevel.variant_id == variant_id, StockLevel.location_id == location_id
+            )
         ).one()
         return level_id, location_id
 
 
 def _record(
-    session: Session, order: Order, variant_id: int, location_id: int, *, reason: MovementReason,
-    actor: str, delta: int = 0, allocated_delta: int = 0,
+    session: Session,
+    order: Order,
+    variant_id: int,
+    location_id: int,
+    *,
+    reason: MovementReason,
+    actor: str,
+    delta: int = 0,
+    allocated_delta: int = 0,
 ) -> None:
     session.add(
         StockMovement(
-            variant_id=variant_id, location_id=location_id, delta=delta, allocated_delta=allocated_delta,
-            reason=reason, reference=str(order.number), order_id=order.id, actor=actor,
+            variant_id=variant_id,
+            location_id=location_id,
+            delta=delta,
+            allocated_delta=allocated_delta,
+            reason=reason,
+            reference=str(order.number),
+            order_id=order.id,
+            actor=actor,
         )
     )
 
@@ -213,8 +243,14 @@ def _order_holdings(session: Session, order: Order) -> dict[tuple[int, int], tup
 
 
 def _settle(
-    session: Session, order: Order, *, actor: str, reason: MovementReason, from_sold: bool,
-    on_hand_sign: int, allocated_sign: int,
+    session: Session,
+    order: Order,
+    *,
+    actor: str,
+    reason: MovementReason,
+    from_sold: bool,
+    on_hand_sign: int,
+    allocated_sign: int,
 ) -> int:
     """Move what `order` holds (allocated, or sold when `from_sold`) at each location; units moved."""
     moved = 0
@@ -225,29 +261,60 @@ def _settle(
         session.execute(
             update(StockLevel)
             .where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
-            .values(on_hand=StockLevel.on_hand + on_hand_sign * n,
-                    allocated=StockLevel.allocated + allocated_sign * n)
+            .values(
+                on_hand=StockLevel.on_hand + on_hand_sign * n,
+                allocated=StockLevel.allocated + allocated_sign * n,
+            )
             .execution_options(synchronize_session="fetch")
         )
-        _record(session, order, variant_id, location_id, delta=on_hand_sign * n,
-                allocated_delta=allocated_sign * n, reason=reason, actor=actor)
+        _record(
+            session,
+            order,
+            variant_id,
+            location_id,
+            delta=on_hand_sign * n,
+            allocated_delta=allocated_sign * n,
+            reason=reason,
+            actor=actor,
+        )
         moved += n
     return moved
 
 
 def release_allocation(session: Session, order: Order, *, actor: str) -> int:
     """Give back whatever `order` still holds allocated; the number of units released."""
-    return _settle(session, order, actor=actor, reason=MovementReason.RELEASED, from_sold=False,
-                   on_hand_sign=0, allocated_sign=-1)
+    return _settle(
+        session,
+        order,
+        actor=actor,
+        reason=MovementReason.RELEASED,
+        from_sold=False,
+        on_hand_sign=0,
+        allocated_sign=-1,
+    )
 
 
 def sell_allocation(session: Session, order: Order, *, actor: str) -> int:
     """A paid order's allocation becomes a sale: on hand and allocated both go down."""
-    return _settle(session, order, actor=actor, reason=MovementReason.SOLD, from_sold=False,
-                   on_hand_sign=-1, allocated_sign=-1)
+    return _settle(
+        session,
+        order,
+        actor=actor,
+        reason=MovementReason.SOLD,
+        from_sold=False,
+        on_hand_sign=-1,
+        allocated_sign=-1,
+    )
 
 
 def return_sold_stock(session: Session, order: Order, *, actor: str) -> int:
     """Put a cancelled, unshipped order's sold units back on hand where they came from."""
-    return _settle(session, order, actor=actor, reason=MovementReason.RETURNED, from_sold=True,
-                   on_hand_sign=1, allocated_sign=0)
+    return _settle(
+        session,
+        order,
+        actor=actor,
+        reason=MovementReason.RETURNED,
+        from_sold=True,
+        on_hand_sign=1,
+        allocated_sign=0,
+    )

@@ -28,7 +28,9 @@ def _policy_changed(_mapper: Mapper[Any], connection: Any, variant: Variant) -> 
 
 @event.listens_for(StockLevel, "before_insert")
 def _copy_policy(_mapper: Mapper[Any], connection: Any, level: StockLevel) -> None:
-    policy = level.variant.inventory_policy if level.variant is not None else connection.scalar(
-        select(Variant.inventory_policy).where(Variant.id == level.variant_id)
+    policy = (
+        level.variant.inventory_policy
+        if level.variant is not None
+        else connection.scalar(select(Variant.inventory_policy).where(Variant.id == level.variant_id))
     )
     level.allow_negative = policy == InventoryPolicy.CONTINUE

@@ -64,20 +64,35 @@ class Stocktake:
             level = here.get(variant.id)
             policy = new_policy.get(id(variant), variant.inventory_policy)
             if policy == InventoryPolicy.DENY and on_hand < 0:
-                self.errors.append(RowError(
-                    row, f.QTY, f'"{on_hand}" is negative and the inventory policy is deny'))
+                self.errors.append(
+                    RowError(row, f.QTY, f'"{on_hand}" is negative and the inventory policy is deny')
+                )
             elif level is not None and policy == InventoryPolicy.DENY and on_hand < level.allocated:
-                self.errors.append(RowError(row, f.QTY, (
-                    f'"{on_hand}" is less than the {level.allocated} units promised to orders '
-                    f"at {level.location.name}")))
+                self.errors.append(
+                    RowError(
+                        row,
+                        f.QTY,
+                        (
+                            f'"{on_hand}" is less than the {level.allocated} units promised to orders '
+                            f"at {level.location.name}"
+                        ),
+                    )
+                )
         for variant, _new, row in self.policies:
             for level in (lv for lv in levels if lv.variant_id == variant.id):
                 counts_here = variant.id in counted and level is here.get(variant.id)
                 final = counted[variant.id] if counts_here else level.on_hand
                 if final < max(0, level.allocated):
-                    self.errors.append(RowError(row, f.POLICY, (
-                        f'"deny" needs stock of at least {level.allocated} at '
-                        f"{level.location.name}, which holds {final}")))
+                    self.errors.append(
+                        RowError(
+                            row,
+                            f.POLICY,
+                            (
+                                f'"deny" needs stock of at least {level.allocated} at '
+                                f"{level.location.name}, which holds {final}"
+                            ),
+                        )
+                    )
         if self.errors:
             return set()
         changed = self._write(location, here)
@@ -90,10 +105,14 @@ class Stocktake:
     def _levels(self, variant_ids: list[int]) -> list[StockLevel]:
         levels: list[StockLevel] = []
         for start in range(0, len(variant_ids), CHUNK):
-            levels.extend(self.session.scalars(
-                select(StockLevel).where(StockLevel.variant_id.in_(variant_ids[start:start + CHUNK]))
-                .order_by(StockLevel.id).with_for_update()
-            ))
+            levels.extend(
+                self.session.scalars(
+                    select(StockLevel)
+                    .where(StockLevel.variant_id.in_(variant_ids[start : start + CHUNK]))
+                    .order_by(StockLevel.id)
+                    .with_for_update()
+                )
+            )
         return levels
 
     def _write(self, location: Location | None, here: dict[int, StockLevel]) -> set[int]:
@@ -112,8 +131,14 @@ class Stocktake:
                 level.on_hand = on_hand
             if delta:
                 changed.add(id(variant))
-                self.session.add(StockMovement(
-                    variant=variant, location=location, delta=delta, reason=MovementReason.IMPORT,
-                    actor=self.actor, reference=self.reference,
-                ))
+                self.session.add(
+                    StockMovement(
+                        variant=variant,
+                        location=location,
+                        delta=delta,
+                        reason=MovementReason.IMPORT,
+                        actor=self.actor,
+                        reference=self.reference,
+                    )
+                )
         return changed

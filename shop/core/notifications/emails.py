@@ -78,9 +78,7 @@ def render(env: Environment, name: str, to: str, context: dict[str, Any]) -> Mai
         html: str | None = env.get_template(f"{name}.html").render(context)
     except TemplateNotFound:
         html = None
-    return Mail(
-        to=to, subject=first.removeprefix("Subject:").strip(), text=body.lstrip("\n"), html=html
-    )
+    return Mail(to=to, subject=first.removeprefix("Subject:").strip(), text=body.lstrip("\n"), html=html)
 
 
 def _money(amount: int, currency: str) -> str:
@@ -146,9 +144,7 @@ def _load_order(session: Session, payload: dict[str, Any]) -> Order:
 
 
 def _send(ctx: MailContext, mail: Mail) -> None:
-    ctx.mailer.send(
-        build_message(mail, sender=ctx.settings.mail_from, sender_name=ctx.settings.store_name)
-    )
+    ctx.mailer.send(build_message(mail, sender=ctx.settings.mail_from, sender_name=ctx.settings.store_name))
 
 
 def order_confirmation(ctx: MailContext, payload: dict[str, Any]) -> Mail:
@@ -171,9 +167,7 @@ def shipping_confirmation(ctx: MailContext, payload: dict[str, Any]) -> Mail:
             options=[selectinload(Fulfillment.lines).selectinload(FulfillmentLine.order_line)],
         )
         if fulfillment is None or fulfillment.order_id != order.id:
-            raise Skip(
-                f"shipment {payload['fulfillment_id']} of order #{order.number} no longer exists"
-            )
+            raise Skip(f"shipment {payload['fulfillment_id']} of order #{order.number} no longer exists")
         shipped = [
             {
                 "title": fl.order_line.title,

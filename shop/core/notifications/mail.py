@@ -82,9 +82,7 @@ class SmtpMailer:
     def send(self, message: EmailMessage) -> None:
         smtp: smtplib.SMTP
         if self.implicit_tls:
-            smtp = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=self._tls
-            )
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=self._tls)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
         with smtp:

@@ -43,9 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[MailContext, dict[str, Any]], None]
 
-HANDLERS: dict[str, Handler] = {
-    topic: mail_handler(builder) for topic, builder in MAIL_BUILDERS.items()
-}
+HANDLERS: dict[str, Handler] = {topic: mail_handler(builder) for topic, builder in MAIL_BUILDERS.items()}
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)

@@ -21,7 +21,12 @@ _SHIPPABLE_PAYMENTS = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REF
 
 
 def fulfil_order(
-    session: Session, order: Order, *, lines: dict[int, int] | None, carrier: str, tracking_number: str,
+    session: Session,
+    order: Order,
+    *,
+    lines: dict[int, int] | None,
+    carrier: str,
+    tracking_number: str,
     actor: str,
 ) -> Fulfillment:
     """Ship `lines` (order line id -> quantity; None ships everything not yet shipped).
@@ -33,7 +38,8 @@ def fulfil_order(
     if order.status != OrderStatus.OPEN or order.payment_status not in _SHIPPABLE_PAYMENTS:
         raise Conflict(
             f"order #{order.number} is {order.status} and {order.payment_status}; only paid, open "
-            "orders can be fulfilled", field="status",
+            "orders can be fulfilled",
+            field="status",
         )
     by_id = {line.id: line for line in order.lines}
     if lines is None:
@@ -50,15 +56,17 @@ def fulfil_order(
                 raise InvalidInput("quantity to fulfil must be positive", field=f"lines.{line_id}")
             if qty > left:
                 raise InvalidInput(
-                    f"{line.sku}: only {left} of {line.quantity} left to fulfil", field=f"lines.{line_id}",
+                    f"{line.sku}: only {left} of {line.quantity} left to fulfil",
+                    field=f"lines.{line_id}",
                     available=left,
                 )
             wanted[line_id] = qty
     if not wanted:
         raise Conflict(f"order #{order.number} has nothing left to fulfil", field="lines")
 
-    fulfillment = Fulfillment(order_id=order.id, carrier=carrier.strip(),
-                              tracking_number=tracking_number.strip(), actor=actor)
+    fulfillment = Fulfillment(
+        order_id=order.id, carrier=carrier.strip(), tracking_number=tracking_number.strip(), actor=actor
+    )
     for line_id, qty in sorted(wanted.items()):
         fulfillment.lines.append(FulfillmentLine(order_line_id=line_id, quantity=qty))
         by_id[line_id].quantity_fulfilled += qty
@@ -69,13 +77,30 @@ def fulfil_order(
     if everything:
         order.status = OrderStatus.COMPLETED
     session.flush()
-    enqueue(session, EMAIL_SHIPPING_CONFIRMATION, {
-        "order_id": order.id, "order_number": order.number, "email": order.email,
-        "fulfillment_id": fulfillment.id, "carrier": fulfillment.carrier,
-        "tracking_number": fulfillment.tracking_number,
-    })
-    record_audit(session, actor=actor, action="fulfil", object_type="order", object_id=order.number,
-                 changes={"fulfillment_id": fulfillment.id, "lines": {str(k): v for k, v in wanted.items()},
-                          "carrier": fulfillment.carrier, "tracking_number": fulfillment.tracking_number})
+    enqueue(
+        session,
+        EMAIL_SHIPPING_CONFIRMATION,
+        {
+            "order_id": order.id,
+            "order_number": order.number,
+            "email": order.email,
+            "fulfillment_id": fulfillment.id,
+            "carrier": fulfillment.carrier,
+            "tracking_number": fulfillment.tracking_number,
+        },
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="fulfil",
+        object_type="order",
+        object_id=order.number,
+        changes={
+            "fulfillment_id": fulfillment.id,
+            "lines": {str(k): v for k, v in wanted.items()},
+            "carrier": fulfillment.carrier,
+            "tracking_number": fulfillment.tracking_number,
+        },
+    )
     session.flush()
     return fulfillment

@@ -94,8 +94,7 @@ class Order(Timestamps, Base):
         Index("ix_orders_created_at", "created_at"),
         *trigram_indexes("orders", "email"),
         CheckConstraint(
-            "subtotal >= 0 AND discount_total >= 0 AND shipping_total >= 0 AND tax_total >= 0 "
-            "AND total >= 0",
+            "subtotal >= 0 AND discount_total >= 0 AND shipping_total >= 0 AND tax_total >= 0 AND total >= 0",
             name="amounts_non_negative",
         ),
     )

@@ -16,7 +16,8 @@ def guest_order(session: Session, number: int, token: str) -> Order:
     """The order with `number` if `token` is its secret; NotFound otherwise, never "forbidden",
     so a guessed number reveals nothing about whether the order exists."""
     order = session.scalar(
-        select(Order).where(Order.number == number)
+        select(Order)
+        .where(Order.number == number)
         .options(selectinload(Order.lines), selectinload(Order.fulfillments))
     )
     # Compared in constant time, and compared even when there is no order.
@@ -39,6 +40,9 @@ def lock_order(session: Session, order: Order) -> Order:
     other, and the second sees what the first did instead of overwriting it.
     """
     return session.scalars(
-        select(Order).where(Order.id == order.id).with_for_update()
-        .options(selectinload(Order.lines)).execution_options(populate_existing=True)
+        select(Order)
+        .where(Order.id == order.id)
+        .with_for_update()
+        .options(selectinload(Order.lines))
+        .execution_options(populate_existing=True)
     ).one()

@@ -58,16 +58,35 @@ def _update_payment_status(session: Session, order: Order, payment: Payment) -> 
     )
 
 
-def _after_refund(session: Session, order: Order, payment: Payment, refund: Refund, *, actor: str,
-                  reason: str) -> None:
+def _after_refund(
+    session: Session, order: Order, payment: Payment, refund: Refund, *, actor: str, reason: str
+) -> None:
     _update_payment_status(session, order, payment)
-    enqueue(session, EMAIL_REFUND, {
-        "order_id": order.id, "order_number": order.number, "email": order.email,
-        "refund_id": refund.id, "amount": refund.amount, "currency": refund.currency,
-    })
-    record_audit(session, actor=actor, action="refund", object_type="order", object_id=order.number,
-                 changes={"amount": refund.amount, "reason": reason, "refund_id": refund.id,
-                          "provider_reference": refund.provider_reference})
+    enqueue(
+        session,
+        EMAIL_REFUND,
+        {
+            "order_id": order.id,
+            "order_number": order.number,
+            "email": order.email,
+            "refund_id": refund.id,
+            "amount": refund.amount,
+            "currency": refund.currency,
+        },
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="refund",
+        object_type="order",
+        object_id=order.number,
+        changes={
+            "amount": refund.amount,
+            "reason": reason,
+            "refund_id": refund.id,
+            "provider_reference": refund.provider_reference,
+        },
+    )
     session.flush()
 
 
@@ -91,12 +110,19 @@ def refund_order(
         raise InvalidInput(
             f"at most {left} can be refunded on order #{order.number} (paid {payment.amount}, "
             f"refunded {payment.amount - left})",
-            field="amount", maximum=left,
+            field="amount",
+            maximum=left,
         )
     provider = get_provider(payment.provider, settings)
-    sequence = session.scalar(select(func.count()).select_from(Refund).where(Refund.order_id == order.id)) or 0
+    sequence = (
+        session.scalar(select(func.count()).select_from(Refund).where(Refund.order_id == order.id)) or 0
+    )
     refund = provider.refund(
-        session, payment, amount, reason=reason, actor=actor,
+        session,
+        payment,
+        amount,
+        reason=reason,
+        actor=actor,
         idempotency_key=f"refund-{order.number}-{sequence + 1}",
     )
     _after_refund(session, order, payment, refund, actor=actor, reason=reason)
@@ -120,9 +146,14 @@ def record_provider_refund(
         raise InvalidInput("a refund must be a positive amount", field="amount")
     order = payment.order
     refund = Refund(
-        order_id=order.id, payment_id=payment.id, amount=amount, currency=payment.currency,
-        reason="refunded at the provider", status=RefundState.SUCCEEDED,
-        provider_reference=provider_reference, actor=payment.provider,
+        order_id=order.id,
+        payment_id=payment.id,
+        amount=amount,
+        currency=payment.currency,
+        reason="refunded at the provider",
+        status=RefundState.SUCCEEDED,
+        provider_reference=provider_reference,
+        actor=payment.provider,
     )
     session.add(refund)
     session.flush()

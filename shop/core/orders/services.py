@@ -94,16 +94,23 @@ def mark_order_paid(
     for _ in range(2):
         was_cancelled = order.status == OrderStatus.CANCELLED
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
-            raise Conflict(f"order #{order.number} is {order.status}; it cannot be marked paid",
-                           field="status")
+            raise Conflict(
+                f"order #{order.number} is {order.status}; it cannot be marked paid", field="status"
+            )
         # The stock taken again must not outlive a transition that someone else won.
         attempt = session.begin_nested()
         if was_cancelled:
             allocate_order(session, order, actor=actor)
         if _transition(
-            session, order, {order.status},
-            status=OrderStatus.OPEN, payment_status=PaymentStatus.PAID, paid_at=now, expires_at=None,
-            cancelled_at=None, cancel_reason="",
+            session,
+            order,
+            {order.status},
+            status=OrderStatus.OPEN,
+            payment_status=PaymentStatus.PAID,
+            paid_at=now,
+            expires_at=None,
+            cancelled_at=None,
+            cancel_reason="",
         ):
             attempt.commit()
             break
@@ -116,8 +123,9 @@ def mark_order_paid(
 
     payment = latest_payment(session, order)
     if payment is None:
-        payment = Payment(order_id=order.id, provider=order.payment_provider, amount=amount,
-                          currency=order.currency)
+        payment = Payment(
+            order_id=order.id, provider=order.payment_provider, amount=amount, currency=order.currency
+        )
         session.add(payment)
     payment.status = PaymentState.SUCCEEDED
     payment.amount = amount
@@ -128,9 +136,16 @@ def mark_order_paid(
     _redeem_discount(session, order)
     enqueue(session, EMAIL_ORDER_CONFIRMATION, _mail_payload(order, resend=False))
     record_audit(
-        session, actor=actor, action="mark_paid", object_type="order", object_id=order.number,
-        changes={"amount": amount, "provider_reference": provider_reference,
-                 "after_cancellation": was_cancelled},
+        session,
+        actor=actor,
+        action="mark_paid",
+        object_type="order",
+        object_id=order.number,
+        changes={
+            "amount": amount,
+            "provider_reference": provider_reference,
+            "after_cancellation": was_cancelled,
+        },
     )
     session.flush()
 
@@ -165,26 +180,42 @@ def release_order(session: Session, order: Order, *, reason: str, actor: str) ->
     if order.status == OrderStatus.CANCELLED:
         return
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise Conflict(f"order #{order.number} is {order.status}; only unpaid orders are released",
-                       field="status")
+        raise Conflict(
+            f"order #{order.number} is {order.status}; only unpaid orders are released", field="status"
+        )
     failed = reason == REASON_PAYMENT_FAILED
     moved = _transition(
-        session, order, {OrderStatus.PENDING_PAYMENT},
+        session,
+        order,
+        {OrderStatus.PENDING_PAYMENT},
         status=OrderStatus.CANCELLED,
         payment_status=PaymentStatus.FAILED if failed else PaymentStatus.VOIDED,
-        cancelled_at=utcnow(), cancel_reason=reason[:255], expires_at=None,
+        cancelled_at=utcnow(),
+        cancel_reason=reason[:255],
+        expires_at=None,
     )
     if not moved:
         return  # paid or released meanwhile by a concurrent transaction
     _close_pending_payments(
-        session, order,
-        PaymentState.FAILED if failed else (
-            PaymentState.EXPIRED if reason in (REASON_EXPIRED, REASON_SESSION_EXPIRED) else PaymentState.CANCELLED
+        session,
+        order,
+        PaymentState.FAILED
+        if failed
+        else (
+            PaymentState.EXPIRED
+            if reason in (REASON_EXPIRED, REASON_SESSION_EXPIRED)
+            else PaymentState.CANCELLED
         ),
     )
     released = release_allocation(session, order, actor=actor)
-    record_audit(session, actor=actor, action="release", object_type="order", object_id=order.number,
-                 changes={"reason": reason, "units_released": released})
+    record_audit(
+        session,
+        actor=actor,
+        action="release",
+        object_type="order",
+        object_id=order.number,
+        changes={"reason": reason, "units_released": released},
+    )
     session.flush()
 
 
@@ -230,33 +261,52 @@ def cancel_order(session: Session, order: Order, *, reason: str, actor: str, set
         raise Conflict(
             f"order #{order.number} has shipped items; refund it instead of cancelling", field="status"
         )
-    moved = _transition(session, order, {OrderStatus.OPEN}, status=OrderStatus.CANCELLED,
-                        cancelled_at=utcnow(), cancel_reason=reason[:255])
+    moved = _transition(
+        session,
+        order,
+        {OrderStatus.OPEN},
+        status=OrderStatus.CANCELLED,
+        cancelled_at=utcnow(),
+        cancel_reason=reason[:255],
+    )
     if not moved:
         return
     return_sold_stock(session, order, actor=actor)
     release_allocation(session, order, actor=actor)  # nothing, unless paid after a release race
     refunded = 0
     if order.payment_status in PAID_STATES and refundable_amount(session, order) > 0:
-        refund = refund_order(session, order, amount=None, reason=reason or "order cancelled",
-                              actor=actor, settings=settings)
+        refund = refund_order(
+            session, order, amount=None, reason=reason or "order cancelled", actor=actor, settings=settings
+        )
         refunded = refund.amount
     _audit_cancel(session, order, actor=actor, reason=reason, refunded=refunded)
     session.flush()
 
 
 def _audit_cancel(session: Session, order: Order, *, actor: str, reason: str, refunded: int) -> None:
-    record_audit(session, actor=actor, action="cancel", object_type="order", object_id=order.number,
-                 changes={"reason": reason, "refunded": refunded})
+    record_audit(
+        session,
+        actor=actor,
+        action="cancel",
+        object_type="order",
+        object_id=order.number,
+        changes={"reason": reason, "refunded": refunded},
+    )
 
 
 def resend_confirmation(session: Session, order: Order, *, actor: str) -> None:
     """Queue the order confirmation again (a shopper lost it); only for paid orders."""
     if order.payment_status not in PAID_STATES:
-        raise Conflict(f"order #{order.number} is not paid; there is no confirmation to send",
-                       field="payment_status")
+        raise Conflict(
+            f"order #{order.number} is not paid; there is no confirmation to send", field="payment_status"
+        )
     enqueue(session, EMAIL_ORDER_CONFIRMATION, _mail_payload(order, resend=True))
-    record_audit(session, actor=actor, action="resend_confirmation", object_type="order",
-                 object_id=order.number, changes={"email": order.email})
+    record_audit(
+        session,
+        actor=actor,
+        action="resend_confirmation",
+        object_type="order",
+        object_id=order.number,
+        changes={"email": order.email},
+    )
     session.flush()
-

@@ -46,7 +46,13 @@ class ManualProvider:
         return payment
 
     def refund(
-        self, session: Session, payment: Payment, amount: int, *, reason: str, actor: str,
+        self,
+        session: Session,
+        payment: Payment,
+        amount: int,
+        *,
+        reason: str,
+        actor: str,
         idempotency_key: str,
     ) -> Refund:
         refund = Refund(

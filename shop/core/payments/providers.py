@@ -23,7 +23,13 @@ class PaymentProvider(Protocol):
         ...
 
     def refund(
-        self, session: Session, payment: Payment, amount: int, *, reason: str, actor: str,
+        self,
+        session: Session,
+        payment: Payment,
+        amount: int,
+        *,
+        reason: str,
+        actor: str,
         idempotency_key: str,
     ) -> Refund:
         """Give back `amount` minor units of `payment`; the caller has checked the limit."""

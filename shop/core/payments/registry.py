@@ -42,6 +42,7 @@ def get_provider(name: str, settings: Settings) -> PaymentProvider:
     factory = FACTORIES.get(name)
     if factory is None:
         known = ", ".join(sorted(FACTORIES))
-        raise ProviderUnavailable(f"unknown payment provider {name!r} (known: {known})",
-                                  field="payment_provider")
+        raise ProviderUnavailable(
+            f"unknown payment provider {name!r} (known: {known})", field="payment_provider"
+        )
     return factory(settings)

@@ -68,9 +68,7 @@ class UnknownOrder(Exception):
 Handler = Callable[[Session, dict[str, Any], StripeProvider, str], str]
 
 
-def handle_stripe_event(
-    session: Session, event: dict[str, Any], *, provider: StripeProvider
-) -> str:
+def handle_stripe_event(session: Session, event: dict[str, Any], *, provider: StripeProvider) -> str:
     handler = HANDLERS.get(event["type"])
     if handler is None:
         return IGNORED
@@ -79,9 +77,7 @@ def handle_stripe_event(
 
 
 def _claim(session: Session, event: dict[str, Any]) -> None:
-    known = select(WebhookEvent.id).where(
-        WebhookEvent.provider == NAME, WebhookEvent.event_id == event["id"]
-    )
+    known = select(WebhookEvent.id).where(WebhookEvent.provider == NAME, WebhookEvent.event_id == event["id"])
     if session.scalar(known) is not None:
         raise AlreadyHandled(event["id"])
     try:
@@ -94,14 +90,10 @@ def _claim(session: Session, event: dict[str, Any]) -> None:
 
 
 def _metadata_order(session: Session, obj: dict[str, Any]) -> Order:
-    order_id = str(
-        (obj.get("metadata") or {}).get("order_id") or obj.get("client_reference_id") or ""
-    )
+    order_id = str((obj.get("metadata") or {}).get("order_id") or obj.get("client_reference_id") or "")
     order = session.get(Order, int(order_id)) if order_id.isdigit() else None
     if order is None:
-        raise UnknownOrder(
-            f"no order {order_id or '(none named)'} for Stripe object {obj.get('id')}"
-        )
+        raise UnknownOrder(f"no order {order_id or '(none named)'} for Stripe object {obj.get('id')}")
     return order
 
 
@@ -111,24 +103,18 @@ def _session_payment(session: Session, obj: dict[str, Any]) -> tuple[Order, Paym
         select(Payment).where(Payment.provider == NAME, Payment.provider_reference == obj["id"])
     )
     if payment is None or payment.order_id != order.id:
-        raise UnknownOrder(
-            f"checkout session {obj['id']} belongs to no payment of order #{order.number}"
-        )
+        raise UnknownOrder(f"checkout session {obj['id']} belongs to no payment of order #{order.number}")
     return order, payment
 
 
-def _completed(
-    session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str
-) -> str:
+def _completed(session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str) -> str:
     order, payment = _session_payment(session, obj)
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
         return AWAITING_PAYMENT  # e.g. a bank debit; async_payment_succeeded follows
     return _paid(session, obj, order, payment, provider, event_id)
 
 
-def _async_succeeded(
-    session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str
-) -> str:
+def _async_succeeded(session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str) -> str:
     order, payment = _session_payment(session, obj)
     return _paid(session, obj, order, payment, provider, event_id)
 
@@ -223,9 +209,7 @@ def _refund_unwanted(
 
 
 def _release(reason: str, outcome: str) -> Handler:
-    def handler(
-        session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str
-    ) -> str:
+    def handler(session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str) -> str:
         order, _payment = _session_payment(session, obj)
         if order.status != OrderStatus.PENDING_PAYMENT:
             return NO_CHANGE
@@ -235,9 +219,7 @@ def _release(reason: str, outcome: str) -> Handler:
     return handler
 
 
-def _intent_failed(
-    session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str
-) -> str:
+def _intent_failed(session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str) -> str:
     order = _metadata_order(session, obj)
     payment = session.scalar(
         select(Payment)
@@ -257,14 +239,10 @@ def _intent_failed(
     return PAYMENT_FAILED
 
 
-def _charge_refunded(
-    session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str
-) -> str:
+def _charge_refunded(session: Session, obj: dict[str, Any], provider: StripeProvider, event_id: str) -> str:
     intent = obj.get("payment_intent")
     payment = (
-        session.scalar(
-            select(Payment).where(Payment.provider == NAME, Payment.provider_payment_id == intent)
-        )
+        session.scalar(select(Payment).where(Payment.provider == NAME, Payment.provider_payment_id == intent))
         if intent
         else None
     )

@@ -54,9 +54,7 @@ def _client(api_key: str, api_base: str | None) -> stripe.StripeClient:
 
 
 def _line_name(line: OrderLine) -> str:
-    variant = (
-        f" - {line.variant_title}" if line.variant_title and line.variant_title != "Default" else ""
-    )
+    variant = f" - {line.variant_title}" if line.variant_title and line.variant_title != "Default" else ""
     return f"{line.title}{variant}"[:250]
 
 
@@ -79,14 +77,10 @@ def line_items(order: Order) -> list[dict[str, Any]]:
         if line.line_total == line.unit_price * line.quantity:
             items.append(_item(currency, _line_name(line), line.unit_price, line.quantity))
         elif line.line_total % line.quantity == 0:
-            items.append(
-                _item(currency, _line_name(line), line.line_total // line.quantity, line.quantity)
-            )
+            items.append(_item(currency, _line_name(line), line.line_total // line.quantity, line.quantity))
         else:
             # A discount that does not divide evenly per unit: one item for the whole line.
-            items.append(
-                _item(currency, f"{_line_name(line)} x {line.quantity}", line.line_total, 1)
-            )
+            items.append(_item(currency, f"{_line_name(line)} x {line.quantity}", line.line_total, 1))
     if order.tax_total and not order.prices_include_tax:
         items.append(_item(currency, "Tax", order.tax_total, 1))
     return items
@@ -102,9 +96,7 @@ def session_params(settings: Settings, order: Order, *, now: datetime) -> dict[s
             field="total",
         )
     metadata = {"order_id": str(order.id), "order_number": str(order.number)}
-    expires = min(
-        max(order.expires_at or now, now + MIN_SESSION_LIFETIME), now + MAX_SESSION_LIFETIME
-    )
+    expires = min(max(order.expires_at or now, now + MIN_SESSION_LIFETIME), now + MAX_SESSION_LIFETIME)
     page = order_page_url(settings, order)
     params: dict[str, Any] = {
         "mode": "payment",
@@ -139,9 +131,7 @@ class StripeProvider:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.stripe_secret_key:
-            raise ProviderUnavailable(
-                "Stripe needs SHOP_STRIPE_SECRET_KEY", field="stripe_secret_key"
-            )
+            raise ProviderUnavailable("Stripe needs SHOP_STRIPE_SECRET_KEY", field="stripe_secret_key")
         self.settings = settings
         self.client = _client(settings.stripe_secret_key, settings.stripe_api_base)
 
@@ -156,13 +146,8 @@ class StripeProvider:
                 options={"idempotency_key": self._key(order.token, idempotency_key)},
             )
         except stripe.StripeError as exc:
-            raise PaymentFailed(
-                f"Stripe refused the checkout session: {exc.user_message or exc}"
-            ) from exc
-        if (
-            checkout.amount_total != order.total
-            or (checkout.currency or "").upper() != order.currency
-        ):
+            raise PaymentFailed(f"Stripe refused the checkout session: {exc.user_message or exc}") from exc
+        if checkout.amount_total != order.total or (checkout.currency or "").upper() != order.currency:
             raise PaymentFailed(
                 f"Stripe computed {checkout.amount_total} {checkout.currency} for order "
                 f"#{order.number}, which totals {order.total} {order.currency}; "
@@ -193,9 +178,7 @@ class StripeProvider:
         idempotency_key: str,
     ) -> Refund:
         if not payment.provider_payment_id:
-            raise PaymentFailed(
-                "this payment has no Stripe payment intent to refund", field="payment"
-            )
+            raise PaymentFailed("this payment has no Stripe payment intent to refund", field="payment")
         try:
             stripe_refund = self.client.v1.refunds.create(
                 params={
@@ -233,9 +216,7 @@ class StripeProvider:
         try:
             page = self.client.v1.refunds.list(params={"charge": charge["id"], "limit": 100})
         except stripe.StripeError as exc:
-            raise PaymentFailed(
-                f"Stripe did not list the refunds of {charge['id']}: {exc}"
-            ) from exc
+            raise PaymentFailed(f"Stripe did not list the refunds of {charge['id']}: {exc}") from exc
         return [refund.to_dict() for refund in page.data]
 
     def parse_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
@@ -247,9 +228,7 @@ class StripeProvider:
             )
         try:
             text = payload.decode("utf-8")
-            stripe.WebhookSignature.verify_header(
-                text, signature or "", secret, SIGNATURE_TOLERANCE_SECONDS
-            )
+            stripe.WebhookSignature.verify_header(text, signature or "", secret, SIGNATURE_TOLERANCE_SECONDS)
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise InvalidSignature(
                 f"the Stripe-Signature header does not match: {exc}", field="Stripe-Signature"

@@ -94,7 +94,10 @@ class Totals:
 
 
 def calculate(
-    lines: list[LineInput], *, discount: Discount | None = None, shipping: ShippingRate | None = None,
+    lines: list[LineInput],
+    *,
+    discount: Discount | None = None,
+    shipping: ShippingRate | None = None,
     tax: Tax | None = None,
 ) -> Totals:
     """Price `lines` with an optional discount, shipping rate and tax; see `rounding`."""
@@ -130,14 +133,27 @@ def calculate(
 
     priced = tuple(
         PricedLine(
-            variant_id=line.variant_id, sku=line.sku, unit_price=line.unit_price, quantity=line.quantity,
-            subtotal=s, discount=d, total=t, tax=x,
+            variant_id=line.variant_id,
+            sku=line.sku,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            subtotal=s,
+            discount=d,
+            total=t,
+            tax=x,
         )
         for line, s, d, t, x in zip(lines, subtotals, discounts, line_totals, line_taxes, strict=True)
     )
     return Totals(
-        lines=priced, subtotal=subtotal, discount=sum(discounts), shipping=shipping_price,
-        shipping_tax=shipping_tax, tax=tax_total, total=total, prices_include_tax=inclusive,
-        discount_code=discount.code if discount else None, free_shipping=free_shipping,
+        lines=priced,
+        subtotal=subtotal,
+        discount=sum(discounts),
+        shipping=shipping_price,
+        shipping_tax=shipping_tax,
+        tax=tax_total,
+        total=total,
+        prices_include_tax=inclusive,
+        discount_code=discount.code if discount else None,
+        free_shipping=free_shipping,
         shipping_method=shipping.code if shipping else None,
     )

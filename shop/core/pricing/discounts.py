@@ -22,7 +22,13 @@ def normalise_code(code: str) -> str:
 
 
 def find_discount(
-    session: Session, code: str, *, subtotal: int, currency: str, email: str | None, now: datetime,
+    session: Session,
+    code: str,
+    *,
+    subtotal: int,
+    currency: str,
+    email: str | None,
+    now: datetime,
     field: str = "code",
 ) -> Discount:
     """The code as a pricing Discount, or DiscountNotApplicable saying why not.
@@ -42,18 +48,24 @@ def find_discount(
     if subtotal < row.minimum_subtotal:
         minimum = Money(row.minimum_subtotal, currency)
         raise DiscountNotApplicable(
-            f"{normalised} needs a subtotal of at least {minimum}", field=field,
+            f"{normalised} needs a subtotal of at least {minimum}",
+            field=field,
             minimum_subtotal=row.minimum_subtotal,
         )
     if row.usage_limit is not None and row.times_used >= row.usage_limit:
         raise DiscountNotApplicable(f"{normalised} has been used up", field=field)
     if email and row.per_customer_limit is not None:
-        used = session.scalar(
-            select(func.count()).select_from(DiscountRedemption).where(
-                DiscountRedemption.discount_code_id == row.id,
-                DiscountRedemption.email == email.strip().lower(),
+        used = (
+            session.scalar(
+                select(func.count())
+                .select_from(DiscountRedemption)
+                .where(
+                    DiscountRedemption.discount_code_id == row.id,
+                    DiscountRedemption.email == email.strip().lower(),
+                )
             )
-        ) or 0
+            or 0
+        )
         if used >= row.per_customer_limit:
             raise DiscountNotApplicable(
                 f"{normalised} can be used {row.per_customer_limit} time(s) per customer", field=field

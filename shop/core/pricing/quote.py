@@ -38,8 +38,16 @@ class Quote:
 
 
 def quote(
-    session: Session, lines: list[LineInput], *, currency: str, country: str, region: str | None = None,
-    discount_code: str | None, email: str | None, shipping_method: str | None, now: datetime,
+    session: Session,
+    lines: list[LineInput],
+    *,
+    currency: str,
+    country: str,
+    region: str | None = None,
+    discount_code: str | None,
+    email: str | None,
+    shipping_method: str | None,
+    now: datetime,
     strict: bool = False,
 ) -> Quote:
     """Totals for `lines` shipped to `country`.
@@ -54,8 +62,15 @@ def quote(
     if discount_code:
         subtotal = sum(line.unit_price * line.quantity for line in lines)
         try:
-            discount = find_discount(session, discount_code, subtotal=subtotal, currency=currency,
-                                     email=email, now=now, field="discount_code")
+            discount = find_discount(
+                session,
+                discount_code,
+                subtotal=subtotal,
+                currency=currency,
+                email=email,
+                now=now,
+                field="discount_code",
+            )
         except DiscountNotApplicable as exc:
             if strict:
                 raise
@@ -69,15 +84,27 @@ def quote(
     discounted = totals.subtotal - totals.discount
     ships = any(line.requires_shipping for line in lines)
     options = tuple(
-        ShippingOption(code=r.code, name=r.name, delivery_estimate=r.delivery_estimate,
-                       price=r.price_for(discounted, free_shipping=totals.free_shipping) if ships else 0)
+        ShippingOption(
+            code=r.code,
+            name=r.name,
+            delivery_estimate=r.delivery_estimate,
+            price=r.price_for(discounted, free_shipping=totals.free_shipping) if ships else 0,
+        )
         for r in rates
     )
-    return Quote(currency=currency, country=country, totals=totals, shipping_options=options,
-                 shipping_method_name=rate.name if rate else "", discount_error=discount_error)
+    return Quote(
+        currency=currency,
+        country=country,
+        totals=totals,
+        shipping_options=options,
+        shipping_method_name=rate.name if rate else "",
+        discount_error=discount_error,
+    )
 
 
-def _choose(rates: list[ShippingRate], code: str | None, *, country: str, strict: bool) -> ShippingRate | None:
+def _choose(
+    rates: list[ShippingRate], code: str | None, *, country: str, strict: bool
+) -> ShippingRate | None:
     if strict and not rates:
         raise InvalidInput(f"we do not ship to {country}", field="shipping_address.country")
     if code:
@@ -86,8 +113,10 @@ def _choose(rates: list[ShippingRate], code: str | None, *, country: str, strict
                 return rate
         if strict:
             known = ", ".join(r.code for r in rates) or "none"
-            raise InvalidInput(f"shipping method {code!r} does not ship to {country} (choose from: {known})",
-                               field="shipping_method")
+            raise InvalidInput(
+                f"shipping method {code!r} does not ship to {country} (choose from: {known})",
+                field="shipping_method",
+            )
     elif strict:
         raise InvalidInput("choose a shipping method", field="shipping_method")
     return rates[0] if rates else None

@@ -22,5 +22,9 @@ def tax_for(session: Session, country: str, region: str | None = None) -> Tax | 
     if not best:
         return None
     rate = best[0]
-    return Tax(rate_bps=rate.rate_bps, inclusive=rate.prices_include_tax,
-               applies_to_shipping=rate.applies_to_shipping, name=rate.name)
+    return Tax(
+        rate_bps=rate.rate_bps,
+        inclusive=rate.prices_include_tax,
+        applies_to_shipping=rate.applies_to_shipping,
+        name=rate.name,
+    )

@@ -61,8 +61,9 @@ def sales(session: Session, currency: str, now: datetime) -> list[Sales]:
     for label, days in PERIODS:
         since = midnight - timedelta(days=days - 1) if days else midnight
         count, revenue = session.execute(
-            select(func.count(), func.coalesce(func.sum(Order.total), 0))
-            .where(Order.paid_at >= since, Order.currency == currency)
+            select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
+                Order.paid_at >= since, Order.currency == currency
+            )
         ).one()
         result.append(Sales(label, count, int(revenue), int(revenue) // count if count else 0))
     return result
@@ -82,7 +83,9 @@ def low_stock(session: Session, limit: int = 10) -> list[LowStock]:
         select(Variant.sku, Product.title, Location.name, lowest.c.available, StockLevel.low_stock_threshold)
         .select_from(lowest)
         .join(StockLevel, StockLevel.id == lowest.c.id)
-        .join(StockLevel.variant).join(Variant.product).join(StockLevel.location)
+        .join(StockLevel.variant)
+        .join(Variant.product)
+        .join(StockLevel.location)
         .order_by(lowest.c.available, StockLevel.id)
     )
     return [LowStock(*row) for row in rows]
@@ -91,7 +94,9 @@ def low_stock(session: Session, limit: int = 10) -> list[LowStock]:
 def last_run(session: Session, kind: str) -> Run | None:
     row = session.execute(
         select(SiteRun.kind, SiteRun.started_at, SiteRun.finished_at, SiteRun.error)
-        .where(SiteRun.kind == kind).order_by(SiteRun.started_at.desc()).limit(1)
+        .where(SiteRun.kind == kind)
+        .order_by(SiteRun.started_at.desc())
+        .limit(1)
     ).first()
     return Run(*row) if row else None
 
@@ -114,11 +119,14 @@ def dashboard(session: Session, *, currency: str, now: datetime | None = None) -
         currency=currency,
         sales=sales(session, currency, now),
         awaiting_fulfilment=session.scalar(
-            select(func.count()).where(Order.status == OrderStatus.OPEN,
-                                       Order.fulfillment_status != FulfillmentStatus.FULFILLED)
-        ) or 0,
+            select(func.count()).where(
+                Order.status == OrderStatus.OPEN, Order.fulfillment_status != FulfillmentStatus.FULFILLED
+            )
+        )
+        or 0,
         low_stock=low_stock(session),
-        pending_reviews=session.scalar(select(func.count()).where(Review.status == ReviewStatus.PENDING)) or 0,
+        pending_reviews=session.scalar(select(func.count()).where(Review.status == ReviewStatus.PENDING))
+        or 0,
         last_build=last_run(session, "build"),
         last_publish=publish,
         unpublished_changes=unpublished_changes(session, publish.started_at if publish else None),

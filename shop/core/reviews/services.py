@@ -67,9 +67,7 @@ def rating_summary(session: Session, product: Product) -> RatingSummary:
     return RatingSummary(count=count, average=average, histogram=histogram)
 
 
-def approved_reviews(
-    session: Session, slug: str, *, page: int, per_page: int, now: datetime
-) -> ReviewPage:
+def approved_reviews(session: Session, slug: str, *, page: int, per_page: int, now: datetime) -> ReviewPage:
     product = published_product(session, slug, now=now)
     summary = rating_summary(session, product)
     reviews = session.scalars(
@@ -127,9 +125,7 @@ def submit_review(
         raise InvalidInput("a rating is 1 to 5 stars", field="rating")
     if customer is not None:
         address = customer.email
-        default_name = (
-            f"{customer.first_name} {customer.last_name}".strip() or address.split("@")[0]
-        )
+        default_name = f"{customer.first_name} {customer.last_name}".strip() or address.split("@")[0]
         name = _text(author_name or default_name, field="author_name", limit=MAX_NAME)
     else:
         if not email:

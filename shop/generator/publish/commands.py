@@ -64,8 +64,7 @@ def _target_url(settings: Settings, target: str | None) -> str:
     url = target or settings.publish_target
     if not url:
         fail(
-            "no publish target: pass --target s3://BUCKET/PREFIX or file:///PATH, "
-            "or set SHOP_PUBLISH_TARGET"
+            "no publish target: pass --target s3://BUCKET/PREFIX or file:///PATH, or set SHOP_PUBLISH_TARGET"
         )
     return url
 
@@ -113,17 +112,13 @@ def publish_command(
     ] = None,
     rollback: Annotated[
         bool,
-        typer.Option(
-            "--rollback", help="Restore an earlier release instead of publishing the build."
-        ),
+        typer.Option("--rollback", help="Restore an earlier release instead of publishing the build."),
     ] = False,
     rehash: Annotated[
         bool,
         typer.Option("--rehash", help="Hash every file instead of trusting the build manifest."),
     ] = False,
-    source_maps: Annotated[
-        bool, typer.Option("--source-maps", help="Also publish *.map files.")
-    ] = False,
+    source_maps: Annotated[bool, typer.Option("--source-maps", help="Also publish *.map files.")] = False,
     jobs: Annotated[int, typer.Option(min=1, max=128, help="Parallel transfers.")] = 16,
 ) -> None:
     """Publish the built storefront (only what changed), or roll back to an earlier release."""
@@ -152,9 +147,7 @@ def publish_command(
         if invalidate:
             if not settings.cdn_distribution_id:
                 fail("--invalidate needs a CloudFront distribution: set SHOP_CDN_DISTRIBUTION_ID")
-            cdn = CDN(
-                settings.cdn_distribution_id, invalidation.cloudfront_client(settings.s3_region)
-            )
+            cdn = CDN(settings.cdn_distribution_id, invalidation.cloudfront_client(settings.s3_region))
         options = Options(
             dry_run=dry_run,
             max_deletes=max_deletes,
@@ -231,9 +224,7 @@ def _record(settings: Settings, **fields: object) -> None:
             record_run(session, **fields)  # type: ignore[arg-type]
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        typer.echo(
-            f"warning: this {fields['kind']} was not recorded in the database: {first}", err=True
-        )
+        typer.echo(f"warning: this {fields['kind']} was not recorded in the database: {first}", err=True)
 
 
 def _size(n: int) -> str:
@@ -250,17 +241,10 @@ def summary_line(result: Result) -> str:
         f"{result.unchanged:,} unchanged, {result.deleted:,} deleted"
     )
     if result.action == "rollback":
-        counts = (
-            f"{result.uploaded:,} restored, {result.unchanged:,} unchanged, "
-            f"{result.deleted:,} deleted"
-        )
-    invalidated = (
-        f"; invalidated {len(result.invalidated)} CDN paths" if result.invalidation_ids else ""
-    )
+        counts = f"{result.uploaded:,} restored, {result.unchanged:,} unchanged, {result.deleted:,} deleted"
+    invalidated = f"; invalidated {len(result.invalidated)} CDN paths" if result.invalidation_ids else ""
     if result.dry_run:
-        would = (
-            f"; would invalidate {len(result.invalidated)} CDN paths" if result.invalidated else ""
-        )
+        would = f"; would invalidate {len(result.invalidated)} CDN paths" if result.invalidated else ""
         return f"Dry run, nothing changed at {result.target}: would have {counts}{would}"
     if result.action == "publish" and result.release == result.previous:
         return (
@@ -269,17 +253,14 @@ def summary_line(result: Result) -> str:
         )
     verb = "Rolled back" if result.action == "rollback" else "Published"
     return (
-        f"{verb} {result.target} to release {result.release}: {counts} "
-        f"in {result.seconds:.1f} s{invalidated}"
+        f"{verb} {result.target} to release {result.release}: {counts} in {result.seconds:.1f} s{invalidated}"
     )
 
 
 @publish_app.command("releases")
 def releases_command(
     target: TargetOption = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print the releases as JSON.")
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the releases as JSON.")] = False,
 ) -> None:
     """List the releases published to the target, newest first; * marks the live one."""
     from dataclasses import asdict
@@ -308,6 +289,4 @@ def releases_command(
     typer.echo(f"  {'release':<26} {'published (UTC)':<26} {'files':>7} {'size':>10}")
     for info in state.history:
         mark = "*" if info.id == state.release else " "
-        typer.echo(
-            f"{mark} {info.id:<26} {info.created_at:<26} {info.files:>7,} {_size(info.bytes):>10}"
-        )
+        typer.echo(f"{mark} {info.id:<26} {info.created_at:<26} {info.files:>7,} {_size(info.bytes):>10}")

@@ -53,23 +53,17 @@ class Source:
         return self.root / relative
 
 
-def collect(
-    root: Path, *, manifest: Path | None, rehash: bool = False, source_maps: bool = False
-) -> Source:
+def collect(root: Path, *, manifest: Path | None, rehash: bool = False, source_maps: bool = False) -> Source:
     """The files under `root` to publish, hashed or taken from a fresh build manifest."""
     root = root.resolve()
     if not root.is_dir():
         raise SourceError(f"{root}: no such folder; run `shop build` first")
     stats = dict(_scan(root, source_maps=source_maps))
     if not stats:
-        raise SourceError(
-            f"{root}: nothing to publish (the folder is empty); run `shop build` first"
-        )
+        raise SourceError(f"{root}: nothing to publish (the folder is empty); run `shop build` first")
     reserved = sorted(p for p in stats if p.startswith(RESERVED_PREFIX))
     if reserved:
-        raise SourceError(
-            f"{root / reserved[0]}: {RESERVED_PREFIX} is reserved for publish records"
-        )
+        raise SourceError(f"{root / reserved[0]}: {RESERVED_PREFIX} is reserved for publish records")
     if not rehash and manifest is not None:
         files = _fresh_manifest(manifest, stats, source_maps=source_maps)
         if files is not None:
@@ -113,9 +107,7 @@ def _shippable(relative: str, *, source_maps: bool) -> bool:
     return source_maps or not relative.endswith(".map")
 
 
-def _fresh_manifest(
-    manifest: Path, stats: dict[str, os.stat_result], *, source_maps: bool
-) -> Files | None:
+def _fresh_manifest(manifest: Path, stats: dict[str, os.stat_result], *, source_maps: bool) -> Files | None:
     try:
         written = manifest.stat().st_mtime
         listed = json.loads(manifest.read_text())["files"]

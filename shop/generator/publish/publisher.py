@@ -222,9 +222,7 @@ def _result(action: str, target: Target, state: State, plan: Plan) -> Result:
     )
 
 
-def _finish(
-    result: Result, plan: Plan, options: Options, started: float, *, dry: bool = False
-) -> Result:
+def _finish(result: Result, plan: Plan, options: Options, started: float, *, dry: bool = False) -> Result:
     result.dry_run = dry
     if options.cdn and plan.changed_pages:
         result.invalidated = invalidation.paths_for(

@@ -23,9 +23,7 @@ def run_parallel(
     """
     if not items:
         return
-    pool = ThreadPoolExecutor(
-        max_workers=max(1, min(jobs, len(items))), thread_name_prefix="publish"
-    )
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))), thread_name_prefix="publish")
     try:
 
         def report(future: Future[object]) -> None:

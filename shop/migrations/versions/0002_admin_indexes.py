@@ -34,8 +34,13 @@ def upgrade() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for table, columns in SEARCH.items():
             for column in columns:
-                op.create_index(f"ix_{table}_{column}_trgm", table, [column], postgresql_using="gin",
-                                postgresql_ops={column: "gin_trgm_ops"})
+                op.create_index(
+                    f"ix_{table}_{column}_trgm",
+                    table,
+                    [column],
+                    postgresql_using="gin",
+                    postgresql_ops={column: "gin_trgm_ops"},
+                )
 
 
 def downgrade() -> None:

@@ -27,47 +27,51 @@ def dump_catalog(session: Session) -> list[dict[str, Any]]:
     location = first_location(session, create=False)
     on_hand = {}
     if location is not None:
-        on_hand = dict(session.execute(
-            select(StockLevel.variant_id, StockLevel.on_hand).where(StockLevel.location_id == location.id)
-        ).all())
+        on_hand = dict(
+            session.execute(
+                select(StockLevel.variant_id, StockLevel.on_hand).where(StockLevel.location_id == location.id)
+            ).all()
+        )
     skus = dict(session.execute(select(Variant.id, Variant.sku)).all())
     products = []
     for product in session.scalars(select(Product).order_by(Product.slug)):
         options = sorted(product.options, key=lambda o: o.position)
-        products.append({
-            "handle": product.slug,
-            "title": product.title,
-            "description": product.description,
-            "vendor": product.vendor,
-            "type": product.product_type,
-            "tags": product.tags,
-            "status": product.status.value,
-            "published": product.published_at is not None,
-            "seo": (product.seo_title, product.seo_description),
-            "options": [(o.name, [v.value for v in o.values]) for o in options],
-            "variants": [
-                {
-                    "sku": v.sku,
-                    "title": v.title,
-                    "values": tuple(
-                        next(x.value for x in v.option_values if x.option_id == o.id) for o in options
-                    ),
-                    "price": v.price,
-                    "compare_at": v.compare_at_price,
-                    "grams": v.weight_grams,
-                    "barcode": v.barcode,
-                    "shipping": v.requires_shipping,
-                    "taxable": v.taxable,
-                    "policy": v.inventory_policy.value,
-                    "on_hand": on_hand.get(v.id),
-                }
-                for v in sorted(product.variants, key=lambda v: v.position)
-            ],
-            "images": [
-                (i.source_url, i.file, i.position, i.alt, skus.get(i.variant_id))  # type: ignore[arg-type]
-                for i in sorted(product.images, key=lambda i: i.position)
-            ],
-        })
+        products.append(
+            {
+                "handle": product.slug,
+                "title": product.title,
+                "description": product.description,
+                "vendor": product.vendor,
+                "type": product.product_type,
+                "tags": product.tags,
+                "status": product.status.value,
+                "published": product.published_at is not None,
+                "seo": (product.seo_title, product.seo_description),
+                "options": [(o.name, [v.value for v in o.values]) for o in options],
+                "variants": [
+                    {
+                        "sku": v.sku,
+                        "title": v.title,
+                        "values": tuple(
+                            next(x.value for x in v.option_values if x.option_id == o.id) for o in options
+                        ),
+                        "price": v.price,
+                        "compare_at": v.compare_at_price,
+                        "grams": v.weight_grams,
+                        "barcode": v.barcode,
+                        "shipping": v.requires_shipping,
+                        "taxable": v.taxable,
+                        "policy": v.inventory_policy.value,
+                        "on_hand": on_hand.get(v.id),
+                    }
+                    for v in sorted(product.variants, key=lambda v: v.position)
+                ],
+                "images": [
+                    (i.source_url, i.file, i.position, i.alt, skus.get(i.variant_id))  # type: ignore[arg-type]
+                    for i in sorted(product.images, key=lambda i: i.position)
+                ],
+            }
+        )
     return products
 
 

@@ -9,19 +9,34 @@ from shop.core.catalog.csv_format import CellError
 from shop.core.catalog.models import InventoryPolicy, ProductStatus
 
 
-@pytest.mark.parametrize(("text", "currency", "minor"), [
-    ("12.50", "EUR", 1250), ("12.5", "EUR", 1250), ("12", "EUR", 1200), (" 0.99 ", "USD", 99),
-    ("1500", "JPY", 1500), ("1.250", "KWD", 1250),
-])
+@pytest.mark.parametrize(
+    ("text", "currency", "minor"),
+    [
+        ("12.50", "EUR", 1250),
+        ("12.5", "EUR", 1250),
+        ("12", "EUR", 1200),
+        (" 0.99 ", "USD", 99),
+        ("1500", "JPY", 1500),
+        ("1.250", "KWD", 1250),
+    ],
+)
 def test_prices_become_minor_units(text: str, currency: str, minor: int) -> None:
     assert f.parse_price(text, currency) == minor
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("12,5x", "is not a price"), ("12,50", "is not a price"), ("1e3", "is not a price"),
-    ("NaN", "is not a price"), ("€12", "is not a price"), ("", "is not a price"),
-    ("-1.00", "negative"), ("1.005", "more than 2 decimals"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("12,5x", "is not a price"),
+        ("12,50", "is not a price"),
+        ("1e3", "is not a price"),
+        ("NaN", "is not a price"),
+        ("€12", "is not a price"),
+        ("", "is not a price"),
+        ("-1.00", "negative"),
+        ("1.005", "more than 2 decimals"),
+    ],
+)
 def test_bad_prices_say_why(text: str, reason: str) -> None:
     with pytest.raises(CellError, match=reason):
         f.parse_price(text, "EUR")
@@ -44,16 +59,25 @@ def test_grams_are_whole_and_not_negative() -> None:
             f.parse_grams(bad)
 
 
-@pytest.mark.parametrize(("text", "unit", "grams"), [
-    ("1.5", "kg", 1500), ("1", "lb", 454), ("1", "oz", 28), ("300", "g", 300), ("0.5", "lb", 227),
-])
+@pytest.mark.parametrize(
+    ("text", "unit", "grams"),
+    [
+        ("1.5", "kg", 1500),
+        ("1", "lb", 454),
+        ("1", "oz", 28),
+        ("300", "g", 300),
+        ("0.5", "lb", 227),
+    ],
+)
 def test_weights_convert_to_grams(text: str, unit: str, grams: int) -> None:
     assert f.to_grams(text, unit) == grams
 
 
 def test_units_policies_and_statuses() -> None:
     assert f.parse_weight_unit("KG") == "kg" and f.parse_weight_unit("") == "g"
-    assert f.parse_policy("Continue") == InventoryPolicy.CONTINUE and f.parse_policy("") == InventoryPolicy.DENY
+    assert (
+        f.parse_policy("Continue") == InventoryPolicy.CONTINUE and f.parse_policy("") == InventoryPolicy.DENY
+    )
     assert f.parse_status("Archived") == ProductStatus.ARCHIVED and f.parse_status("") is None
     for parse, bad in ((f.parse_weight_unit, "stone"), (f.parse_policy, "maybe"), (f.parse_status, "live")):
         with pytest.raises(CellError):

@@ -40,7 +40,11 @@ def test_imports_a_shopify_export(session: Session) -> None:
 
     tee = catalog["classic-tee"]
     assert tee["title"] == "Classic Tee"
-    assert (tee["vendor"], tee["type"], tee["tags"]) == ("Acme Apparel", "T-Shirts", "cotton, summer, Bestseller")
+    assert (tee["vendor"], tee["type"], tee["tags"]) == (
+        "Acme Apparel",
+        "T-Shirts",
+        "cotton, summer, Bestseller",
+    )
     assert (tee["status"], tee["published"]) == ("active", True)
     assert tee["seo"] == ("Classic Tee – organic cotton", "Our heavyweight organic tee.")  # noqa: RUF001
     assert tee["options"] == [("Color", ["Black", "White"]), ("Size", ["S", "M"])]
@@ -60,7 +64,9 @@ def test_imports_a_shopify_export(session: Session) -> None:
 
     mug = catalog["ceramic-mug"]  # "Title" / "Default Title": a product without options
     assert mug["options"] == []
-    assert [(v["sku"], v["title"], v["values"]) for v in mug["variants"]] == [("MUG-350", "Default Title", ())]
+    assert [(v["sku"], v["title"], v["values"]) for v in mug["variants"]] == [
+        ("MUG-350", "Default Title", ())
+    ]
     assert [i[3] for i in mug["images"]] == ["Mug, front", "Mug, side", ""]
 
     art = catalog["art-print"]
@@ -155,9 +161,17 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session: Session) -> 
     assert not result.imported
     found = {(e.row, e.column) for e in result.errors}
     assert found == {
-        (3, "Variant Price"), (4, "Variant Grams"), (5, "Variant Inventory Policy"), (6, "Variant SKU"),
-        (7, "Option1 Name"), (8, "Option2 Value"), (9, "Published"), (10, "Image Src"), (11, "Handle"),
-        (12, "Variant Price"), (12, "Variant Weight Unit"),
+        (3, "Variant Price"),
+        (4, "Variant Grams"),
+        (5, "Variant Inventory Policy"),
+        (6, "Variant SKU"),
+        (7, "Option1 Name"),
+        (8, "Option2 Value"),
+        (9, "Published"),
+        (10, "Image Src"),
+        (11, "Handle"),
+        (12, "Variant Price"),
+        (12, "Variant Weight Unit"),
     }
     messages = {(e.row, e.column): e.message for e in result.errors}
     assert messages[(3, "Variant Price")] == '"12,5x" is not a price'
@@ -208,9 +222,15 @@ def test_database_conflicts_are_row_errors_too(session: Session) -> None:
     assert messages[(9, "Variant SKU")] == '"MUG-350" belongs to the product "ceramic-mug"'
     assert not result.imported
     # Stock checks run once the file is otherwise sound.
-    result = run(session, edit_csv(fixture_bytes(SHOPIFY), lambda rows: [
-        {**r, "Variant Inventory Qty": "2"} if r["Variant SKU"] == "TEE-BLK-S" else r for r in rows
-    ]))
+    result = run(
+        session,
+        edit_csv(
+            fixture_bytes(SHOPIFY),
+            lambda rows: [
+                {**r, "Variant Inventory Qty": "2"} if r["Variant SKU"] == "TEE-BLK-S" else r for r in rows
+            ],
+        ),
+    )
     assert [(e.row, e.column) for e in result.errors] == [(2, "Variant Inventory Qty")]
     assert "5 units promised to orders" in result.errors[0].message
     session.refresh(level)
@@ -258,7 +278,11 @@ def test_one_audit_row_per_import_and_a_rebuild_when_the_catalog_changed(session
     assert session.scalars(select(OutboxEvent.topic)).all() == [SITE_REBUILD]
     entry = session.scalars(select(AuditLog).order_by(AuditLog.id)).first()
     assert entry is not None
-    assert (entry.actor, entry.action, entry.object_type) == ("tester@example.com", "import_products", "product")
+    assert (entry.actor, entry.action, entry.object_type) == (
+        "tester@example.com",
+        "import_products",
+        "product",
+    )
     assert entry.changes is not None
     assert entry.changes["file"] == "products.csv" and entry.changes["products_created"] == 4
 
@@ -332,8 +356,11 @@ def test_a_file_of_product_fields_only_touches_nothing_else(session: Session) ->
 def test_negative_stock_for_an_existing_deny_variant_is_a_row_error(session: Session) -> None:
     run(session, fixture_bytes(SHOPIFY))
     # No policy column: the variant's own policy (deny) decides.
-    result = run(session, "Handle,Variant SKU,Option1 Value,Option2 Value,Option1 Name,Option2 Name,"
-                          "Variant Inventory Qty\nclassic-tee,TEE-BLK-S,Black,S,Color,Size,-1\n")
+    result = run(
+        session,
+        "Handle,Variant SKU,Option1 Value,Option2 Value,Option1 Name,Option2 Name,"
+        "Variant Inventory Qty\nclassic-tee,TEE-BLK-S,Black,S,Color,Size,-1\n",
+    )
     assert [(e.row, e.column) for e in result.errors] == [(2, "Variant Inventory Qty")]
     assert "negative" in result.errors[0].message
 

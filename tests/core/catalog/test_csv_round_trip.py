@@ -71,8 +71,9 @@ def test_export_rows_follow_shopify_layout(session: Session) -> None:
 def test_uploaded_images_export_as_media_urls_and_match_back(session: Session) -> None:
     import_products(session, fixture_bytes("shopify_products.csv"), currency="EUR")
     product = session.query(Product).filter_by(slug="ceramic-mug").one()
-    product.images.append(ProductImage(file="products/ab/abc.png", sha256="abc", width=10, height=10,
-                                       position=4))
+    product.images.append(
+        ProductImage(file="products/ab/abc.png", sha256="abc", width=10, height=10, position=4)
+    )
     session.flush()
     text = export(session)
     assert f"{MEDIA}/products/ab/abc.png" in text
@@ -84,12 +85,22 @@ def test_uploaded_images_export_as_media_urls_and_match_back(session: Session) -
 
 # -- property: any catalog the shop can hold survives export -> import ------------------
 
-words = st.text(alphabet=string.ascii_letters + string.digits + " -&'/éü€", min_size=1, max_size=20).map(
-    lambda s: " ".join(s.split())
-).filter(bool)
+words = (
+    st.text(alphabet=string.ascii_letters + string.digits + " -&'/éü€", min_size=1, max_size=20)
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)
 html = st.lists(
-    st.sampled_from(["<p>Soft & warm</p>", "<ul><li>one</li><li>two</li></ul>", "<b>bold</b>",
-                     '<a href="https://example.com">link</a>', "plain text", "<h2>Care</h2>"]),
+    st.sampled_from(
+        [
+            "<p>Soft & warm</p>",
+            "<ul><li>one</li><li>two</li></ul>",
+            "<b>bold</b>",
+            '<a href="https://example.com">link</a>',
+            "plain text",
+            "<h2>Care</h2>",
+        ]
+    ),
     max_size=3,
 ).map(lambda parts: sanitize_description("".join(parts)))
 
@@ -104,17 +115,20 @@ def products(draw: Any, index: int) -> dict[str, Any]:
     chosen = draw(st.lists(st.sampled_from(combos), min_size=1, max_size=4, unique=True))
     # A CSV lists option values only through variants, in the order variants first use them.
     values = [list(dict.fromkeys(combo[i] for combo in chosen)) for i in range(len(names))]
-    variants = [{
-        "values": combo,
-        "price": draw(st.integers(0, 10**7)),
-        "compare_at": draw(st.none() | st.integers(0, 10**7)),
-        "grams": draw(st.integers(0, 50_000)),
-        "barcode": draw(st.text(alphabet=string.digits, max_size=13)),
-        "shipping": draw(st.booleans()),
-        "taxable": draw(st.booleans()),
-        "policy": draw(st.sampled_from(list(InventoryPolicy))),
-        "stock": draw(st.none() | st.integers(0, 500)),
-    } for combo in chosen]
+    variants = [
+        {
+            "values": combo,
+            "price": draw(st.integers(0, 10**7)),
+            "compare_at": draw(st.none() | st.integers(0, 10**7)),
+            "grams": draw(st.integers(0, 50_000)),
+            "barcode": draw(st.text(alphabet=string.digits, max_size=13)),
+            "shipping": draw(st.booleans()),
+            "taxable": draw(st.booleans()),
+            "policy": draw(st.sampled_from(list(InventoryPolicy))),
+            "stock": draw(st.none() | st.integers(0, 500)),
+        }
+        for combo in chosen
+    ]
     return {
         "handle": f"product-{index}-{draw(st.sampled_from(['a', 'b-c', 'x1']))}",
         "title": draw(words),
@@ -135,23 +149,40 @@ def build(session: Session, specs: list[dict[str, Any]]) -> None:
     session.add(location)
     for spec in specs:
         options = [
-            ProductOption(name=name, position=i + 1,
-                          values=[ProductOptionValue(value=v, position=j + 1) for j, v in enumerate(vals)])
+            ProductOption(
+                name=name,
+                position=i + 1,
+                values=[ProductOptionValue(value=v, position=j + 1) for j, v in enumerate(vals)],
+            )
             for i, (name, vals) in enumerate(zip(spec["names"], spec["values"], strict=True))
         ]
         product = Product(
-            slug=spec["handle"], title=spec["title"], description=spec["description"], vendor=spec["vendor"],
-            tags=spec["tags"], status=spec["status"], published_at=utcnow() if spec["published"] else None,
+            slug=spec["handle"],
+            title=spec["title"],
+            description=spec["description"],
+            vendor=spec["vendor"],
+            tags=spec["tags"],
+            status=spec["status"],
+            published_at=utcnow() if spec["published"] else None,
             options=options,
         )
         for position, v in enumerate(spec["variants"], start=1):
-            chosen = [next(x for x in o.values if x.value == value) for o, value in zip(options, v["values"],
-                                                                                         strict=True)]
+            chosen = [
+                next(x for x in o.values if x.value == value)
+                for o, value in zip(options, v["values"], strict=True)
+            ]
             variant = Variant(
-                sku=f"{spec['handle']}-{position}".upper(), title=" / ".join(v["values"]) or "Default Title",
-                position=position, price=v["price"], compare_at_price=v["compare_at"], weight_grams=v["grams"],
-                barcode=v["barcode"], requires_shipping=v["shipping"], taxable=v["taxable"],
-                inventory_policy=v["policy"], option_values=chosen,
+                sku=f"{spec['handle']}-{position}".upper(),
+                title=" / ".join(v["values"]) or "Default Title",
+                position=position,
+                price=v["price"],
+                compare_at_price=v["compare_at"],
+                weight_grams=v["grams"],
+                barcode=v["barcode"],
+                requires_shipping=v["shipping"],
+                taxable=v["taxable"],
+                inventory_policy=v["policy"],
+                option_values=chosen,
             )
             product.variants.append(variant)
             if v["stock"] is not None:
@@ -159,17 +190,25 @@ def build(session: Session, specs: list[dict[str, Any]]) -> None:
         session.add(product)
         session.flush()
         for position, (alt, linked) in enumerate(spec["images"], start=1):
-            shows = product.variants[position - 1].id if linked and position <= len(product.variants) else None
-            product.images.append(ProductImage(
-                source_url=f"https://img.example/{spec['handle']}/{position}.jpg", alt=alt,
-                position=position, variant_id=shows,
-            ))
+            shows = (
+                product.variants[position - 1].id if linked and position <= len(product.variants) else None
+            )
+            product.images.append(
+                ProductImage(
+                    source_url=f"https://img.example/{spec['handle']}/{position}.jpg",
+                    alt=alt,
+                    position=position,
+                    variant_id=shows,
+                )
+            )
     session.flush()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(catalog=st.integers(1, 3).flatmap(lambda n: st.tuples(*(products(i) for i in range(n)))))
-def test_any_catalog_survives_export_then_import(session: Session, catalog: tuple[dict[str, Any], ...]) -> None:
+def test_any_catalog_survives_export_then_import(
+    session: Session, catalog: tuple[dict[str, Any], ...]
+) -> None:
     built = session.begin_nested()
     try:
         build(session, list(catalog))

@@ -43,8 +43,11 @@ class ImageHost:
                     self.send_header("Location", self.path.split("to=", 1)[1])
                     self.end_headers()
                     return
-                body = {"/tee.png": png_bytes(), "/big.png": b"x" * 50_000,
-                        "/notes.txt": b"not a picture"}.get(self.path)
+                body = {
+                    "/tee.png": png_bytes(),
+                    "/big.png": b"x" * 50_000,
+                    "/notes.txt": b"not a picture",
+                }.get(self.path)
                 if body is None:
                     self.send_response(404)
                     self.end_headers()
@@ -149,25 +152,34 @@ def test_size_and_status_limits(image_host: ImageHost) -> None:
 
 
 def csv_with_image(url: str) -> str:
-    return ("Handle,Title,Variant SKU,Variant Price,Image Src,Image Alt Text\n"
-            f"cap,Cap,CAP-1,12.00,{url},A cap\n")
+    return (
+        f"Handle,Title,Variant SKU,Variant Price,Image Src,Image Alt Text\ncap,Cap,CAP-1,12.00,{url},A cap\n"
+    )
 
 
 def test_import_refuses_loopback_images_and_imports_nothing(
     session: Session, image_host: ImageHost, tmp_path: Path
 ) -> None:
-    result = import_products(session, csv_with_image(image_host.url("/tee.png")), currency="EUR",
-                             fetch_images=True, media_dir=tmp_path / "media")
+    result = import_products(
+        session,
+        csv_with_image(image_host.url("/tee.png")),
+        currency="EUR",
+        fetch_images=True,
+        media_dir=tmp_path / "media",
+    )
     assert [(e.row, e.column) for e in result.errors] == [(2, "Image Src")]
     assert "loopback" in result.errors[0].message
     assert session.scalars(select(Product)).first() is None
     assert image_host.hits == []
 
 
-def test_import_fetches_and_stores_images_once(session: Session, image_host: ImageHost, tmp_path: Path) -> None:
+def test_import_fetches_and_stores_images_once(
+    session: Session, image_host: ImageHost, tmp_path: Path
+) -> None:
     data = csv_with_image(image_host.url("/tee.png", host="images.test"))
-    result = import_products(session, data, currency="EUR", fetch_images=True, media_dir=tmp_path / "media",
-                             fetcher=TEST_FETCHER)
+    result = import_products(
+        session, data, currency="EUR", fetch_images=True, media_dir=tmp_path / "media", fetcher=TEST_FETCHER
+    )
     assert result.ok, result.errors
     assert (result.images_fetched, result.images_kept) == (1, [])
     image = session.scalars(select(ProductImage)).one()
@@ -175,15 +187,24 @@ def test_import_fetches_and_stores_images_once(session: Session, image_host: Ima
     assert (image.width, image.height, image.alt) == (12, 8, "A cap")
     assert image.source_url == image_host.url("/tee.png", host="images.test")
 
-    again = import_products(session, data, currency="EUR", fetch_images=True, media_dir=tmp_path / "media",
-                            fetcher=TEST_FETCHER)
+    again = import_products(
+        session, data, currency="EUR", fetch_images=True, media_dir=tmp_path / "media", fetcher=TEST_FETCHER
+    )
     assert again.ok and again.images_fetched == 0 and again.skipped == 1
     assert len(image_host.hits) == 1  # already stored from that URL: not downloaded again
 
 
-def test_a_url_that_is_no_image_is_a_row_error(session: Session, image_host: ImageHost, tmp_path: Path) -> None:
-    result = import_products(session, csv_with_image(image_host.url("/notes.txt")), currency="EUR",
-                             fetch_images=True, media_dir=tmp_path / "media", fetcher=TEST_FETCHER)
+def test_a_url_that_is_no_image_is_a_row_error(
+    session: Session, image_host: ImageHost, tmp_path: Path
+) -> None:
+    result = import_products(
+        session,
+        csv_with_image(image_host.url("/notes.txt")),
+        currency="EUR",
+        fetch_images=True,
+        media_dir=tmp_path / "media",
+        fetcher=TEST_FETCHER,
+    )
     assert [(e.row, e.column) for e in result.errors] == [(2, "Image Src")]
     assert "not an image" in result.errors[0].message
     assert not (tmp_path / "media").exists()

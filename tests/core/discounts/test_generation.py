@@ -12,7 +12,9 @@ from shop.core.discounts.models import DiscountCode, DiscountKind
 from shop.core.errors import InvalidInput
 
 
-def test_codes_are_unique_even_when_the_random_part_collides(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_codes_are_unique_even_when_the_random_part_collides(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     session.add(DiscountCode(code="VIP-AAAAAA", kind=DiscountKind.FIXED, value=500))
     session.flush()
     # The first draws repeat one another and an existing code; later draws differ.
@@ -24,10 +26,15 @@ def test_codes_are_unique_even_when_the_random_part_collides(session: Session, m
     assert sorted(stored) == codes
 
 
-@pytest.mark.parametrize(("options", "field"), [
-    ({"count": 0}, "count"), ({"prefix": "no spaces"}, "prefix"), ({"length": 3}, "length"),
-    ({"kind": DiscountKind.PERCENT, "value": 0}, "value"),
-])
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"count": 0}, "count"),
+        ({"prefix": "no spaces"}, "prefix"),
+        ({"length": 3}, "length"),
+        ({"kind": DiscountKind.PERCENT, "value": 0}, "value"),
+    ],
+)
 def test_bad_requests_name_the_field(session: Session, options: dict, field: str) -> None:
     arguments = {"count": 2, "kind": DiscountKind.FIXED, "value": 100, **options}
     with pytest.raises(InvalidInput) as error:

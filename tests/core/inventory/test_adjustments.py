@@ -16,23 +16,43 @@ from tests.factories import make_location, make_product
 
 
 def _level(session: Session, variant_id: int, location_id: int) -> StockLevel:
-    return session.scalars(select(StockLevel).where(StockLevel.variant_id == variant_id,
-                                                    StockLevel.location_id == location_id)).one()
+    return session.scalars(
+        select(StockLevel).where(StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
+    ).one()
 
 
 def test_adjust_creates_the_level_and_a_movement(session: Session) -> None:
     product = make_product(session, stock=None)
     where = make_location(session)
     variant = product.variants[0]
-    level = adjust_stock(session, variant_id=variant.id, location_id=where.id, delta=4,
-                         reason=MovementReason.RECEIVED, actor="a@shop.test", note="PO 7")
+    level = adjust_stock(
+        session,
+        variant_id=variant.id,
+        location_id=where.id,
+        delta=4,
+        reason=MovementReason.RECEIVED,
+        actor="a@shop.test",
+        note="PO 7",
+    )
     assert level.on_hand == 4
     with pytest.raises(InvalidInput, match="below what is allocated"):
-        adjust_stock(session, variant_id=variant.id, location_id=where.id, delta=-5,
-                     reason=MovementReason.DAMAGED, actor="a@shop.test")
+        adjust_stock(
+            session,
+            variant_id=variant.id,
+            location_id=where.id,
+            delta=-5,
+            reason=MovementReason.DAMAGED,
+            actor="a@shop.test",
+        )
     with pytest.raises(InvalidInput, match="not a reason"):
-        adjust_stock(session, variant_id=variant.id, location_id=where.id, delta=1,
-                     reason=MovementReason.SOLD, actor="a@shop.test")
+        adjust_stock(
+            session,
+            variant_id=variant.id,
+            location_id=where.id,
+            delta=1,
+            reason=MovementReason.SOLD,
+            actor="a@shop.test",
+        )
     moves = session.scalars(select(StockMovement)).all()
     assert [(m.delta, m.reason, m.note) for m in moves] == [(4, MovementReason.RECEIVED, "PO 7")]
 
@@ -57,9 +77,12 @@ def test_transfer_moves_only_what_is_available(session: Session) -> None:
     _level(session, variant_id, a.id).allocated = 3
     session.flush()
     with pytest.raises(InvalidInput, match="only 2 available"):
-        transfer_stock(session, variant_id=variant_id, from_location_id=a.id, to_location_id=b.id, quantity=3,
-                       actor="x")
-    transfer_stock(session, variant_id=variant_id, from_location_id=a.id, to_location_id=b.id, quantity=2, actor="x")
+        transfer_stock(
+            session, variant_id=variant_id, from_location_id=a.id, to_location_id=b.id, quantity=3, actor="x"
+        )
+    transfer_stock(
+        session, variant_id=variant_id, from_location_id=a.id, to_location_id=b.id, quantity=2, actor="x"
+    )
     assert (_level(session, variant_id, a.id).on_hand, _level(session, variant_id, b.id).on_hand) == (3, 2)
 
 
@@ -77,8 +100,14 @@ def test_concurrent_removals_never_take_stock_below_zero(engine: Engine) -> None
         barrier.wait()
         try:
             with unit_of_work(factory) as session:
-                adjust_stock(session, variant_id=ids[0], location_id=ids[1], delta=-4,
-                             reason=MovementReason.DAMAGED, actor="x")
+                adjust_stock(
+                    session,
+                    variant_id=ids[0],
+                    location_id=ids[1],
+                    delta=-4,
+                    reason=MovementReason.DAMAGED,
+                    actor="x",
+                )
             outcomes.append("ok")
         except InvalidInput:
             outcomes.append("refused")

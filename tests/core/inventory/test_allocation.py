@@ -32,7 +32,8 @@ def _level(session: Session, variant_id: int, location: Location) -> StockLevel:
 def _ledger(session: Session, order_id: int) -> list[tuple[str, int, int]]:
     rows = session.execute(
         select(StockMovement.reason, StockMovement.delta, StockMovement.allocated_delta)
-        .where(StockMovement.order_id == order_id).order_by(StockMovement.id)
+        .where(StockMovement.order_id == order_id)
+        .order_by(StockMovement.id)
     ).all()
     return [(str(reason), delta, allocated) for reason, delta, allocated in rows]
 
@@ -103,7 +104,10 @@ def test_release_sell_and_return_follow_the_ledger(session: Session) -> None:
     variant = product.variants[0]
     order = make_order(session, [(product, 2)])
     assert sell_allocation(session, order, actor="test") == 2
-    assert (_level(session, variant.id, location).on_hand, _level(session, variant.id, location).allocated) == (3, 0)
+    assert (
+        _level(session, variant.id, location).on_hand,
+        _level(session, variant.id, location).allocated,
+    ) == (3, 0)
     # Selling or releasing again finds nothing left allocated.
     assert sell_allocation(session, order, actor="test") == 0
     assert release_allocation(session, order, actor="test") == 0
@@ -153,8 +157,13 @@ def test_the_guard_holds_when_stock_went_between_read_and_write(
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["order", "release", "sell", "return"]), st.integers(1, 6)),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["order", "release", "sell", "return"]), st.integers(1, 6)),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_the_ledger_always_explains_the_levels(session: Session, steps: list[tuple[str, int]]) -> None:
     """Whatever happens to orders, each level equals its start plus the sum of its movements,
     and deny stock never goes below zero or promises more than it holds."""
@@ -174,14 +183,16 @@ def test_the_ledger_always_explains_the_levels(session: Session, steps: list[tup
             elif orders:
                 order = orders[n % len(orders)]
                 {"release": release_allocation, "sell": sell_allocation, "return": return_sold_stock}[action](
-                    session, order, actor="test")
+                    session, order, actor="test"
+                )
         session.flush()
         for location, start in ((first, 4), (second, 3)):
             level = _level(session, variant.id, location)
             moved = session.execute(
-                select(func.coalesce(func.sum(StockMovement.delta), 0),
-                       func.coalesce(func.sum(StockMovement.allocated_delta), 0))
-                .where(StockMovement.variant_id == variant.id, StockMovement.location_id == location.id)
+                select(
+                    func.coalesce(func.sum(StockMovement.delta), 0),
+                    func.coalesce(func.sum(StockMovement.allocated_delta), 0),
+                ).where(StockMovement.variant_id == variant.id, StockMovement.location_id == location.id)
             ).one()
             assert (level.on_hand, level.allocated) == (start + moved[0], moved[1])
             assert 0 <= level.allocated <= level.on_hand

@@ -44,10 +44,13 @@ def _topics(session: Session) -> list[str]:
 
 
 def _actions(session: Session, order: Order) -> list[str]:
-    return list(session.scalars(
-        select(AuditLog.action).where(AuditLog.object_type == "order", AuditLog.object_id == str(order.number))
-        .order_by(AuditLog.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditLog.action)
+            .where(AuditLog.object_type == "order", AuditLog.object_id == str(order.number))
+            .order_by(AuditLog.id)
+        )
+    )
 
 
 def _on_hand_allocated(session: Session, variant_id: int) -> tuple[int, int]:
@@ -232,7 +235,9 @@ def test_resend_confirmation_only_for_paid_orders(session: Session) -> None:
         resend_confirmation(session, unpaid, actor="x")
     order = _paid_order(session)
     resend_confirmation(session, order, actor="support@x")
-    payloads = list(session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == "email.order_confirmation")))
+    payloads = list(
+        session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == "email.order_confirmation"))
+    )
     assert [p["resend"] for p in payloads] == [False, True]
     assert _actions(session, order)[-1] == "resend_confirmation"
 

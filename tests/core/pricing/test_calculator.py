@@ -41,7 +41,8 @@ def test_exclusive_tax_is_added_and_covers_shipping() -> None:
 
 def test_untaxed_lines_and_untaxed_shipping() -> None:
     totals = calculate(
-        [_line(1000, 1), _line(1000, 1, 2, taxable=False)], shipping=ShippingRate("std", "S", 500),
+        [_line(1000, 1), _line(1000, 1, 2, taxable=False)],
+        shipping=ShippingRate("std", "S", 500),
         tax=Tax(2000, inclusive=False, applies_to_shipping=False),
     )
     assert [line.tax for line in totals.lines] == [200, 0]
@@ -97,23 +98,33 @@ lines_strategy = st.lists(
 discount_strategy = st.one_of(
     st.none(),
     st.builds(Discount, code=st.just("C"), kind=st.just(DiscountType.PERCENT), value=st.integers(0, 10_000)),
-    st.builds(Discount, code=st.just("C"), kind=st.just(DiscountType.FIXED), value=st.integers(0, 10_000_000)),
+    st.builds(
+        Discount, code=st.just("C"), kind=st.just(DiscountType.FIXED), value=st.integers(0, 10_000_000)
+    ),
     st.builds(Discount, code=st.just("C"), kind=st.just(DiscountType.FREE_SHIPPING), value=st.just(0)),
 )
 shipping_strategy = st.one_of(
     st.none(),
-    st.builds(ShippingRate, code=st.just("s"), name=st.just("S"), price=st.integers(0, 10_000),
-              free_over=st.one_of(st.none(), st.integers(0, 1_000_000))),
+    st.builds(
+        ShippingRate,
+        code=st.just("s"),
+        name=st.just("S"),
+        price=st.integers(0, 10_000),
+        free_over=st.one_of(st.none(), st.integers(0, 1_000_000)),
+    ),
 )
 tax_strategy = st.one_of(
     st.none(),
-    st.builds(Tax, rate_bps=st.integers(0, 10_000), inclusive=st.booleans(), applies_to_shipping=st.booleans()),
+    st.builds(
+        Tax, rate_bps=st.integers(0, 10_000), inclusive=st.booleans(), applies_to_shipping=st.booleans()
+    ),
 )
 
 
 @given(lines_strategy, discount_strategy, shipping_strategy, tax_strategy)
-def test_totals_always_add_up(lines: list[LineInput], discount: Discount | None,
-                              shipping: ShippingRate | None, tax: Tax | None) -> None:
+def test_totals_always_add_up(
+    lines: list[LineInput], discount: Discount | None, shipping: ShippingRate | None, tax: Tax | None
+) -> None:
     totals = calculate(lines, discount=discount, shipping=shipping, tax=tax)
     added_tax = 0 if totals.prices_include_tax else totals.tax
     assert totals.total == totals.subtotal - totals.discount + totals.shipping + added_tax

@@ -25,17 +25,29 @@ def _find(session: Session, code: str, subtotal: int = 10_000, email: str | None
 
 def test_discount_code_rules(session: Session) -> None:
     now = utcnow()
-    session.add_all([
-        DiscountCode(code="OFF", kind=DiscountKind.PERCENT, value=1000, active=False),
-        DiscountCode(code="SOON", kind=DiscountKind.FIXED, value=100, starts_at=now + timedelta(days=1)),
-        DiscountCode(code="OVER", kind=DiscountKind.FIXED, value=100, ends_at=now - timedelta(seconds=1),
-                     starts_at=now - timedelta(days=2)),
-        DiscountCode(code="MIN", kind=DiscountKind.FIXED, value=100, minimum_subtotal=5000),
-        DiscountCode(code="OK", kind=DiscountKind.FREE_SHIPPING),
-    ])
+    session.add_all(
+        [
+            DiscountCode(code="OFF", kind=DiscountKind.PERCENT, value=1000, active=False),
+            DiscountCode(code="SOON", kind=DiscountKind.FIXED, value=100, starts_at=now + timedelta(days=1)),
+            DiscountCode(
+                code="OVER",
+                kind=DiscountKind.FIXED,
+                value=100,
+                ends_at=now - timedelta(seconds=1),
+                starts_at=now - timedelta(days=2),
+            ),
+            DiscountCode(code="MIN", kind=DiscountKind.FIXED, value=100, minimum_subtotal=5000),
+            DiscountCode(code="OK", kind=DiscountKind.FREE_SHIPPING),
+        ]
+    )
     session.flush()
-    for code, reason in [("NOPE", "not a valid"), ("OFF", "not a valid"), ("SOON", "not valid yet"),
-                         ("OVER", "expired"), ("MIN", "at least 50.00 EUR")]:
+    for code, reason in [
+        ("NOPE", "not a valid"),
+        ("OFF", "not a valid"),
+        ("SOON", "not valid yet"),
+        ("OVER", "expired"),
+        ("MIN", "at least 50.00 EUR"),
+    ]:
         with pytest.raises(DiscountNotApplicable) as caught:
             _find(session, code, subtotal=4999)
         assert reason in caught.value.detail and caught.value.field == "code"
@@ -44,10 +56,12 @@ def test_discount_code_rules(session: Session) -> None:
 
 
 def test_usage_limits_count_paid_orders_only(session: Session) -> None:
-    session.add_all([
-        DiscountCode(code="ONE", kind=DiscountKind.PERCENT, value=500, usage_limit=1),
-        DiscountCode(code="EACH", kind=DiscountKind.PERCENT, value=500, per_customer_limit=1),
-    ])
+    session.add_all(
+        [
+            DiscountCode(code="ONE", kind=DiscountKind.PERCENT, value=500, usage_limit=1),
+            DiscountCode(code="EACH", kind=DiscountKind.PERCENT, value=500, per_customer_limit=1),
+        ]
+    )
     product = make_product(session, stock=10)
     pending = make_order(session, [(product, 1)], discount_code="ONE", email="a@example.com")
     _find(session, "ONE")  # an unpaid order does not use it up
@@ -64,10 +78,12 @@ def test_usage_limits_count_paid_orders_only(session: Session) -> None:
 
 
 def test_a_region_rate_wins_over_the_country(session: Session) -> None:
-    session.add_all([
-        TaxRate(name="GST", country="CA", rate_bps=500, prices_include_tax=False),
-        TaxRate(name="HST", country="CA", region="ON", rate_bps=1300, prices_include_tax=False),
-    ])
+    session.add_all(
+        [
+            TaxRate(name="GST", country="CA", rate_bps=500, prices_include_tax=False),
+            TaxRate(name="HST", country="CA", region="ON", rate_bps=1300, prices_include_tax=False),
+        ]
+    )
     session.flush()
     assert tax_for(session, "ca", "on").rate_bps == 1300  # type: ignore[union-attr]
     assert tax_for(session, "CA", "QC").rate_bps == 500  # type: ignore[union-attr]
@@ -81,12 +97,24 @@ def test_strict_quotes_name_the_field(session: Session) -> None:
     lines = [LineInput(variant_id=1, sku="A", unit_price=1000, quantity=1)]
 
     def strict(country: str, method: str | None, *, is_strict: bool = True) -> Quote:
-        return quote(session, lines, currency="EUR", country=country, discount_code=None, email=None,
-                     shipping_method=method, now=utcnow(), strict=is_strict)
+        return quote(
+            session,
+            lines,
+            currency="EUR",
+            country=country,
+            discount_code=None,
+            email=None,
+            shipping_method=method,
+            now=utcnow(),
+            strict=is_strict,
+        )
 
     assert strict("DE", "local").totals.total == 1300
-    for country, method, field in [("DE", None, "shipping_method"), ("DE", "air", "shipping_method"),
-                                   ("US", "local", "shipping_address.country")]:
+    for country, method, field in [
+        ("DE", None, "shipping_method"),
+        ("DE", "air", "shipping_method"),
+        ("US", "local", "shipping_address.country"),
+    ]:
         with pytest.raises(InvalidInput) as caught:
             strict(country, method)
         assert caught.value.field == field

@@ -31,7 +31,9 @@ def test_moderation_changes_only_what_differs_and_leaves_a_trail(session: Sessio
     approved = _review(session, product.id, 5, ReviewStatus.APPROVED)
     ids = [r.id for r in [*pending, approved]]
 
-    assert moderate_reviews(session, ids, approve=True, actor="owner@shop.test") == sorted(r.id for r in pending)
+    assert moderate_reviews(session, ids, approve=True, actor="owner@shop.test") == sorted(
+        r.id for r in pending
+    )
     session.expire_all()
     assert {r.status for r in session.scalars(select(Review))} == {ReviewStatus.APPROVED}
     assert all(r.moderated_by == "owner@shop.test" for r in pending)

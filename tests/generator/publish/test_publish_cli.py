@@ -59,9 +59,7 @@ def test_publish_to_a_folder_prints_json_and_records_the_run(
     result = shop("publish", "--target", target, "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert {"uploaded", "unchanged", "deleted", "bytes_uploaded", "seconds", "release"} <= set(
-        summary
-    )
+    assert {"uploaded", "unchanged", "deleted", "bytes_uploaded", "seconds", "release"} <= set(summary)
     assert summary["uploaded"] == len(built.shipped()) and summary["deleted"] == 0
     recorded = runs(db_url)
     assert [(r.kind, r.release, r.target, r.error) for r in recorded] == [
@@ -157,15 +155,10 @@ def test_publish_to_s3_from_settings_with_invalidation(
 
     first = shop("publish", "--json", "--invalidate")
     assert first.exit_code == 0, first.output
-    assert (
-        s3.get_object(Bucket=bucket, Key="live/index.html")["Body"].read()
-        == built.shipped()["index.html"]
-    )
+    assert s3.get_object(Bucket=bucket, Key="live/index.html")["Body"].read() == built.shipped()["index.html"]
     built.edit(0)
     second = json.loads(shop("publish", "--json", "--invalidate").stdout)
-    assert (
-        "/products/product-00000/" in second["invalidated"] and len(second["invalidation_ids"]) == 1
-    )
+    assert "/products/product-00000/" in second["invalidated"] and len(second["invalidation_ids"]) == 1
     listing = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
     assert listing["Quantity"] == 1
 
@@ -195,9 +188,7 @@ def test_errors_are_one_line_and_exit_non_zero(built: StaticSite, store: Path, d
     for args, message in cases:
         result = shop(*args)
         assert result.exit_code == 1, (args, result.output)
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
-            result.stderr
-        )
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     # Publishes refused by the target or the build are on record, with the reason.
     failed = runs(db_url)
     assert [(r.kind, r.release) for r in failed] == [("publish", None)] * 2 + [("rollback", None)]

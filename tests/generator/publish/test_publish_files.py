@@ -89,10 +89,7 @@ def test_a_manifest_that_does_not_describe_the_folder_is_ignored(
     assert set(source.files) == {
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file()
-        and ".git" not in p.parts
-        and p.name != ".env"
-        and not p.name.endswith(".map")
+        if p.is_file() and ".git" not in p.parts and p.name != ".env" and not p.name.endswith(".map")
     }
 
 

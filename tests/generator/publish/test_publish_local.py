@@ -97,9 +97,7 @@ def test_rollback_restores_byte_for_byte(site: StaticSite, folder: LocalTarget) 
     assert served(folder) == v1
 
 
-def test_default_delete_guard_is_a_tenth_of_the_site_or_50(
-    tmp_path: Path, folder: LocalTarget
-) -> None:
+def test_default_delete_guard_is_a_tenth_of_the_site_or_50(tmp_path: Path, folder: LocalTarget) -> None:
     site = StaticSite.create(tmp_path / "public", 90)
     ship(site, folder)
     for number in range(20):  # 20 pages, 20 images, 20 fragments, a chunk and a listing page

@@ -59,9 +59,7 @@ def test_editing_one_product_uploads_its_page_listings_and_indexes(
     result = ship(site, target)
     new_fragment = next(k for k in after.keys() - before.keys())
     old_fragment = next(k for k in before.keys() - after.keys())
-    assert new_fragment.startswith("pagefind/fragment/") and old_fragment.startswith(
-        "pagefind/fragment/"
-    )
+    assert new_fragment.startswith("pagefind/fragment/") and old_fragment.startswith("pagefind/fragment/")
     changed = {
         "products/product-00003/index.html",
         "categories/rugs/index.html",
@@ -118,9 +116,7 @@ def test_headers_say_type_charset_and_caching(
         assert head["Metadata"]["sha256"]
 
 
-def test_dry_run_changes_nothing(
-    site: StaticSite, target: S3Target, live: Live, requests: Any
-) -> None:
+def test_dry_run_changes_nothing(site: StaticSite, target: S3Target, live: Live, requests: Any) -> None:
     empty = ship(site, target, dry_run=True)
     assert empty.uploaded == len(site.shipped()) and empty.dry_run
     assert live() == {} and read_state(target).release is None
@@ -154,9 +150,7 @@ def test_writes_go_assets_then_new_pages_then_changed_pages_then_indexes_then_de
     def where(predicate: Callable[[str], bool]) -> list[int]:
         return [i for i, key in enumerate(placed) if predicate(key)]
 
-    assets = where(
-        lambda k: k.startswith(("assets/", "images/", "pagefind/fragment", "pagefind/index"))
-    )
+    assets = where(lambda k: k.startswith(("assets/", "images/", "pagefind/fragment", "pagefind/index")))
     new_page = where(lambda k: k == "products/product-00500/index.html")
     pages = where(lambda k: k.endswith(".html"))
     indexes = where(lambda k: k in ("sitemap.xml", "feed.xml", "pagefind/pagefind-entry.json"))
@@ -234,9 +228,7 @@ def test_files_an_unfinished_run_wrote_are_removed_when_the_next_build_lacks_the
     assert live() == site.digests()
 
 
-def test_transient_errors_are_retried(
-    site: StaticSite, target: S3Target, live: Live, requests: Any
-) -> None:
+def test_transient_errors_are_retried(site: StaticSite, target: S3Target, live: Live, requests: Any) -> None:
     failures = {"left": 2}
 
     def flaky(**_: Any) -> None:
@@ -319,9 +311,7 @@ def test_max_deletes_guard_holds(site: StaticSite, target: S3Target, live: Live)
     for number in range(5):
         site.products = [p for p in site.products if p.number != number]
     site.write()  # 5 pages, 5 images, 5 search fragments and a search chunk go
-    with pytest.raises(
-        PublishError, match=r"delete 16 of the \d+ live files, more than the limit of 10"
-    ):
+    with pytest.raises(PublishError, match=r"delete 16 of the \d+ live files, more than the limit of 10"):
         ship(site, target, max_deletes=10)
     assert len(live()) > len(site.shipped())  # refused before anything changed
     result = ship(site, target, max_deletes=16)
