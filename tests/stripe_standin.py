@@ -113,6 +113,9 @@ class StripeStandIn:
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/checkout/sessions":
             return 200, self._create_session(params)
+        expire = re.fullmatch(r"/v1/checkout/sessions/([\w]+)/expire", path)
+        if method == "POST" and expire:
+            return self._expire_session(expire[1])
         match = re.fullmatch(r"/v1/checkout/sessions/([\w]+)", path)
         if method == "GET" and match:
             found = self.sessions.get(match[1])
@@ -129,6 +132,16 @@ class StripeStandIn:
                 "message": f"Unrecognized request URL ({method}: {path})",
             }
         }
+
+    def _expire_session(self, session_id: str) -> tuple[int, dict[str, Any]]:
+        found = self.sessions.get(session_id)
+        if found is None:
+            return _missing(session_id)
+        if found["status"] != "open":
+            message = f"Only Checkout Sessions with a status of `open` can be expired ({session_id})"
+            return 400, {"error": {"type": "invalid_request_error", "message": message}}
+        found["status"] = "expired"
+        return 200, found
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
         items = params.get("line_items", [])

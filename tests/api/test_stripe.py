@@ -467,3 +467,39 @@ def test_a_payment_for_an_order_the_merchant_cancelled_is_refunded(
     assert (order.status, order.payment_status) == (OrderStatus.CANCELLED, PaymentStatus.REFUNDED)
     with db() as s:
         assert s.scalar(select(func.sum(StockLevel.allocated))) == 0
+
+
+def test_a_released_order_can_no_longer_be_paid_at_stripe(
+    client: TestClient, standin: StripeStandIn, stripe_settings: Settings, engine: Engine, db: Db
+) -> None:
+    from datetime import timedelta
+
+    from shop.core.db import utcnow
+    from shop.core.notifications.worker import OutboxWorker
+
+    placed = place(client, ("MUG", 1))
+    session_id = _session_id(placed)
+    with db() as s:
+        assert expire_unpaid_orders(s, now=utcnow() + timedelta(hours=1)) == 1
+    assert standin.sessions[session_id]["status"] == "open"  # nothing left the transaction
+
+    stats = OutboxWorker(stripe_settings, engine).run_batch()
+    assert stats.delivered >= 1 and stats.failed == 0
+    assert [r.path for r in standin.requests if r.path.endswith("/expire")] == [
+        f"/v1/checkout/sessions/{session_id}/expire"
+    ]
+    assert standin.sessions[session_id]["status"] == "expired"
+    # Closing a page that is already closed is not an error (e.g. a retried delivery).
+    from shop.core.payments.registry import get_provider
+
+    get_provider("stripe", stripe_settings).cancel_payment(session_id)
+
+
+def test_a_session_expired_event_does_not_ask_stripe_to_expire_it_again(
+    client: TestClient, standin: StripeStandIn, db: Db
+) -> None:
+    placed = place(client, ("MUG", 1))
+    session = {**standin.sessions[_session_id(placed)], "status": "expired"}
+    assert deliver(client, event("checkout.session.expired", session)).json()["outcome"] == "released"
+    with db() as s:
+        assert s.scalar(select(func.count()).where(OutboxEvent.topic == "payment.cancel")) == 0

@@ -14,6 +14,8 @@ EMAIL_PASSWORD_RESET = "email.password_reset"
 EMAIL_SHIPPING_CONFIRMATION = "email.shipping_confirmation"
 EMAIL_REFUND = "email.refund"
 SITE_REBUILD = "site.rebuild"
+# Close a provider's open payment page (a Stripe Checkout Session) of a released order.
+PAYMENT_CANCEL = "payment.cancel"
 
 
 def enqueue(session: Session, topic: str, payload: dict[str, Any]) -> OutboxEvent:

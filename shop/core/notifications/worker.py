@@ -37,13 +37,24 @@ from shop.core.notifications.emails import (
 )
 from shop.core.notifications.mail import Mailer, mailer_for
 from shop.core.notifications.models import OutboxEvent
+from shop.core.notifications.services import PAYMENT_CANCEL
 from shop.core.orders.services import expire_unpaid_orders
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[MailContext, dict[str, Any]], None]
 
-HANDLERS: dict[str, Handler] = {topic: mail_handler(builder) for topic, builder in MAIL_BUILDERS.items()}
+
+def cancel_payment_page(context: MailContext, payload: dict[str, Any]) -> None:
+    from shop.core.payments.registry import get_provider
+
+    get_provider(payload["provider"], context.settings).cancel_payment(payload["reference"])
+
+
+HANDLERS: dict[str, Handler] = {
+    **{topic: mail_handler(builder) for topic, builder in MAIL_BUILDERS.items()},
+    PAYMENT_CANCEL: cancel_payment_page,
+}
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)

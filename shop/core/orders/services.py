@@ -29,7 +29,7 @@ from shop.core.inventory.allocation import (
     return_sold_stock,
     sell_allocation,
 )
-from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, enqueue
+from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, PAYMENT_CANCEL, enqueue
 from shop.core.orders.fulfilment import fulfil_order
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
 from shop.core.orders.queries import latest_payment, lock_order
@@ -196,6 +196,8 @@ def release_order(session: Session, order: Order, *, reason: str, actor: str) ->
     )
     if not moved:
         return  # paid or released meanwhile by a concurrent transaction
+    if reason != REASON_SESSION_EXPIRED:  # the provider closed that page itself
+        _cancel_open_payment_pages(session, order)
     _close_pending_payments(
         session,
         order,
@@ -217,6 +219,24 @@ def release_order(session: Session, order: Order, *, reason: str, actor: str) ->
         changes={"reason": reason, "units_released": released},
     )
     session.flush()
+
+
+def _cancel_open_payment_pages(session: Session, order: Order) -> None:
+    """A released order must not be payable any more: its provider closes the payment page
+    after commit, through the outbox (a network call never runs inside this transaction)."""
+    pages = session.execute(
+        select(Payment.provider, Payment.provider_reference).where(
+            Payment.order_id == order.id,
+            Payment.status == PaymentState.PENDING,
+            Payment.provider_reference.is_not(None),
+        )
+    ).all()
+    for provider, reference in pages:
+        enqueue(
+            session,
+            PAYMENT_CANCEL,
+            {"provider": provider, "reference": reference, "order_number": order.number},
+        )
 
 
 def _close_pending_payments(session: Session, order: Order, state: PaymentState) -> None:

@@ -45,6 +45,9 @@ class ManualProvider:
         session.flush()
         return payment
 
+    def cancel_payment(self, reference: str) -> None:
+        """Nothing to close: a manual payment has no payment page."""
+
     def refund(
         self,
         session: Session,

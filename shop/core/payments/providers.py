@@ -22,6 +22,11 @@ class PaymentProvider(Protocol):
         """Create the order's Payment (pending) and, for redirect providers, its redirect_url."""
         ...
 
+    def cancel_payment(self, reference: str) -> None:
+        """Close the open payment page `reference` so the shopper can no longer pay; a page that
+        is already closed is fine. Called by the outbox worker, outside any transaction."""
+        ...
+
     def refund(
         self,
         session: Session,

@@ -12,6 +12,8 @@ refunds twice.
 
 from __future__ import annotations
 
+import logging
+
 import json
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -40,6 +42,9 @@ REFUND_STATES = {
     "failed": RefundState.FAILED,
     "canceled": RefundState.FAILED,
 }
+
+
+log = logging.getLogger(__name__)
 
 
 class InvalidSignature(DomainError):
@@ -166,6 +171,15 @@ class StripeProvider:
         session.add(payment)
         session.flush()
         return payment
+
+    def cancel_payment(self, reference: str) -> None:
+        """Expire the Checkout Session, so a released order can no longer be paid."""
+        try:
+            self.client.v1.checkout.sessions.expire(reference)
+        except stripe.InvalidRequestError as exc:
+            # Already expired or completed: nothing left open. (A completed one is refunded by
+            # the webhook when the order was released.)
+            log.info("Stripe session %s not expired: %s", reference, exc.user_message or exc)
 
     def refund(
         self,
