@@ -12,9 +12,8 @@ refunds twice.
 
 from __future__ import annotations
 
-import logging
-
 import json
+import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
