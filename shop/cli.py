@@ -18,6 +18,7 @@ from shop.cli_worker import worker
 from shop.config import ConfigError, Settings, check_production, get_settings
 from shop.generator.cli import register as register_generator
 from shop.generator.publish.commands import publish_app
+from shop.orders_cli import orders_app
 
 app = typer.Typer(
     help="shop: run a store's catalog, stock and orders, and build its static storefront.",
@@ -32,6 +33,8 @@ app.add_typer(admin_app, name="admin")
 app.command()(worker)
 app.add_typer(catalog_app)  # shop import, shop export
 app.add_typer(publish_app)  # shop publish, shop releases
+app.add_typer(orders_app, name="orders")
+register_generator(app)  # shop build, shop preview, shop theme
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -257,14 +260,8 @@ def demo(
     uvicorn.run("shop.api.asgi:site_app", host=host, port=port, factory=True, log_level="warning")
 
 
-from shop.orders_cli import orders_app  # noqa: E402  (imports shop.cli lazily)
-
-app.add_typer(orders_app, name="orders")
-
 # Typer vendors Click; its UsageError is the base of BadParameter, which Typer exports.
 _UsageError: Any = typer.BadParameter.__mro__[1]
-
-register_generator(app)
 
 
 def main() -> None:

@@ -97,9 +97,7 @@ def create(directory: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Dem
 
 
 def _build_storefront(settings: Settings) -> list[str]:
-    try:
-        from shop.generator.pipeline import build_site
-    except ImportError:
-        return []
+    from shop.generator.pipeline import build_site
+
     summary = build_site(settings)
     return [f"Storefront built: {summary.pages_written} pages in {summary.seconds:.1f}s."]
