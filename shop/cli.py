@@ -240,7 +240,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up, then exit without serving.")] = False,
 ) -> None:
     """Create a demo store (catalog, stock, reviews, owner login) and serve it."""
-    from shop.core import demo_store
+    from shop import demo_store
 
     directory = directory.resolve()
     try:

@@ -1,4 +1,6 @@
-"""`shop demo`: a complete store in a folder, ready to serve, in one step."""
+"""`shop demo`: a complete store in a folder, ready to serve, in one step.
+
+It sits beside the CLI, not in core/, because it also builds the storefront (generator)."""
 
 from __future__ import annotations
 
