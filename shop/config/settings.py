@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     cdn_distribution_id: str | None = None
+    publish_keep_releases: int = Field(
+        20, ge=0, description="Releases kept for rollback; a publish prunes older ones (0: keep all)"
+    )
     publish_fingerprint_pattern: str | None = Field(
         None, description="Regex on file names marking content-hashed (immutable) assets"
     )

@@ -138,8 +138,8 @@ def run_mark_paid(session: Session, order_id: int, data: dict[str, Any], actor: 
     order = load_order(session, order_id)
     if order.payment_provider != "manual":
         raise InvalidInput(
-            f"order #{order.number} is paid through {order.payment_provider}; its payment is confirmed by the "
-            "provider, not by hand",
+            f"order #{order.number} is paid through {order.payment_provider}; "
+            "its payment is confirmed by the provider, not by hand",
             field="amount",
         )
     mark_order_paid(

@@ -77,7 +77,8 @@ class _RowTable:
                 )
             )
         return Markup(
-            '<div class="table-responsive"><table class="table table-sm" id="{}"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table></div>'
+            '<div class="table-responsive"><table class="table table-sm" id="{}">'
+            "<thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table></div>"
         ).format(field.id, head, Markup("").join(rows))
 
 

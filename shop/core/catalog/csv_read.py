@@ -353,7 +353,8 @@ class _Reader:
                         RowError(
                             number,
                             column,
-                            f'is empty; the product\'s option "{product.option_names[position]}" needs a value',
+                            f"is empty; the product's option "
+                            f'"{product.option_names[position]}" needs a value',
                         )
                     )
                 values.append(value)

@@ -83,7 +83,8 @@ def set_on_hand(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidInput(
-            "the stock changed while counting, or the count is below what orders already hold; check and try again",
+            "the stock changed while counting, or the count is below what orders already hold; "
+            "check and try again",
             field="counted",
         )
     session.add(

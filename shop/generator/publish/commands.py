@@ -120,6 +120,15 @@ def publish_command(
     ] = False,
     source_maps: Annotated[bool, typer.Option("--source-maps", help="Also publish *.map files.")] = False,
     jobs: Annotated[int, typer.Option(min=1, max=128, help="Parallel transfers.")] = 16,
+    keep: Annotated[
+        int | None,
+        typer.Option(
+            "--keep",
+            min=0,
+            help="Releases to keep for rollback; older ones are pruned (default "
+            "SHOP_PUBLISH_KEEP_RELEASES, 20; 0 keeps all).",
+        ),
+    ] = None,
 ) -> None:
     """Publish the built storefront (only what changed), or roll back to an earlier release."""
     from shop.cli import fail, load_settings
@@ -155,6 +164,7 @@ def publish_command(
             cdn=cdn,
             policy=CachePolicy(settings.publish_fingerprint_pattern),
             reporter=reporter,
+            keep=(settings.publish_keep_releases if keep is None else keep) or None,
         )
         try:
             if rollback:
@@ -243,6 +253,10 @@ def summary_line(result: Result) -> str:
     if result.action == "rollback":
         counts = f"{result.uploaded:,} restored, {result.unchanged:,} unchanged, {result.deleted:,} deleted"
     invalidated = f"; invalidated {len(result.invalidated)} CDN paths" if result.invalidation_ids else ""
+    if result.pruned_releases:
+        invalidated += (
+            f"; pruned {len(result.pruned_releases)} old releases ({result.pruned_objects:,} stored files)"
+        )
     if result.dry_run:
         would = f"; would invalidate {len(result.invalidated)} CDN paths" if result.invalidated else ""
         return f"Dry run, nothing changed at {result.target}: would have {counts}{would}"
@@ -261,18 +275,37 @@ def summary_line(result: Result) -> str:
 def releases_command(
     target: TargetOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the releases as JSON.")] = False,
+    keep: Annotated[
+        int | None,
+        typer.Option(
+            "--keep",
+            min=1,
+            help="First prune to the newest N releases (the live one and its rollback stay).",
+        ),
+    ] = None,
 ) -> None:
     """List the releases published to the target, newest first; * marks the live one."""
     from dataclasses import asdict
 
     from shop.cli import fail, load_settings
+    from shop.generator.publish.lock import lease
+    from shop.generator.publish.prune import prune_releases
     from shop.generator.publish.releases import read_state
     from shop.generator.publish.targets import TargetError
 
     settings = load_settings()
     url = _target_url(settings, target)
     try:
-        state = read_state(_open(settings, url, 4))
+        remote = _open(settings, url, 4)
+        if keep is not None:
+            with lease(remote, "prune"):
+                pruned = prune_releases(remote, keep)
+            if pruned.releases and not json_output:
+                typer.echo(
+                    f"Pruned {len(pruned.releases)} releases and {pruned.objects} stored files "
+                    "no kept release uses"
+                )
+        state = read_state(remote)
     except TargetError as exc:
         fail(str(exc))
     if json_output:

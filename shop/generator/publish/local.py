@@ -57,6 +57,29 @@ class LocalTarget:
             path.unlink(missing_ok=True)
             self._prune(path.parent)
 
+    def create(self, key: str, data: bytes, headers: Headers) -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked into place: link() fails if the name exists, so of two
+        # runs only one creates the key, and a reader never sees it half written.
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".publish-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+        finally:
+            Path(temp).unlink(missing_ok=True)
+        return True
+
+    def keys(self, prefix: str) -> list[str]:
+        folder = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not folder.is_dir():
+            return []
+        found = (path.relative_to(self.root).as_posix() for path in folder.rglob("*") if path.is_file())
+        return [key for key in found if key.startswith(prefix) and not key.rsplit("/", 1)[-1].startswith(".")]
+
     def _prune(self, folder: Path) -> None:
         # A deleted product leaves no empty folder behind (a host would list it).
         while folder != self.root and folder.is_relative_to(self.root):

@@ -10,7 +10,9 @@ from typing import Any
 from shop.generator.publish import invalidation
 from shop.generator.publish.files import Source
 from shop.generator.publish.headers import CachePolicy
+from shop.generator.publish.lock import lease
 from shop.generator.publish.plan import Plan, Step, make_plan
+from shop.generator.publish.prune import prune_releases
 from shop.generator.publish.releases import (
     ReleaseInfo,
     State,
@@ -58,6 +60,7 @@ class Options:
     max_deletes: int | None = None  # None: the default fraction of the site
     jobs: int = 8
     cdn: CDN | None = None  # invalidate pages there after publishing
+    keep: int | None = None  # after publishing, prune to this many releases (None: keep all)
     policy: CachePolicy = field(default_factory=CachePolicy)
     reporter: Reporter = field(default_factory=Reporter)
 
@@ -76,6 +79,8 @@ class Result:
     dry_run: bool = False
     invalidated: list[str] = field(default_factory=list)
     invalidation_ids: list[str] = field(default_factory=list)
+    pruned_releases: list[str] = field(default_factory=list)
+    pruned_objects: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,17 +94,34 @@ def publish(source: Source, target: Target, options: Options | None = None) -> R
     """Make the target hold exactly `source`'s files, as a new release."""
     options = options or Options()
     started = time.monotonic()
+    state, plan, result = _plan_publish(source, target, options)
+    if options.dry_run or not plan.has_changes:
+        return _finish(result, plan, options, started, dry=options.dry_run)
+    with lease(target, "publish"):
+        # Planned again under the lease: another run may have published since the first look.
+        state, plan, result = _plan_publish(source, target, options)
+        if plan.has_changes:
+            _publish_planned(source, target, options, state, plan, result)
+        if options.keep and result.release != state.release:
+            pruned = prune_releases(target, options.keep)
+            result.pruned_releases, result.pruned_objects = pruned.releases, pruned.objects
+    return _finish(result, plan, options, started)
+
+
+def _plan_publish(source: Source, target: Target, options: Options) -> tuple[State, Plan, Result]:
     state = read_state(target)
     plan = make_plan(source.files, state.files, pending=read_pending(target))
     _check_deletes(plan, state, options.max_deletes)
-    result = _result("publish", target, state, plan)
-    if options.dry_run or not plan.has_changes:
-        return _finish(result, plan, options, started, dry=options.dry_run)
+    return state, plan, _result("publish", target, state, plan)
+
+
+def _publish_planned(
+    source: Source, target: Target, options: Options, state: State, plan: Plan, result: Result
+) -> None:
     if not plan.writes and not plan.deletes:  # only leftovers of an unfinished run
         target.delete(plan.stray)
         clear_pending(target)
-        return _finish(result, plan, options, started)
-
+        return
     release = new_release_id()
     options.reporter.planned(plan)
     write_pending(target, release, [step.path for step in plan.writes] + plan.stray)
@@ -128,12 +150,18 @@ def publish(source: Source, target: Target, options: Options | None = None) -> R
     clear_pending(target)
     result.release = release
     result.bytes_uploaded = plan.store_bytes
-    return _finish(result, plan, options, started)
 
 
 def rollback(target: Target, release: str | None = None, options: Options | None = None) -> Result:
     """Make `release` (default: the one before the live one) live again, byte for byte."""
     options = options or Options()
+    if options.dry_run:
+        return _rollback(target, release, options)
+    with lease(target, "rollback"):
+        return _rollback(target, release, options)
+
+
+def _rollback(target: Target, release: str | None, options: Options) -> Result:
     started = time.monotonic()
     state = read_state(target)
     if state.release is None:

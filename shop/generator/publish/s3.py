@@ -111,6 +111,36 @@ class S3Target:
                 Metadata={"sha256": sha256},
             )
 
+    def create(self, key: str, data: bytes, headers: Headers) -> bool:
+        from botocore.exceptions import ClientError
+
+        with self._errors("creating", key):
+            try:
+                # A conditional write (S3 since 2024, MinIO, R2): refused when the key exists.
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self._key(key),
+                    Body=data,
+                    ContentType=headers.content_type,
+                    CacheControl=headers.cache_control,
+                    IfNoneMatch="*",
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                    return False
+                raise
+            return True
+
+    def keys(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        with self._errors("listing", prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix)
+            )
+            for page in pages:
+                found += [item["Key"][len(self.prefix) :] for item in page.get("Contents", [])]
+        return found
+
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 

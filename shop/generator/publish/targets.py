@@ -41,6 +41,12 @@ class Target(Protocol):
     def delete(self, keys: list[str]) -> None:
         """Remove the keys; a key that is already gone is not an error."""
 
+    def create(self, key: str, data: bytes, headers: Headers) -> bool:
+        """Write the key only if it does not exist yet, atomically; False when it did."""
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix` (relative to the target), in no particular order."""
+
 
 @dataclass(frozen=True, slots=True)
 class TargetOptions:

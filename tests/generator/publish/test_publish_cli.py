@@ -205,3 +205,30 @@ def test_a_database_without_tables_only_warns(
     assert result.exit_code == 0
     assert "warning: this publish was not recorded in the database" in result.stderr
     assert (store / "www" / "index.html").is_file()
+
+
+def test_releases_keep_prunes_and_publish_keeps_the_configured_number(
+    built: StaticSite, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = (store / "www").as_uri()
+    monkeypatch.setenv("SHOP_PUBLISH_KEEP_RELEASES", "3")
+    get_settings.cache_clear()
+    for price in (100, 200, 300, 400):
+        built.edit(1, price=price)
+        result = shop("publish", "--target", target)
+        assert result.exit_code == 0, result.output
+    assert "pruned 1 old releases" in result.stdout
+    assert len(json.loads(shop("releases", "--target", target, "--json").stdout)) == 3
+
+    pruned = shop("releases", "--target", target, "--keep", "1")
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.stdout.startswith("Pruned 1 releases and ")  # the live one's rollback stays
+    assert len(pruned.stdout.splitlines()) == 4  # the line, the heading, two releases
+
+    busy = store / "www" / "_shop" / "lock.json"
+    busy.write_text('{"action": "publish", "host": "ci-7", "pid": 1, "expires": "2999-01-01T00:00:00+00:00"}')
+    built.edit(1, price=500)
+    refused = shop("publish", "--target", target)
+    assert refused.exit_code == 1
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "another publish holds the target (host ci-7" in refused.stderr

@@ -70,14 +70,15 @@ def test_editing_one_product_uploads_its_page_listings_and_indexes(
     assert (result.uploaded, result.deleted) == (len(changed), 1)
     assert result.unchanged == len(after) - len(changed)
     assert live() == site.digests()
-    # GETs of the record and the journal; per changed file one stored copy (PUT) and one
-    # placement (COPY); PUTs of the journal, release and record; one batch delete each for
-    # the old fragment and the journal.
+    # GETs of the record and the journal, twice (again under the lease), and of the lease
+    # before letting it go; per changed file one stored copy (PUT) and one placement (COPY);
+    # PUTs of the lease, journal, release and record; one batch delete each for the old
+    # fragment, the journal and the lease.
     assert dict(requests) == {
-        "GetObject": 2,
-        "PutObject": len(changed) + 3,
+        "GetObject": 5,
+        "PutObject": len(changed) + 4,
         "CopyObject": len(changed),
-        "DeleteObjects": 2,
+        "DeleteObjects": 3,
     }
 
 
@@ -164,8 +165,12 @@ def test_writes_go_assets_then_new_pages_then_changed_pages_then_indexes_then_de
     first_delete = operations.index("DeleteObjects")
     assert first_store < operations.index("CopyObject")
     assert last_copy < first_delete
-    assert order[-2] == ("PutObject", "shop/_shop/current.json")  # the record, written last
-    assert order[-1] == ("DeleteObjects", "")  # then the journal goes
+    assert order[-4:] == [
+        ("PutObject", "shop/_shop/current.json"),  # the record, written last
+        ("DeleteObjects", ""),  # then the journal goes
+        ("GetObject", "shop/_shop/lock.json"),  # and the lease, once it is seen to be ours
+        ("DeleteObjects", ""),
+    ]
 
 
 def test_an_interrupted_publish_leaves_a_consistent_site_and_the_rerun_finishes_it(
