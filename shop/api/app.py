@@ -98,7 +98,11 @@ def _background_worker(settings: Settings, engine: Engine, *, enabled: bool) -> 
         yield
         return
     from shop.core.notifications.worker import OutboxWorker
+    from shop.generator import rebuild
 
+    # No `shop worker` runs beside an embedded server, so this thread also keeps the built
+    # storefront in step with admin edits.
+    rebuild.register(jobs=1)
     stop = threading.Event()
     thread = threading.Thread(
         target=OutboxWorker(settings, engine).run_forever, args=(stop,), name="outbox-worker", daemon=True

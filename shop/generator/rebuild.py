@@ -5,6 +5,7 @@ deliberate step (`shop publish`)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from shop.core.notifications.emails import MailContext
@@ -14,10 +15,10 @@ from shop.core.notifications.worker import register_handler
 log = logging.getLogger(__name__)
 
 
-def rebuild_site(context: MailContext, payload: dict[str, Any]) -> None:
+def rebuild_site(context: MailContext, payload: dict[str, Any], *, jobs: int | None = None) -> None:
     from shop.generator.pipeline import build_site
 
-    summary = build_site(context.settings)
+    summary = build_site(context.settings, jobs=jobs)
     log.info(
         "site rebuilt (%s): %d pages written, %d deleted",
         payload.get("reason", "change"),
@@ -26,5 +27,7 @@ def rebuild_site(context: MailContext, payload: dict[str, Any]) -> None:
     )
 
 
-def register() -> None:
-    register_handler(SITE_REBUILD, rebuild_site)
+def register(*, jobs: int | None = None) -> None:
+    """`jobs=1` where the worker is a thread of a server: forking a threaded process can
+    deadlock on a lock another thread held, so such a build renders in its own thread."""
+    register_handler(SITE_REBUILD, partial(rebuild_site, jobs=jobs) if jobs else rebuild_site)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shop.api import create_app
 from shop.config import Settings
-from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, enqueue
+from shop.core.notifications.services import EMAIL_ORDER_CONFIRMATION, SITE_REBUILD, enqueue
 from tests.factories import make_order, make_product
 from tests.smtp_inbox import Inbox
 
@@ -37,3 +37,17 @@ def test_the_embedded_app_delivers_its_own_outbox(settings: Settings, db: Db, sm
         while not smtp_inbox.messages and time.monotonic() < deadline:
             time.sleep(0.05)
     assert [m["To"] for m in smtp_inbox.messages] == ["inprocess@example.com"]
+
+
+def test_the_embedded_app_rebuilds_the_storefront_after_a_catalog_change(settings: Settings, db: Db) -> None:
+    with db() as s:
+        product = make_product(s, title="Rebuilt In Process Lamp")
+        enqueue(s, SITE_REBUILD, {"reason": "catalog", "product_ids": [product.id]})
+        slug = product.slug
+    page = settings.output_path / "products" / slug / "index.html"
+    app = create_app(settings, outbox_worker=True)
+    with TestClient(app):
+        deadline = time.monotonic() + 60
+        while not page.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert "Rebuilt In Process Lamp" in page.read_text()
