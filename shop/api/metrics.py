@@ -6,9 +6,10 @@ processes (before they start); each then writes its samples there and `/metrics`
 
 from __future__ import annotations
 
+import hmac
 import os
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -57,5 +58,12 @@ def _registry() -> CollectorRegistry:
 
 
 @router.get("/metrics")
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise HTTPException(
+                401, "send the metrics token as `Authorization: Bearer ...`", {"WWW-Authenticate": "Bearer"}
+            )
     return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)

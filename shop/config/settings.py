@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     mail_from: str = "shop@localhost"
 
     redis_url: str | None = Field(None, description="Shared rate limits across processes")
+    metrics_token: str | None = Field(None, description="When set, /metrics wants `Authorization: Bearer` it")
     # Per client address; "N/second|minute|hour|day" as the `limits` library writes them.
     rate_limits: dict[str, str] = Field(
         default_factory=lambda: {

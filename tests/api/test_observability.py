@@ -9,6 +9,8 @@ import httpx
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
+from shop.api import create_app
+from shop.config import Settings
 from shop.config.logging import JsonFormatter, RequestIdFilter
 from tests.live_server import live_server
 
@@ -101,3 +103,15 @@ def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
         if line.startswith("shop_http_requests_total{") and 'route="/api/v1/health"' in line
     )
     assert float(line.rsplit(" ", 1)[1]) >= 41
+
+
+def test_metrics_want_the_token_when_one_is_set(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"metrics_token": "scrape-me-0123456789"}))
+    with TestClient(app) as client:
+        refused = client.get("/metrics")
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer scrape-me-01234567890"})
+        allowed = client.get("/metrics", headers={"Authorization": "Bearer scrape-me-0123456789"})
+    assert (refused.status_code, wrong.status_code, allowed.status_code) == (401, 401, 200)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert "shop_orders_placed_total" in allowed.text
