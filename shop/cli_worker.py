@@ -29,12 +29,11 @@ def worker(
     from shop.generator import rebuild
 
     settings = load_settings()
-    rebuild.register()
     configure_logging(settings)
     engine = make_engine(settings.resolved_database_url)
     try:
         try:
-            outbox = OutboxWorker(settings, engine)
+            outbox = OutboxWorker(settings, engine, handlers=rebuild.handlers())
         except ValueError as exc:
             fail(f"setting SHOP_SMTP_URL: {exc}")
         if once:

@@ -102,11 +102,9 @@ def _background_worker(settings: Settings, engine: Engine, *, enabled: bool) -> 
 
     # No `shop worker` runs beside an embedded server, so this thread also keeps the built
     # storefront in step with admin edits.
-    rebuild.register(jobs=1)
+    worker = OutboxWorker(settings, engine, handlers=rebuild.handlers(jobs=1))
     stop = threading.Event()
-    thread = threading.Thread(
-        target=OutboxWorker(settings, engine).run_forever, args=(stop,), name="outbox-worker", daemon=True
-    )
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
     thread.start()
     try:
         yield

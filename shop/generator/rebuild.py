@@ -10,7 +10,7 @@ from typing import Any
 
 from shop.core.notifications.emails import MailContext
 from shop.core.notifications.services import SITE_REBUILD
-from shop.core.notifications.worker import register_handler
+from shop.core.notifications.worker import Handler
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ def rebuild_site(context: MailContext, payload: dict[str, Any], *, jobs: int | N
     )
 
 
-def register(*, jobs: int | None = None) -> None:
-    """`jobs=1` where the worker is a thread of a server: forking a threaded process can
-    deadlock on a lock another thread held, so such a build renders in its own thread."""
-    register_handler(SITE_REBUILD, partial(rebuild_site, jobs=jobs) if jobs else rebuild_site)
+def handlers(*, jobs: int | None = None) -> dict[str, Handler]:
+    """For `OutboxWorker(handlers=...)`. `jobs=1` where the worker is a thread of a server:
+    forking a threaded process can deadlock on a lock another thread held, so such a build
+    renders in its own thread."""
+    return {SITE_REBUILD: partial(rebuild_site, jobs=jobs) if jobs else rebuild_site}

@@ -64,11 +64,6 @@ SECRET_KEYS = frozenset({"token"})
 REDACTED = "[sent]"
 
 
-def register_handler(topic: str, handler: Handler) -> None:
-    """Let another package (e.g. the site builder for `site.rebuild`) handle a topic."""
-    HANDLERS[topic] = handler
-
-
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... doubling per failed attempt, at most 6 h."""
     return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_RETRY)
@@ -146,8 +141,12 @@ class OutboxWorker:
         mailer: Mailer | None = None,
         batch_size: int = 20,
         expire_every: timedelta = timedelta(minutes=1),
+        handlers: dict[str, Handler] | None = None,
     ) -> None:
+        """`handlers` adds topics another package handles (the site builder: `site.rebuild`);
+        a topic no handler knows waits, untouched, for a worker that knows it."""
         self.settings = settings
+        self.handlers = {**HANDLERS, **(handlers or {})}
         self.sessions = make_session_factory(engine)
         self.batch_size = batch_size
         self.expire_every = expire_every
@@ -163,7 +162,7 @@ class OutboxWorker:
     def run_batch(self, *, now: datetime | None = None) -> RunStats:
         """Claim and deliver one batch of due events."""
         stats = RunStats()
-        when, topics = now or utcnow(), sorted(HANDLERS)
+        when, topics = now or utcnow(), sorted(self.handlers)
         # Look before taking the write lock: an idle worker must not hold up SQLite's writers.
         with self.context.sessions() as reader:
             if not reader.scalar(select(due(when, topics).exists())):
@@ -178,7 +177,7 @@ class OutboxWorker:
     def _deliver(self, event: Claimed) -> str:
         token = request_id_var.set(f"outbox-{event.id}")
         try:
-            HANDLERS[event.topic](self.context, event.payload)
+            self.handlers[event.topic](self.context, event.payload)
         except Skip as exc:
             log.warning("outbox event %s (%s) skipped: %s", event.id, event.topic, exc)
             self._finish(event, error=f"skipped: {exc}")
