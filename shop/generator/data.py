@@ -25,7 +25,6 @@ class ImageData:
     width: int
     height: int
     version: int
-    variant_id: int | None
 
 
 @dataclass(slots=True)
@@ -39,6 +38,7 @@ class VariantData:
     weight_grams: int
     version: int
     backorder: bool  # inventory policy "continue"
+    image_id: int | None = None  # one of the product's images (ImageData.id)
     available: int = 0
     low_threshold: int = 0
     options: dict[str, str] = field(default_factory=dict)

@@ -132,9 +132,9 @@ def _items(site: Site, product: ProductData) -> list[str]:
     items: list[str] = []
     url = site.absolute(site.product_url(product))
     text = html.unescape(nh3.clean(product.description, tags=set())).strip() or product.title
-    by_variant = {i.variant_id: i for i in product.images if i.variant_id}
+    by_id = {i.id: i for i in product.images}
     for variant in product.variants:
-        image = by_variant.get(variant.id) or product.image
+        image = by_id.get(variant.image_id or 0) or product.image
         fields = [
             ("g:id", variant.sku),
             ("g:item_group_id", str(product.id)),

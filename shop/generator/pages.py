@@ -286,6 +286,7 @@ def _variant_json(variant: VariantData) -> dict[str, Any]:
         "state": variant.state,
         "low_threshold": variant.low_threshold,
         "options": variant.options,
+        "image_id": variant.image_id,
     }
 
 

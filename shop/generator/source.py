@@ -182,7 +182,7 @@ def _products(session: Connection) -> dict[int, ProductData]:
 def _variants(session: Connection, products: dict[int, ProductData]) -> None:
     active = Product.status == ProductStatus.ACTIVE
     variants: dict[int, VariantData] = {}
-    for vid, pid, sku, title, price, compare_at, barcode, weight, version, policy in _rows(
+    for vid, pid, sku, title, price, compare_at, barcode, weight, version, policy, image_id in _rows(
         session,
         select(
             Variant.id,
@@ -195,6 +195,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
             Variant.weight_grams,
             Variant.version,
             _raw(Variant.inventory_policy),
+            Variant.image_id,
         )
         .join(Product, Product.id == Variant.product_id)
         .where(active)
@@ -210,6 +211,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
             weight_grams=weight or 0,
             version=version,
             backorder=policy == CONTINUE,
+            image_id=image_id,
         )
         variants[vid] = variant
         products[pid].variants.append(variant)
@@ -254,7 +256,7 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
 
 
 def _images(session: Connection, products: dict[int, ProductData]) -> None:
-    for iid, pid, sha, file, alt, width, height, version, variant_id in _rows(
+    for iid, pid, sha, file, alt, width, height, version in _rows(
         session,
         select(
             ProductImage.id,
@@ -265,16 +267,13 @@ def _images(session: Connection, products: dict[int, ProductData]) -> None:
             ProductImage.width,
             ProductImage.height,
             ProductImage.version,
-            ProductImage.variant_id,
         )
         .where(ProductImage.file.is_not(None), ProductImage.sha256.is_not(None))
         .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id),
     ):
         # Images known only by a remote URL are not shown: a page never loads a remote host.
         if pid in products and width and height:
-            products[pid].images.append(
-                ImageData(iid, sha, file, alt or "", width, height, version, variant_id)
-            )
+            products[pid].images.append(ImageData(iid, sha, file, alt or "", width, height, version))
 
 
 def _reviews(session: Connection, products: dict[int, ProductData]) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
-from sqlalchemy import Connection
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, event, text
 
 from shop.core.db import make_engine
 from shop.core.models import Base
@@ -50,14 +53,37 @@ def run_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(_url())
+    url = _url()
+    engine = make_engine(url)
+    sqlite = url.startswith("sqlite")
+    if sqlite:
+        # Batch mode copies a table and drops the old one; with foreign keys on, that DROP
+        # runs the ON DELETE actions of every table pointing at it (nulling or deleting
+        # their rows). Off for the migration, checked at its end.
+        event.listen(engine, "connect", _foreign_keys_off)
     try:
         with engine.connect() as conn:
             _configure(conn)
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(conn)
     finally:
         engine.dispose()
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    broken = conn.execute(text("PRAGMA foreign_key_check")).all()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise CommandError(
+            f"the migration left {len(broken)} rows pointing at missing rows "
+            f"(first: {table} row {rowid} -> {parent}); nothing was changed"
+        )
 
 
 if context.is_offline_mode():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -210,3 +211,43 @@ def test_images_can_be_described_and_removed(app: FastAPI, manager: AdminClient)
     assert manager.post(f"/admin/product/edit/{product.id}", edit, follow_redirects=False).status_code == 302
     with app.state.sessions() as session:
         assert [(i.alt, i.position) for i in session.scalars(select(ProductImage))] == [("Front", 2)]
+
+
+def test_variants_name_their_image_and_may_share_it(app: FastAPI, manager: AdminClient) -> None:
+    created = manager.post(
+        "/admin/product/create",
+        {
+            **BASE,
+            "option1_name": "Size",
+            **_variant(0, sku="SH-S", option1="S", price="10", image="2"),
+            **_variant(1, sku="SH-M", option1="M", price="10", image="2"),
+            **_variant(2, sku="SH-L", option1="L", price="10"),
+        },
+        files=[
+            ("new_images", ("red.png", _png((10, 10)), "image/png")),
+            ("new_images", ("blue.png", _png((12, 10)), "image/png")),
+        ],
+        follow_redirects=False,
+    )
+    assert created.status_code == 302, created.text[-3000:]
+    product = _product(app)
+    _red, blue = sorted(product.images, key=lambda i: i.position)
+    assert [v.image_id for v in product.variants] == [blue.id, blue.id, None]
+    page = manager.http.get(f"/admin/product/edit/{product.id}").text
+    shown = [re.search(rf'<input[^>]*name="variant_rows-{i}-image"[^>]*>', page) for i in range(3)]
+    assert [re.search(r'value="(\d*)"', m.group(0)).group(1) if m else None for m in shown] == ["2", "2", ""]  # type: ignore[union-attr]
+
+    small, medium, large = product.variants
+    missing = manager.post(
+        f"/admin/product/edit/{product.id}",
+        {
+            **BASE,
+            "option1_name": "Size",
+            "expected_version": str(product.version),
+            **_variant(0, id=str(small.id), sku="SH-S", option1="S", price="10", image="1"),
+            **_variant(1, id=str(medium.id), sku="SH-M", option1="M", price="10", image="7"),
+            **_variant(2, id=str(large.id), sku="SH-L", option1="L", price="10"),
+        },
+    )
+    assert missing.status_code == 400 and "the product has no image at position 7" in missing.text
+    assert [v.image_id for v in _product(app).variants] == [blue.id, blue.id, None]  # nothing saved

@@ -135,6 +135,8 @@ def make_catalog(engine: Engine, media: Path) -> FixtureCatalog:
                     position=position,
                 )
             )
+        for v in tee.variants:  # the black photo shows every black size, the white one every white
+            v.image = tee.images[0 if v.sku.startswith("TEE-B") else 1]
         mug = product("Stoneware Mug", "stoneware-mug", home)
         mug.variants.append(Variant(sku="MUG-1", price=1500))
         poster = product("Mountain Poster", "mountain-poster", home)

@@ -85,7 +85,12 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
             def choose(value: str) -> None:
                 page.locator(".option label").filter(has_text=re.compile(rf"^\s*{value}\s*$")).click()
 
+            first_image = page.locator(".gallery .gallery-item").first
+            black, white = (
+                page.locator(".gallery .gallery-item").nth(i).get_attribute("data-image-id") for i in (0, 1)
+            )
             choose("White")
+            assert first_image.get_attribute("data-image-id") == white  # the white photo comes first
             choose("L")
             assert state.get_attribute("data-state") == "sold_out"
             assert page.locator("[data-add-button]").is_disabled()
@@ -97,6 +102,7 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
             assert state.text_content() == "Sold out"
             choose("S")
             assert state.text_content() == "In stock" and not page.locator("[data-add-button]").is_disabled()
+            assert first_image.get_attribute("data-image-id") == black
             assert "variant=" in page.url
 
             page.fill("#quantity", "2")

@@ -164,6 +164,10 @@ def test_feed_is_rss_with_google_namespace_one_item_per_variant(
     assert by_id["MUG-1"].findtext(f"{g}availability") == "out_of_stock"
     assert by_id["CAP-1"].findtext(f"{g}gtin") == "4006381333931"
     assert by_id["TEE-B-S"].findtext(f"{g}image_link").startswith("http://shop.test/images/")
+    # Each variant's own picture; the sizes of one colour share it.
+    skus = ("TEE-B-S", "TEE-B-L", "TEE-W-S", "TEE-W-M")
+    link = {sku: by_id[sku].findtext(f"{g}image_link") for sku in skus}
+    assert link["TEE-B-S"] == link["TEE-B-L"] != link["TEE-W-S"] == link["TEE-W-M"]
 
 
 def test_sitemap_and_robots(settings: Settings, catalog: FixtureCatalog) -> None:

@@ -79,7 +79,9 @@ def test_a_syntax_error_names_file_and_line_and_writes_nothing(
         settings,
         "broken",
         {
-            "listing.html": '{% extends "base.html" %}\n\n{% block content %}\n{% for x in cards %}\n{% endblock %}\n'
+            "listing.html": (
+                '{% extends "base.html" %}\n\n{% block content %}\n{% for x in cards %}\n{% endblock %}\n'
+            )
         },
     )
     broken = settings.model_copy(update={"theme": "broken"})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, MetaData, Table, inspect, text
+from sqlalchemy import types as sa_types
 
 from shop.core import migrate
 from shop.core.db import make_engine
@@ -59,3 +61,60 @@ def test_upgrade_matches_models_then_downgrade_to_base(empty_database: str) -> N
 def test_unknown_revision_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(migrate.MigrationError, match="nope"):
         migrate.upgrade(f"sqlite:///{tmp_path / 'x.db'}", "nope")
+
+
+def _insert(conn: Connection, table: str, **values: object) -> int:
+    """A row with the given values; other NOT NULL columns without a default get a plain one."""
+    reflected = Table(table, MetaData(), autoload_with=conn)
+    plain: dict[type, object] = {
+        sa_types.Integer: 0,
+        sa_types.String: "x",
+        sa_types.Text: "",
+        sa_types.Boolean: False,
+        sa_types.DateTime: datetime(2026, 1, 1),
+        sa_types.JSON: {},
+    }
+    row = dict(values)
+    for column in reflected.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        row[column.name] = next(v for t, v in plain.items() if isinstance(column.type, t))
+    return int(conn.execute(reflected.insert().values(row).returning(reflected.c.id)).scalar_one())
+
+
+def test_0003_moves_the_variant_image_link_and_keeps_every_row(empty_database: str) -> None:
+    migrate.upgrade(empty_database, "0002")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as conn:
+            product = _insert(conn, "products", slug="tee", title="Tee", status="active")
+            black, white = (
+                _insert(conn, "variants", product_id=product, sku=sku, price=100, inventory_policy="deny")
+                for sku in ("B", "W")
+            )
+            where = _insert(conn, "locations", name="Main", code="MAIN")
+            _insert(conn, "stock_levels", variant_id=black, location_id=where, on_hand=5, allocated=0)
+            photos = [
+                _insert(
+                    conn,
+                    "product_images",
+                    product_id=product,
+                    source_url=f"https://x/{n}.jpg",
+                    position=n,
+                    variant_id=v,
+                )
+                for n, v in ((1, black), (2, white), (3, None))
+            ]
+        migrate.upgrade(empty_database, "0003")
+        with engine.connect() as conn:
+            images = dict(conn.execute(text("SELECT sku, image_id FROM variants")).all())
+            assert images == {"B": photos[0], "W": photos[1]}
+            # Batch mode rebuilt `variants` on SQLite: the stock pointing at it is still there.
+            assert conn.execute(text("SELECT on_hand FROM stock_levels")).scalars().all() == [5]
+        migrate.downgrade(empty_database, "0002")
+        with engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT id, variant_id FROM product_images")).all())
+            assert back == {photos[0]: black, photos[1]: white, photos[2]: None}
+            assert conn.execute(text("SELECT COUNT(*) FROM stock_levels")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -94,6 +94,7 @@ def _variant_row_form(currency: str) -> type[Form]:
         compare_at_price = MoneyField(f"Compare at ({currency})", [Optional()], currency=currency)
         weight_grams = IntegerField("Weight (g)", [Optional(), NumberRange(min=0)])
         barcode = StringField("Barcode")
+        image = IntegerField("Image", [Optional(), NumberRange(min=1)])
         requires_shipping = BooleanField("Ships", default=True)
         taxable = BooleanField("Taxable", default=True)
         inventory_policy = SelectField(
@@ -160,6 +161,7 @@ class ProductPageMixin:
         ("compare_at_price", "Compare at"),
         ("weight_grams", "Grams"),
         ("barcode", "Barcode"),
+        ("image", "Image #"),
         ("requires_shipping", "Ships"),
         ("taxable", "Tax"),
         ("inventory_policy", "Sold out"),
@@ -190,7 +192,10 @@ class ProductPageMixin:
             "Variants",
             min_entries=NEW_VARIANT_ROWS,
             widget=_RowTable(self.variant_columns),
-            description="Fill an empty row to add a variant; tick Remove to delete one.",
+            description=(
+                "Fill an empty row to add a variant; tick Remove to delete one. Image # is the "
+                "position of the image (below) that shows the variant; variants may share one."
+            ),
         )
         form.image_rows = FieldList(
             FormField(ImageRow), "Images", widget=_RowTable(self.image_columns, "url")
@@ -223,10 +228,12 @@ class ProductPageMixin:
         for option in obj.options:
             data[f"option{option.position}_name"] = option.name
         rows = []
+        positions = {image.id: image.position for image in obj.images}
         for variant in obj.variants:
             by_option = {v.option_id: v.value for v in variant.option_values}
             row = {c.name: getattr(variant, c.name) for c in Variant.__table__.columns}
             row["inventory_policy"] = variant.inventory_policy.value
+            row["image"] = positions.get(variant.image_id) if variant.image_id else None
             for option in obj.options:
                 row[f"option{option.position}"] = by_option.get(option.id, "")
             rows.append(row)
@@ -267,6 +274,8 @@ class ProductPageMixin:
                 product.updated_at = utcnow()  # bumps the version even when only variants changed
                 if pk is None:
                     session.add(product)
+                # Images first: a variant row names an image by its position after this save.
+                _save_images(session, product, image_rows, files, self.shop_admin.settings.media_path)  # type: ignore[attr-defined]
                 save_variants(
                     session,
                     product,
@@ -274,7 +283,6 @@ class ProductPageMixin:
                     rows=[_variant_input(r) for r in variant_rows],
                     field_prefix="variant_rows",
                 )
-                _save_images(session, product, image_rows, files, self.shop_admin.settings.media_path)  # type: ignore[attr-defined]
                 session.flush()
                 return product
 
@@ -303,6 +311,7 @@ def _variant_input(row: dict[str, Any]) -> VariantInput:
         taxable=bool(row.get("taxable")),
         inventory_policy=InventoryPolicy(row.get("inventory_policy") or "deny"),
         remove=bool(row.get("remove")),
+        image=row.get("image") or None,
     )
 
 

@@ -410,17 +410,12 @@ class Applier:
     def _link_variants(
         self, spec: ProductSpec, matched: dict[int, Variant], images: list[ProductImage], urls: list[str]
     ) -> bool:
-        # One image shows one variant (ProductImage.variant_id): when several variants name
-        # the same image, the first of them gets it.
-        link: dict[int, int] = {}
-        for vs in spec.variants:
-            if vs.image_url:
-                link.setdefault(urls.index(vs.image_url), matched[vs.row].id)
-        listed = {variant.id for variant in matched.values()}
+        # Each listed variant shows the image its row names (several may share one), or none.
         changed = False
-        for index, image in enumerate(images):
-            owner = link.get(index)
-            if owner is None and image.variant_id is not None and image.variant_id not in listed:
-                continue  # shows a variant the file does not list: left alone
-            changed |= assign(image, {"variant_id": owner})
+        for vs in spec.variants:
+            variant = matched[vs.row]
+            image = images[urls.index(vs.image_url)] if vs.image_url else None
+            if variant.image is not image:
+                variant.image = image
+                changed = True
         return changed

@@ -169,10 +169,7 @@ def _rows(product: Product, currency: str, base: str, stock: dict[int, int]) -> 
         first[f.OPTION_NAMES[position]] = option.name
     if not options and variants:
         first[f.OPTION_NAMES[0]] = f.DEFAULT_OPTION_NAME
-    variant_image: dict[int, str] = {}
-    for image in images:
-        if image.variant_id is not None:
-            variant_image.setdefault(image.variant_id, _image_url(image, base))
+    variant_image = {v.id: _image_url(v.image, base) for v in variants if v.image is not None}
     for index in range(max(1, len(variants), len(images))):
         row = first if index == 0 else {f.HANDLE: product.slug}
         if index < len(variants):

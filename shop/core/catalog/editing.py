@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shop.core.catalog.models import (
     InventoryPolicy,
     Product,
+    ProductImage,
     ProductOption,
     ProductOptionValue,
     Variant,
@@ -38,6 +39,7 @@ class VariantInput:
     taxable: bool = True
     inventory_policy: InventoryPolicy = InventoryPolicy.DENY
     remove: bool = False
+    image: int | None = None  # position of one of the product's images that shows this variant
 
 
 def save_variants(
@@ -81,10 +83,20 @@ def save_variants(
         variant.taxable = row.taxable
         variant.inventory_policy = row.inventory_policy
         variant.option_values = values
+        variant.image = _image_at(product, row.image, f"{field_prefix}-{i}-image")
     for variant in existing.values():
         product.variants.remove(variant)
     _drop_unused_values(product)
     session.flush()
+
+
+def _image_at(product: Product, position: int | None, field_name: str) -> ProductImage | None:
+    if position is None:
+        return None
+    image = min((i for i in product.images if i.position == position), key=lambda i: i.id or 0, default=None)
+    if image is None:
+        raise InvalidInput(f"the product has no image at position {position}", field=field_name)
+    return image
 
 
 def _check_rows(

@@ -155,10 +155,16 @@ class Variant(Timestamps, Base):
     inventory_policy: Mapped[InventoryPolicy] = mapped_column(
         enum_column(InventoryPolicy, "inventory_policy"), default=InventoryPolicy.DENY
     )
+    # The picture of this variant, one of its product's images; several variants may share
+    # one (all sizes of the red shirt show the red photo).
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_images.id", ondelete="SET NULL"), index=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     product: Mapped[Product] = relationship(back_populates="variants")
     option_values: Mapped[list[ProductOptionValue]] = relationship(secondary=variant_option_values)
+    image: Mapped[ProductImage | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -244,7 +250,6 @@ class ProductImage(Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
-    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"), index=True)
     # Path under the media folder, named by content hash (e.g. "ab/abcdef....jpg").
     file: Mapped[str | None] = mapped_column(String(255))
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shop.core.catalog.models import Product, Variant
+from shop.core.catalog.models import Product
 from shop.core.inventory.models import StockLevel
 from shop.core.inventory.stocktake import first_location
 
@@ -32,7 +32,6 @@ def dump_catalog(session: Session) -> list[dict[str, Any]]:
                 select(StockLevel.variant_id, StockLevel.on_hand).where(StockLevel.location_id == location.id)
             ).all()
         )
-    skus = dict(session.execute(select(Variant.id, Variant.sku)).all())
     products = []
     for product in session.scalars(select(Product).order_by(Product.slug)):
         options = sorted(product.options, key=lambda o: o.position)
@@ -63,11 +62,12 @@ def dump_catalog(session: Session) -> list[dict[str, Any]]:
                         "taxable": v.taxable,
                         "policy": v.inventory_policy.value,
                         "on_hand": on_hand.get(v.id),
+                        "image": v.image.position if v.image else None,
                     }
                     for v in sorted(product.variants, key=lambda v: v.position)
                 ],
                 "images": [
-                    (i.source_url, i.file, i.position, i.alt, skus.get(i.variant_id))  # type: ignore[arg-type]
+                    (i.source_url, i.file, i.position, i.alt)
                     for i in sorted(product.images, key=lambda i: i.position)
                 ],
             }

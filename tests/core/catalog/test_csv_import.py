@@ -54,12 +54,14 @@ def test_imports_a_shopify_export(session: Session) -> None:
     assert (first["price"], first["compare_at"], first["grams"]) == (2400, 2900, 180)
     assert first["barcode"] == "0012345678905" and first["on_hand"] == 12
     assert tee["variants"][3]["price"] == 2650
-    # Three images, in Image Position order, each the image of the first variant naming it.
-    assert [(i[2], i[3], i[4]) for i in tee["images"]] == [
-        (1, "Classic Tee in black", "TEE-BLK-S"),
-        (2, "Classic Tee in white", "TEE-WHT-S"),
-        (3, "Back print", None),
+    # Three images, in Image Position order; both black variants show the black one, both
+    # white ones the white one (a Variant Image shared by several variants).
+    assert [(i[2], i[3]) for i in tee["images"]] == [
+        (1, "Classic Tee in black"),
+        (2, "Classic Tee in white"),
+        (3, "Back print"),
     ]
+    assert [v["image"] for v in tee["variants"]] == [1, 1, 2, 2]
     assert all(i[0].startswith("https://cdn.shopify.com/") and i[1] is None for i in tee["images"])
 
     mug = catalog["ceramic-mug"]  # "Title" / "Default Title": a product without options
@@ -314,7 +316,8 @@ def test_headers_in_any_order_and_case_and_booleans_in_any_case(session: Session
 
 def test_weights_in_other_units_become_grams(session: Session) -> None:
     data = (
-        "Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Price,Variant Weight,Variant Weight Unit\n"
+        "Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Price,"
+        "Variant Weight,Variant Weight Unit\n"
         "flour,Flour,Size,1 kg,FL-1,2.00,1.2,kg\n"
         "flour,,,1 lb,FL-2,1.00,1,lb\n"
         "flour,,,8 oz,FL-3,0.80,8,oz\n"

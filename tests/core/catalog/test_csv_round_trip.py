@@ -126,6 +126,8 @@ def products(draw: Any, index: int) -> dict[str, Any]:
             "taxable": draw(st.booleans()),
             "policy": draw(st.sampled_from(list(InventoryPolicy))),
             "stock": draw(st.none() | st.integers(0, 500)),
+            # Which of the product's images shows this variant: several variants may share one.
+            "image": draw(st.none() | st.integers(0, 2)),
         }
         for combo in chosen
     ]
@@ -140,7 +142,7 @@ def products(draw: Any, index: int) -> dict[str, Any]:
         "names": names,
         "values": values,
         "variants": variants,
-        "images": draw(st.lists(st.tuples(words, st.booleans()), max_size=3)),
+        "images": draw(st.lists(words, max_size=3)),
     }
 
 
@@ -189,18 +191,16 @@ def build(session: Session, specs: list[dict[str, Any]]) -> None:
                 session.add(StockLevel(variant=variant, location=location, on_hand=v["stock"]))
         session.add(product)
         session.flush()
-        for position, (alt, linked) in enumerate(spec["images"], start=1):
-            shows = (
-                product.variants[position - 1].id if linked and position <= len(product.variants) else None
+        images = [
+            ProductImage(
+                source_url=f"https://img.example/{spec['handle']}/{position}.jpg", alt=alt, position=position
             )
-            product.images.append(
-                ProductImage(
-                    source_url=f"https://img.example/{spec['handle']}/{position}.jpg",
-                    alt=alt,
-                    position=position,
-                    variant_id=shows,
-                )
-            )
+            for position, alt in enumerate(spec["images"], start=1)
+        ]
+        product.images.extend(images)
+        for variant, v in zip(product.variants, spec["variants"], strict=True):
+            if v["image"] is not None and v["image"] < len(images):
+                variant.image = images[v["image"]]
     session.flush()
 
 

@@ -94,11 +94,19 @@
     const priceBox = product.querySelector("[data-product-price]");
     const stateBox = product.querySelector("[data-availability]");
     const button = product.querySelector("[data-add-button]");
+    const gallery = product.querySelector(".gallery");
     const fromUrl = new URLSearchParams(location.search).get("variant");
     let current = variants.find((v) => String(v.id) === fromUrl)
       || variants.find((v) => v.sku === select.value) || variants[0];
 
     function buyable(v) { return v && v.state !== "sold_out"; }
+
+    // The chosen variant's own picture becomes the large first one of the gallery.
+    function showImage(v) {
+      if (!gallery || !v.image_id) return;
+      const figure = gallery.querySelector(`[data-image-id="${v.image_id}"]`);
+      if (figure && figure !== gallery.firstElementChild) gallery.prepend(figure);
+    }
 
     function show(v) {
       current = v;
@@ -125,6 +133,7 @@
       } else if (compare) {
         compare.remove();
       }
+      showImage(v);
       stateBox.dataset.state = v.state;
       stateBox.textContent = STATE_TEXT[v.state] || "";
       button.disabled = !buyable(v);
