@@ -78,13 +78,17 @@ class S3Target:
 
     def write(self, key: str, data: bytes, headers: Headers) -> None:
         with self._errors("writing", key):
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self._key(key),
-                Body=data,
-                ContentType=headers.content_type,
-                CacheControl=headers.cache_control,
-            )
+            self._put(key, data, headers)
+
+    def _put(self, key: str, data: bytes, headers: Headers, **conditions: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self._key(key),
+            Body=data,
+            ContentType=headers.content_type,
+            CacheControl=headers.cache_control,
+            **conditions,
+        )
 
     def upload(self, key: str, path: Path, headers: Headers, sha256: str) -> None:
         with self._errors("uploading", key), path.open("rb") as body:
@@ -117,14 +121,7 @@ class S3Target:
         with self._errors("creating", key):
             try:
                 # A conditional write (S3 since 2024, MinIO, R2): refused when the key exists.
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self._key(key),
-                    Body=data,
-                    ContentType=headers.content_type,
-                    CacheControl=headers.cache_control,
-                    IfNoneMatch="*",
-                )
+                self._put(key, data, headers, IfNoneMatch="*")
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
                     return False
