@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shop.core.reports.dashboard import dashboard
 
 
-def dashboard_context(sessions: sessionmaker[Session], currency: str) -> dict[str, Any]:
+def dashboard_context(sessions: sessionmaker[Session], currency: str, timezone: str) -> dict[str, Any]:
     with sessions() as session:
-        return {"dashboard": dashboard(session, currency=currency), "title": "Dashboard"}
+        figures = dashboard(session, currency=currency, timezone=timezone)
+        return {"dashboard": figures, "title": "Dashboard"}

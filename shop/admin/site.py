@@ -74,7 +74,7 @@ class ShopAdmin(Admin):
         from shop.admin.dashboard import dashboard_context
 
         context = await anyio.to_thread.run_sync(
-            dashboard_context, self.read_sessions, self.settings.currency
+            dashboard_context, self.read_sessions, self.settings.currency, self.settings.timezone
         )
         return await self.templates.TemplateResponse(request, "shop_admin/dashboard.html", context)
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     currency: str = Field("EUR", min_length=3, max_length=3)
     locale: str = "en"
     country: str = Field("DE", min_length=2, max_length=2, description="Where the store ships from")
+    timezone: str = Field("UTC", description="IANA zone the admin's days begin in, e.g. Europe/Berlin")
 
     database_url: str = "sqlite:///./shop.db"
     secret_key: str = DEFAULT_SECRET_KEY
@@ -133,6 +134,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_country(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
 
     @field_validator("site_url", "api_url")
     @classmethod

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from shop.config import Settings
 from shop.core.db import unit_of_work, utcnow
 from shop.core.orders.models import Order, OrderStatus, PaymentStatus
 from shop.core.reports.dashboard import dashboard
@@ -67,3 +71,28 @@ def test_dashboard_figures(app: FastAPI, as_role: Callable[[StaffRole], AdminCli
     page = as_role(StaffRole.VIEWER).http.get("/admin/")
     assert page.status_code == 200
     assert "40.00 EUR" in page.text and 'id="unpublished-changes">1<' in page.text and "LOW-1" in page.text
+
+
+def test_days_begin_at_the_stores_midnight(session: Session) -> None:
+    def paid_at(when: datetime, number: int) -> Order:
+        order = _order(number, 1000 * number, 0)
+        order.paid_at = when
+        return order
+
+    now = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 01:30 on 2 July in Berlin (summer time)
+    session.add_all(
+        [
+            paid_at(datetime(2026, 7, 1, 21, 30, tzinfo=UTC), 1),  # 23:30 on 1 July in Berlin
+            paid_at(datetime(2026, 7, 1, 22, 15, tzinfo=UTC), 2),  # 00:15 on 2 July in Berlin
+        ]
+    )
+    session.flush()
+    in_utc = dashboard(session, currency="EUR", now=now).sales[0]
+    in_berlin = dashboard(session, currency="EUR", timezone="Europe/Berlin", now=now).sales[0]
+    assert (in_utc.orders, in_utc.revenue) == (2, 3000)
+    assert (in_berlin.orders, in_berlin.revenue) == (1, 2000)
+
+
+def test_an_unknown_time_zone_is_refused_with_the_setting_named() -> None:
+    with pytest.raises(ValidationError, match="'Mars/Olympus' is not an IANA time zone"):
+        Settings(timezone="Mars/Olympus")

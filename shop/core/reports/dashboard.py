@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from shop.core.reviews.models import Review, ReviewStatus
 from shop.core.site.models import SiteRun
 
 PERIODS = (("Today", 0), ("7 days", 7), ("30 days", 30))
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,14 @@ class Dashboard:
     unpublished_changes: int
 
 
-def sales(session: Session, currency: str, now: datetime) -> list[Sales]:
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+def sales(session: Session, currency: str, now: datetime, zone: ZoneInfo = UTC_ZONE) -> list[Sales]:
+    """Paid orders since the store's midnight (today, and the days before it)."""
+    today = now.astimezone(zone).date()
     result = []
     for label, days in PERIODS:
-        since = midnight - timedelta(days=days - 1) if days else midnight
+        first = today - timedelta(days=days - 1) if days else today
+        # Midnight of that day where the store is, as a UTC instant (right across DST changes).
+        since = datetime.combine(first, time(), zone).astimezone(UTC)
         count, revenue = session.execute(
             select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
                 Order.paid_at >= since, Order.currency == currency
@@ -112,12 +117,14 @@ def unpublished_changes(session: Session, since: datetime | None) -> int:
     return total
 
 
-def dashboard(session: Session, *, currency: str, now: datetime | None = None) -> Dashboard:
+def dashboard(
+    session: Session, *, currency: str, timezone: str = "UTC", now: datetime | None = None
+) -> Dashboard:
     now = now or utcnow()
     publish = last_run(session, "publish")
     return Dashboard(
         currency=currency,
-        sales=sales(session, currency, now),
+        sales=sales(session, currency, now, ZoneInfo(timezone)),
         awaiting_fulfilment=session.scalar(
             select(func.count()).where(
                 Order.status == OrderStatus.OPEN, Order.fulfillment_status != FulfillmentStatus.FULFILLED
