@@ -297,9 +297,10 @@ def main() -> None:
 
     port = free_port()
     server = serve(settings, port)
+    last_page = max(1, args.products // 50)
     pages = {
         "products list": "/admin/product/list",
-        f"products list, page {args.products // 50}": f"/admin/product/list?page={max(1, args.products // 50)}",
+        f"products list, page {last_page}": f"/admin/product/list?page={last_page}",
         "products search": "/admin/product/list?search=wool%20coat",
         "products by status": "/admin/product/list?status=draft",
         "orders list": "/admin/order/list",
