@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from shop.admin.views.product_csv import PREVIEW_TTL
 from shop.core.audit.models import AuditLog
 from shop.core.catalog.models import Product, Variant
 from shop.core.staff.models import StaffRole
@@ -92,3 +95,24 @@ def test_export_and_permissions(app: FastAPI, as_role: Callable[[StaffRole], Adm
     support = as_role(StaffRole.SUPPORT)
     assert support.http.get("/admin/product-csv/export").status_code == 403
     assert _preview(support, GOOD).status_code == 403
+
+
+def test_previews_left_behind_expire_and_are_swept(
+    app: FastAPI, as_role: Callable[[StaffRole], AdminClient]
+) -> None:
+    manager = as_role(StaffRole.MANAGER)
+    token = _preview(manager, GOOD).text.split('name="token" value="')[1].split('"')[0]
+    folder = app.state.settings.dir / "imports"
+    kept = folder / f"{token}.csv"
+    old = time.time() - PREVIEW_TTL.total_seconds() - 60
+    os.utime(kept, (old, old))
+    abandoned = folder / "abandoned-preview-of-another-session.csv"
+    abandoned.write_bytes(GOOD)
+    os.utime(abandoned, (old, old))
+
+    stale = manager.post("/admin/product-csv/apply", {"token": token})
+    assert stale.status_code == 400 and "preview has expired" in stale.text
+    assert _count(app, Product) == 0
+
+    fresh = _preview(as_role(StaffRole.OWNER), GOOD).text.split('name="token" value="')[1].split('"')[0]
+    assert sorted(p.name for p in folder.iterdir()) == [f"{fresh}.csv"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from shop.core.security import new_token
 
 TEMPLATE = "shop_admin/product_csv.html"
 MAX_UPLOAD = 20 * 1024 * 1024
+# A preview the merchant walked away from is deleted after this; importing it then asks
+# for a new upload, so nobody imports a file previewed against yesterday's catalog.
+PREVIEW_TTL = timedelta(hours=12)
 SESSION_KEY = "csv_upload"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
@@ -76,6 +80,7 @@ class ProductCSVAdmin(BaseView):
         token = ""
         if result.ok:
             token = new_token()
+            self._sweep()
             self._uploads().mkdir(parents=True, exist_ok=True)
             (self._uploads() / f"{token}.csv").write_bytes(data)
             self._forget(request)
@@ -95,7 +100,7 @@ class ProductCSVAdmin(BaseView):
         if (
             not TOKEN.match(token)
             or kept.get("token") != token
-            or not (self._uploads() / f"{token}.csv").exists()
+            or not self._fresh(self._uploads() / f"{token}.csv")
         ):
             return await self._page(
                 request, 400, error="Upload and preview the file again; the preview has expired."
@@ -157,6 +162,20 @@ class ProductCSVAdmin(BaseView):
                 session, out, currency=self.settings.currency, media_base_url=media_base_url(self.settings)
             )
         return out.getvalue()
+
+    def _fresh(self, path: Path) -> bool:
+        try:
+            return time.time() - path.stat().st_mtime < PREVIEW_TTL.total_seconds()
+        except FileNotFoundError:
+            return False
+
+    def _sweep(self) -> None:
+        """Delete previews left behind (a closed tab, a session that expired)."""
+        folder = self._uploads()
+        if folder.is_dir():
+            for path in folder.glob("*.csv"):
+                if not self._fresh(path):
+                    path.unlink(missing_ok=True)
 
     def _forget(self, request: Request) -> None:
         kept = request.session.pop(SESSION_KEY, None) or {}
