@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     dir: Path = Field(default_factory=_store_dir, description="The store's directory")
 
     store_name: str = "Demo Store"
+    store_description: str = Field(
+        "", max_length=300, description="The home page's meta description (default: the theme's tagline)"
+    )
     currency: str = Field("EUR", min_length=3, max_length=3)
     locale: str = "en"
     country: str = Field("DE", min_length=2, max_length=2, description="Where the store ships from")

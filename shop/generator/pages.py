@@ -77,8 +77,18 @@ class Card:
 class Site:
     """URLs and derived values every template may ask for."""
 
-    def __init__(self, catalog: Catalog, *, site_url: str, base: str, per_page: int, currency: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        site_url: str,
+        base: str,
+        per_page: int,
+        currency: str,
+        description: str = "",
+    ) -> None:
         self.catalog = catalog
+        self.description = description  # the store's, for the home page's meta description
         self.currency = currency
         self.site_url = site_url
         self.base = base
@@ -187,7 +197,7 @@ def _home(site: Site) -> Page:
 
     def context() -> dict[str, Any]:
         return {
-            "page": _meta(site, "", "", f"{site.base}/"),
+            "page": _meta(site, "", site.description, f"{site.base}/"),
             "featured": [
                 {
                     "collection": c,

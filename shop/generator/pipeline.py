@@ -131,6 +131,7 @@ def build_site(
         base=base,
         per_page=int(theme_settings.get("products_per_page") or 48),
         currency=settings.currency,
+        description=settings.store_description or str(theme_settings.get("tagline") or ""),
     )
     pages = plan(site)
     searchable = [p.path for p in pages if p.searchable]

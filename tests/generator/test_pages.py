@@ -224,3 +224,9 @@ def test_assets_are_fingerprinted_and_referenced(settings: Settings, catalog: Fi
     assert "https://" not in home.replace("http://shop.test", "").split("<body")[0].replace(
         'content="https://', ""
     )  # no third-party host in the head
+
+
+def test_the_home_page_describes_the_store(settings: Settings, catalog: FixtureCatalog) -> None:
+    build_site(settings.model_copy(update={"store_description": "Organic tees & mugs from Berlin."}), jobs=1)
+    home = (settings.output_path / "index.html").read_text()
+    assert '<meta name="description" content="Organic tees &amp; mugs from Berlin.">' in home
