@@ -393,7 +393,10 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
                 "page": _meta(
                     site,
                     shown,
-                    entity.seo_description or _text(entity.description),
+                    # Search engines show this under the link; a listing without words gets one.
+                    entity.seo_description
+                    or _text(entity.description)
+                    or f"{title}: {len(ids)} product{'' if len(ids) == 1 else 's'}.",
                     url,
                     prev=prev,
                     next=nxt,

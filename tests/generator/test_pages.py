@@ -230,3 +230,12 @@ def test_the_home_page_describes_the_store(settings: Settings, catalog: FixtureC
     build_site(settings.model_copy(update={"store_description": "Organic tees & mugs from Berlin."}), jobs=1)
     home = (settings.output_path / "index.html").read_text()
     assert '<meta name="description" content="Organic tees &amp; mugs from Berlin.">' in home
+
+
+def test_a_listing_without_a_description_still_describes_itself(
+    settings: Settings, catalog: FixtureCatalog
+) -> None:
+    build_site(settings, jobs=1)
+    listing = (settings.output_path / "categories/home-goods/index.html").read_text()
+    # Homeware has no description of its own: mug and poster are its active products.
+    assert '<meta name="description" content="Homeware: 2 products.">' in listing
