@@ -37,13 +37,13 @@ SCHEMA_AVAILABILITY = {
     "sold_out": "https://schema.org/OutOfStock",
 }
 SHELLS = (
-    # path, template, title
-    ("search/index.html", "search.html", "Search"),
-    ("cart/index.html", "cart.html", "Your cart"),
-    ("checkout/index.html", "checkout.html", "Checkout"),
-    ("order/index.html", "order.html", "Order status"),
-    ("account/index.html", "account.html", "Your account"),
-    ("404.html", "404.html", "Page not found"),
+    # path, template, title, description (noindex pages, but browsers and link previews show it)
+    ("search/index.html", "search.html", "Search", "Search every product in the store."),
+    ("cart/index.html", "cart.html", "Your cart", "The products in your cart, with shipping and tax."),
+    ("checkout/index.html", "checkout.html", "Checkout", "Delivery address, shipping and payment."),
+    ("order/index.html", "order.html", "Order status", "Where your order stands."),
+    ("account/index.html", "account.html", "Your account", "Sign in to see your orders."),
+    ("404.html", "404.html", "Page not found", "This page does not exist (any more)."),
 )
 
 
@@ -141,17 +141,17 @@ def plan(site: Site) -> list[Page]:
         pages += _listing(site, "categories", category)
     for collection in catalog.collections:
         pages += _listing(site, "collections", collection)
-    for path, template, title in SHELLS:
-        pages.append(_shell(site, path, template, title))
+    for path, template, title, description in SHELLS:
+        pages.append(_shell(site, path, template, title, description))
     return pages
 
 
-def _shell(site: Site, path: str, template: str, title: str) -> Page:
+def _shell(site: Site, path: str, template: str, title: str, description: str) -> Page:
     """A page whose content the API's answers fill in the browser (cart, checkout, ...)."""
     url = f"{site.base}/{path.removesuffix('index.html')}"
 
     def context() -> dict[str, Any]:
-        return {"page": _meta(site, title, "", url, noindex=True)}
+        return {"page": _meta(site, title, description, url, noindex=True)}
 
     return Page(path=path, template=template, key="shell", url=url, sitemap=False, context=context)
 
