@@ -248,6 +248,7 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
     return (
         __version__,
         settings.store_name,
+        settings.store_description,
         settings.site_url,
         settings.api_url,
         settings.currency,

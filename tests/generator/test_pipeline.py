@@ -219,3 +219,10 @@ def test_search_shards_reindex_only_where_searchable_text_changed(
         if p.is_file()
     }
     assert on_disk == {n for n in manifest(settings).files if n.startswith("pagefind/")}
+
+
+def test_a_new_store_description_rebuilds_the_home_page(settings: Settings, catalog: FixtureCatalog) -> None:
+    build_site(settings, jobs=1)
+    again = build_site(settings.model_copy(update={"store_description": "Now with mugs."}), jobs=1)
+    assert again.pages_written >= 1
+    assert 'content="Now with mugs."' in (settings.output_path / "index.html").read_text()
