@@ -3,8 +3,9 @@
     SHOP_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/shop_bench \
         .venv/bin/python bench/api.py [--workers 4] [--clients 16] [--seconds 5]
 
-The database is emptied and seeded first. This process is the load generator (asyncio +
-httpx, one connection per client); the server runs in its own processes. Printed per
+The database is emptied and seeded first. This process is the load generator (asyncio on
+uvloop with a raw HTTP/1.1 keep-alive client, bench/httpload.py, one connection per client);
+the server runs in its own processes. Printed per
 scenario: requests/s, p50 and p99 latency, and non-2xx answers, with /health as the
 ceiling of what this server and client can do at all. Aims (issue 5): cart reads at least
 half of health's rate; checkout p99 under 100 ms at 16 clients.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -24,12 +26,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.orm import Session
 
+from bench.httpload import Connection
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.db import make_engine
 from shop.core.inventory.models import Location, StockLevel
@@ -48,7 +49,8 @@ ADDRESS = {
     "country": "DE",
 }
 
-Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+# A request: (the client's connection, running index) -> status code.
+Request = Callable[[Connection, int], Awaitable[int]]
 
 
 @dataclass
@@ -107,15 +109,15 @@ async def run(
 
     async def loop() -> None:
         nonlocal failures
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with Connection(base) as client:
             while time.perf_counter() < deadline:
                 index = next(counter, None)
                 if index is None:
                     return
                 started = time.perf_counter()
-                answer = await request(client, index)
+                status = await request(client, index)
                 latencies.append(time.perf_counter() - started)
-                if not answer.is_success:
+                if not 200 <= status < 300:
                     failures += 1
 
     started = time.perf_counter()
@@ -124,32 +126,39 @@ async def run(
 
 
 async def make_carts(base: str, count: int, lines: int) -> list[str]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async def one(client: Connection, i: int) -> str:
+        status, answer = await client.request("POST", "/api/v1/carts")
+        if status != 201:
+            raise RuntimeError(f"POST /carts answered {status}: {answer[:300]!r}")
+        token = str(json.loads(answer)["token"])
+        for j in range(lines):
+            status, answer = await client.request(
+                "POST",
+                f"/api/v1/carts/{token}/lines",
+                body={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1},
+            )
+            if status != 201:
+                raise RuntimeError(f"POST /carts/…/lines answered {status}: {answer[:300]!r}")
+        return token
 
-        async def one(i: int) -> str:
-            token = str((await client.post("/api/v1/carts")).json()["token"])
-            for j in range(lines):
-                await client.post(
-                    f"/api/v1/carts/{token}/lines", json={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1}
-                )
-            return token
+    async def worker(offset: int, step: int) -> list[tuple[int, str]]:
+        async with Connection(base) as client:
+            return [(i, await one(client, i)) for i in range(offset, count, step)]
 
-        tokens: list[str] = []
-        for start in range(0, count, 32):
-            tokens += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 32))))
-        return tokens
+    made = await asyncio.gather(*(worker(offset, 16) for offset in range(16)))
+    return [token for _, token in sorted(pair for part in made for pair in part)]
 
 
 async def bench(base: str, clients: int, seconds: float) -> list[Result]:
     results = []
 
-    async def health(client: httpx.AsyncClient, _i: int) -> httpx.Response:
-        return await client.get("/api/v1/health")
+    async def health(client: Connection, _i: int) -> int:
+        return (await client.request("GET", "/api/v1/health"))[0]
 
     read_carts = await make_carts(base, 64, 3)
 
-    async def read(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(f"/api/v1/carts/{read_carts[i % len(read_carts)]}")
+    async def read(client: Connection, i: int) -> int:
+        return (await client.request("GET", f"/api/v1/carts/{read_carts[i % len(read_carts)]}"))[0]
 
     # The machine is shared: health and cart reads take turns in short rounds, so a burst
     # of someone else's load does not land on one of the two only.
@@ -167,29 +176,45 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
 
     line_carts = await make_carts(base, 256, 0)
 
-    async def add(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    async def add(client: Connection, i: int) -> int:
         token = line_carts[i % len(line_carts)]
-        return await client.post(
-            f"/api/v1/carts/{token}/lines", json={"sku": SKUS[i % len(SKUS)], "quantity": 1}
-        )
+        return (
+            await client.request(
+                "POST", f"/api/v1/carts/{token}/lines", body={"sku": SKUS[i % len(SKUS)], "quantity": 1}
+            )
+        )[0]
 
     results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add))
 
     checkout_carts = await make_carts(base, 1200, 2)
+    checkout_failure: list[str] = []
 
-    async def checkout(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    async def checkout(client: Connection, i: int) -> int:
         body = {
             "cart_token": checkout_carts[i],
             "email": f"bench{i}@example.com",
             "shipping_address": ADDRESS,
             "shipping_method": "standard",
         }
-        return await client.post(
-            "/api/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        status, answer = await client.request(
+            "POST", "/api/v1/checkout", body=body, headers={"Idempotency-Key": str(uuid.uuid4())}
         )
+        if status != 201 and not checkout_failure:
+            checkout_failure.append(f"{status}: {answer[:300]!r}")
+        return status
 
     results.append(await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts)))
+    if checkout_failure:
+        print(f"first failed checkout: {checkout_failure[0]}", file=sys.stderr)
     return results
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        return None
+    return uvloop.new_event_loop
 
 
 def main() -> int:
@@ -211,11 +236,13 @@ def main() -> int:
     with (
         tempfile.TemporaryDirectory() as store,
         live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base,
+        asyncio.Runner(loop_factory=_loop_factory()) as runner,
     ):
-        results = asyncio.run(bench(base, args.clients, args.seconds))
+        results = runner.run(bench(base, args.clients, args.seconds))
     print(
         f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
-        f"{args.seconds:.0f} s per scenario, load generator in this process (asyncio + httpx)"
+        f"{args.seconds:.0f} s per scenario, "
+        "load generator in this process (raw asyncio HTTP/1.1 keep-alive client on uvloop)"
     )
     for result in results:
         print(result.line())
