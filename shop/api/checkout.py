@@ -106,5 +106,5 @@ def checkout(
         currency=placed.currency,
         payment=PaymentOut(provider=placed.provider, redirect_url=placed.redirect_url),
     )
-    remember(claimed, status_code=201, body=answer.model_dump(mode="json"))
+    remember(session, claimed, status_code=201, body=answer.model_dump(mode="json"))
     return answer

@@ -125,6 +125,7 @@ _CART_LINES = (
 CART_COLUMNS = (
     Cart.id,
     Cart.token,
+    Cart.customer_id,
     Cart.currency,
     Cart.expires_at,
     Cart.completed_at,
@@ -142,15 +143,22 @@ _CART_WITH_LINES = (
     .where(Cart.token == bindparam("token"))
     .order_by(CartLine.id)
 )
+# Checkout: the cart's row lock (PostgreSQL; SQLite's writers are serialised already), so two
+# checkouts of one cart run one after the other. Only the cart row: the lines' side of the
+# outer join cannot be locked, and variants must stay free for other carts.
+_CART_WITH_LINES_LOCKED = _CART_WITH_LINES.with_for_update(of=Cart.__table__)
 
 
 CartLineRow = tuple[int, int, SellableVariant]
 
 
-def cart_with_lines(session: Session, token: str) -> tuple[Any, list[CartLineRow]] | None:
+def cart_with_lines(
+    session: Session, token: str, *, lock: bool = False
+) -> tuple[Any, list[CartLineRow]] | None:
     """The cart's columns (in CART_COLUMNS order) and its lines as `cart_lines` gives them;
     None when no cart has `token`."""
-    rows: list[Any] = list(session.connection().execute(_CART_WITH_LINES, {"token": token}))
+    query = _CART_WITH_LINES_LOCKED if lock else _CART_WITH_LINES
+    rows: list[Any] = list(session.connection().execute(query, {"token": token}))
     if not rows:
         return None
     width = len(CART_COLUMNS)

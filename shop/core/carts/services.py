@@ -49,6 +49,7 @@ class CartView:
 
     id: int
     token: str
+    customer_id: int | None
     currency: str
     expires_at: datetime
     completed_at: datetime | None
@@ -97,10 +98,12 @@ def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False)
     return cart
 
 
-def read_cart(session: Session, token: str, *, now: datetime) -> tuple[CartView, tuple[CartItem, ...]]:
-    """The open cart behind `token` with its items, in one statement (the read path);
-    NotFound exactly when `get_cart` would say so."""
-    found = cart_with_lines(session, token) if token else None
+def read_cart(
+    session: Session, token: str, *, now: datetime, lock: bool = False
+) -> tuple[CartView, tuple[CartItem, ...]]:
+    """The open cart behind `token` with its items, in one statement (cart reads, checkout);
+    NotFound exactly when `get_cart` would say so. `lock` as for `get_cart`."""
+    found = cart_with_lines(session, token, lock=lock) if token else None
     cart = CartView(*found[0]) if found is not None else None
     if found is None or cart is None or cart.completed_at is not None or cart.expires_at <= now:
         raise NotFound("cart not found: it may have expired or been checked out", field="token")

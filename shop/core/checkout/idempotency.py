@@ -2,7 +2,7 @@
 
 The key is claimed by inserting its row inside the request's own transaction. A second
 request with the same key meets the unique constraint on (scope, key): on PostgreSQL
-its INSERT waits for the first transaction and fails once that one commits, on SQLite
+its INSERT waits for the first transaction and inserts nothing once that one commits, on SQLite
 `BEGIN IMMEDIATE` makes it wait for the first to finish; either way it then reads the
 stored answer. If the first request fails, its row rolls back with everything else and
 a retry runs afresh (a refused checkout is not remembered, so it can succeed later).
@@ -15,10 +15,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shop.core.db import utcnow
 from shop.core.errors import Conflict, InvalidInput
 from shop.core.site.models import IdempotencyKey
 
@@ -44,33 +45,64 @@ def _check_key(key: str) -> str:
     return key
 
 
-def _answer(row: IdempotencyKey, digest: str) -> StoredAnswer:
-    if row.request_hash != digest:
+def _answer(
+    request_hash: str, status_code: int | None, response: dict[str, Any] | None, digest: str
+) -> StoredAnswer:
+    if request_hash != digest:
         raise InvalidInput(f"this {HEADER} was used with a different request body", field=HEADER)
-    if row.status_code is None or row.response is None:
+    if status_code is None or response is None:
         raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
-    return StoredAnswer(row.status_code, row.response)
+    return StoredAnswer(status_code, response)
 
 
-def claim(session: Session, *, scope: str, key: str, digest: str) -> IdempotencyKey | StoredAnswer:
-    """The new row when this request owns `key`; the earlier answer when it was given already."""
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """This request owns the key: its row's id, to store the answer in."""
+
+    id: int
+
+
+def _insert_if_new(session: Session) -> Any:
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement whether the key is new or
+    # not, and no savepoint (SAVEPOINT and RELEASE were two round trips of their own). A
+    # competing transaction's uncommitted row still makes this one wait for its outcome.
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(IdempotencyKey).on_conflict_do_nothing(index_elements=["scope", "key"])
+
+
+def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | StoredAnswer:
+    """The claim when this request owns `key`; the earlier answer when it was given already."""
     key = _check_key(key)
-    query = select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    # Insert first: a new key (the common case) costs one statement, a replay one more.
-    row = IdempotencyKey(scope=scope, key=key, request_hash=digest)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        winner = session.scalar(query.execution_options(populate_existing=True))
-        if winner is None:  # pragma: no cover - the winner rolled back between our two statements
-            raise Conflict(
-                f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER
-            ) from None
-        return _answer(winner, digest)
-    return row
+    inserted = (
+        session.connection()
+        .execute(
+            _insert_if_new(session)
+            .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
+            .returning(IdempotencyKey.id)
+        )
+        .scalar()
+    )
+    if inserted is not None:
+        return Claim(inserted)
+    winner = (
+        session.connection()
+        .execute(
+            select(IdempotencyKey.request_hash, IdempotencyKey.status_code, IdempotencyKey.response).where(
+                IdempotencyKey.scope == scope, IdempotencyKey.key == key
+            )
+        )
+        .one_or_none()
+    )
+    if winner is None:  # pragma: no cover - the winner rolled back between our two statements
+        raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
+    request_hash_, status_code, response = winner
+    return _answer(request_hash_, status_code, response, digest)
 
 
-def remember(row: IdempotencyKey, *, status_code: int, body: dict[str, Any]) -> None:
-    row.status_code = status_code
-    row.response = body
+def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[str, Any]) -> None:
+    session.connection().execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claimed.id)
+        .values(status_code=status_code, response=body)
+    )

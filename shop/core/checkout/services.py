@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from shop.config import Settings
 from shop.core.audit.services import record_audit
-from shop.core.carts.services import get_cart, price_cart
+from shop.core.carts.models import Cart
+from shop.core.carts.services import price_cart, read_cart
 from shop.core.errors import Conflict, InvalidInput, NotFound
 from shop.core.inventory.allocation import allocate_order
 from shop.core.orders.models import Order, OrderLine
@@ -79,7 +80,7 @@ def place_order(
     customer_id: int | None = None,
 ) -> PlacedOrder:
     try:
-        cart = get_cart(session, cart_token, now=now, lock=True)
+        cart, items = read_cart(session, cart_token, now=now, lock=True)
     except NotFound as exc:
         raise NotFound(exc.detail, field="cart_token") from None
     email = email.strip().lower()
@@ -95,6 +96,7 @@ def place_order(
         country=country,
         region=region,
         shipping_method=shipping_method,
+        items=items,
     )
     if not priced.items:
         raise InvalidInput("the cart is empty", field="cart_token")
@@ -147,8 +149,9 @@ def place_order(
 
     provider = get_provider(settings.payment_provider, settings)
     payment = provider.start_payment(session, order, idempotency_key=f"checkout-{idempotency_key}")
-    cart.completed_at = now
-    cart.email = email
+    session.connection().execute(
+        update(Cart).where(Cart.id == cart.id).values(completed_at=now, email=email, updated_at=now)
+    )
     record_audit(
         session,
         actor=email,
@@ -162,10 +165,9 @@ def place_order(
             "provider": provider.name,
         },
     )
-    session.flush()
-    # No savepoint: a shortage raises out of here and the edge rolls back everything.
+    # No savepoint: a shortage raises out of here and the edge rolls back everything. It
+    # flushes the payment and audit rows first.
     allocate_order(session, order, actor="checkout", savepoint=False)
-    session.flush()
     return PlacedOrder(
         order_id=order.id,
         order_number=order.number,
