@@ -6,6 +6,11 @@ its INSERT waits for the first transaction and inserts nothing once that one com
 `BEGIN IMMEDIATE` makes it wait for the first to finish; either way it then reads the
 stored answer. If the first request fails, its row rolls back with everything else and
 a retry runs afresh (a refused checkout is not remembered, so it can succeed later).
+
+A checkout through a remote payment provider commits its order before it asks the provider
+for a payment page. Between the two, the key's row holds the order's id instead of an
+answer (`hold`); a retry with the key then finishes that order's payment (`Claim.order_id`)
+instead of placing another, and the provider, given the same key, opens no second page.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,10 +51,12 @@ def _check_key(key: str) -> str:
 
 
 def _answer(
-    request_hash: str, status_code: int | None, response: dict[str, Any] | None, digest: str
-) -> StoredAnswer:
+    row_id: int, request_hash: str, status_code: int | None, response: dict[str, Any] | None, digest: str
+) -> StoredAnswer | Claim:
     if request_hash != digest:
         raise InvalidInput(f"this {HEADER} was used with a different request body", field=HEADER)
+    if status_code is None and response is not None and _PENDING_ORDER in response:
+        return Claim(row_id, order_id=int(response[_PENDING_ORDER]))
     if status_code is None or response is None:
         raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
     return StoredAnswer(status_code, response)
@@ -57,9 +64,16 @@ def _answer(
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """This request owns the key: its row's id, to store the answer in."""
+    """This request owns the key: its row's id, to store the answer in. `order_id`: an earlier
+    request with this key placed that order but did not finish its payment (a remote provider
+    failed between the two transactions of a checkout); this one is to finish it."""
 
     id: int
+    order_id: int | None = None
+
+
+# What a key's row holds between the order's commit and the payment page's: no answer yet.
+_PENDING_ORDER = "pending_order_id"
 
 
 def _insert_if_new(session: Session) -> Any:
@@ -72,32 +86,29 @@ def _insert_if_new(session: Session) -> Any:
 
 
 def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | StoredAnswer:
-    """The claim when this request owns `key`; the earlier answer when it was given already."""
+    """The claim when this request owns `key` (new, or left unfinished by an earlier request);
+    the earlier answer when it was given already."""
     key = _check_key(key)
-    inserted = (
-        session.connection()
-        .execute(
-            _insert_if_new(session)
-            .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
-            .returning(IdempotencyKey.id)
-        )
-        .scalar()
-    )
+    connection = session.connection()
+    inserted = connection.execute(
+        _insert_if_new(session)
+        .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
+        .returning(IdempotencyKey.id)
+    ).scalar()
     if inserted is not None:
         return Claim(inserted)
-    winner = (
-        session.connection()
-        .execute(
-            select(IdempotencyKey.request_hash, IdempotencyKey.status_code, IdempotencyKey.response).where(
-                IdempotencyKey.scope == scope, IdempotencyKey.key == key
-            )
-        )
-        .one_or_none()
-    )
+    winner = connection.execute(
+        select(
+            IdempotencyKey.id,
+            IdempotencyKey.request_hash,
+            IdempotencyKey.status_code,
+            IdempotencyKey.response,
+        ).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    ).one_or_none()
     if winner is None:  # pragma: no cover - the winner rolled back between our two statements
         raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
-    request_hash_, status_code, response = winner
-    return _answer(request_hash_, status_code, response, digest)
+    row_id, request_hash, status_code, response = winner
+    return _answer(row_id, request_hash, status_code, response, digest)
 
 
 def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[str, Any]) -> None:
@@ -106,3 +117,17 @@ def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[s
         .where(IdempotencyKey.id == claimed.id)
         .values(status_code=status_code, response=body)
     )
+
+
+def hold(session: Session, claimed: Claim, *, order_id: int) -> None:
+    """Remember that this key placed `order_id` and that its answer is still to come."""
+    session.connection().execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claimed.id)
+        .values(response={_PENDING_ORDER: order_id})
+    )
+
+
+def forget(session: Session, claimed: Claim) -> None:
+    """Let the key run afresh: its checkout was refused after its order had been committed."""
+    session.connection().execute(delete(IdempotencyKey).where(IdempotencyKey.id == claimed.id))
