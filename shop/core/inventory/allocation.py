@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BindParameter, Integer, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -133,27 +133,39 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
         nested.commit()
 
 
+# Built once: checkout runs these on every order, and building a statement (its cache key)
+# costs about as much as running it.
+_VARIANTS = select(Variant.id, Variant.sku, Variant.inventory_policy).where(
+    Variant.id.in_(bindparam("ids", expanding=True))
+)
+_LEVELS = (
+    select(
+        StockLevel.variant_id,
+        StockLevel.id,
+        StockLevel.location_id,
+        StockLevel.on_hand - StockLevel.allocated,
+    )
+    .join(Location, Location.id == StockLevel.location_id)
+    .where(StockLevel.variant_id.in_(bindparam("ids", expanding=True)), Location.active.is_(True))
+    .order_by(StockLevel.variant_id, Location.priority, Location.id)
+)
+_N: BindParameter[int] = bindparam("n", type_=Integer())
+_GUARDED_ALLOCATE = (
+    update(StockLevel)
+    .where(StockLevel.id == bindparam("level_id"), StockLevel.on_hand - StockLevel.allocated >= _N)
+    .values(allocated=StockLevel.allocated + _N)
+)
+
+
 def _variants(session: Session, variant_ids: list[int]) -> dict[int, tuple[str, bool]]:
     """variant id -> (sku, whether it may be allocated beyond stock)."""
-    rows = session.connection().execute(
-        select(Variant.id, Variant.sku, Variant.inventory_policy).where(Variant.id.in_(variant_ids))
-    )
+    rows = session.connection().execute(_VARIANTS, {"ids": variant_ids})
     return {variant_id: (sku, policy == InventoryPolicy.CONTINUE) for variant_id, sku, policy in rows}
 
 
 def _levels(session: Session, variant_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
     """variant id -> (stock level id, location id, available) at active locations, in allocation order."""
-    rows = session.connection().execute(
-        select(
-            StockLevel.variant_id,
-            StockLevel.id,
-            StockLevel.location_id,
-            StockLevel.on_hand - StockLevel.allocated,
-        )
-        .join(Location, Location.id == StockLevel.location_id)
-        .where(StockLevel.variant_id.in_(variant_ids), Location.active.is_(True))
-        .order_by(StockLevel.variant_id, Location.priority, Location.id)
-    )
+    rows = session.connection().execute(_LEVELS, {"ids": variant_ids})
     found: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for variant_id, level_id, location_id, available in rows:
         found[variant_id].append((level_id, location_id, int(available)))
@@ -229,12 +241,7 @@ def _expire_levels(session: Session, level_ids: list[int]) -> None:
 
 
 def _guarded_allocate(session: Session, level_id: int, n: int) -> bool:
-    result = session.connection().execute(
-        update(StockLevel)
-        .where(StockLevel.id == level_id, StockLevel.on_hand - StockLevel.allocated >= n)
-        .values(allocated=StockLevel.allocated + n)
-    )
-    return bool(result.rowcount)
+    return bool(session.connection().execute(_GUARDED_ALLOCATE, {"level_id": level_id, "n": n}).rowcount)
 
 
 def _first_level(session: Session, variant_id: int) -> tuple[int, int]:
