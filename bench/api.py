@@ -23,13 +23,16 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
+from bench.cpu import CpuMeter, Groups, server_session
 from bench.httpload import Connection
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.db import make_engine
@@ -49,6 +52,9 @@ ADDRESS = {
     "country": "DE",
 }
 
+# Set in main() once the server runs: whose CPU time is whose.
+GROUPS: Groups | None = None
+
 # A request: (the client's connection, running index) -> status code.
 Request = Callable[[Connection, int], Awaitable[int]]
 
@@ -60,6 +66,15 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process group
+
+    def add(self, part: Result) -> None:
+        self.requests += part.requests
+        self.seconds += part.seconds
+        self.latencies += part.latencies
+        self.failures += part.failures
+        for group, seconds in part.cpu.items():
+            self.cpu[group] = self.cpu.get(group, 0.0) + seconds
 
     @property
     def rate(self) -> float:
@@ -72,7 +87,18 @@ class Result:
     def line(self) -> str:
         return (
             f"{self.name:<28} {self.rate:>9.0f} req/s   p50 {self.percentile(0.50):>7.1f} ms   "
-            f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} non-2xx={self.failures}"
+            f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} failed={self.failures}"
+        )
+
+    def cpu_line(self) -> str:
+        if not self.cpu or not self.requests:
+            return ""
+        per = {group: seconds / self.requests * 1e6 for group, seconds in self.cpu.items()}
+        busy = sum(seconds for group, seconds in self.cpu.items() if group != "idle")
+        return (
+            f"{'':<28} CPU per request: server {per['server']:.0f} us, PostgreSQL {per['postgres']:.0f} us, "
+            f"generator {per['generator']:.0f} us, other processes {per['other']:.0f} us; "
+            f"machine idle {100 * self.cpu['idle'] / (self.cpu['idle'] + busy):.0f} %"
         )
 
 
@@ -99,9 +125,16 @@ def seed(url: str) -> None:
 
 
 async def run(
-    name: str, base: str, clients: int, seconds: float, request: Request, limit: int | None = None
+    name: str,
+    base: str,
+    clients: int,
+    seconds: float,
+    request: Request,
+    limit: int | None = None,
+    expect: int | None = None,
 ) -> Result:
-    """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all)."""
+    """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all);
+    an answer other than 2xx (or `expect`) counts as failed."""
     latencies: list[float] = []
     failures = 0
     counter = iter(range(limit if limit is not None else 10**12))
@@ -117,12 +150,18 @@ async def run(
                 started = time.perf_counter()
                 status = await request(client, index)
                 latencies.append(time.perf_counter() - started)
-                if not 200 <= status < 300:
+                ok = status == expect if expect is not None else 200 <= status < 300
+                if not ok:
                     failures += 1
 
+    meter = CpuMeter(GROUPS) if GROUPS is not None else None
+    if meter:
+        meter.start()
     started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(clients)))
-    return Result(name, len(latencies), time.perf_counter() - started, latencies, failures)
+    elapsed = time.perf_counter() - started
+    cpu = meter.stop() if meter else {}
+    return Result(name, len(latencies), elapsed, latencies, failures, cpu)
 
 
 async def make_carts(base: str, count: int, lines: int) -> list[str]:
@@ -160,6 +199,9 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
     async def read(client: Connection, i: int) -> int:
         return (await client.request("GET", f"/api/v1/carts/{read_carts[i % len(read_carts)]}"))[0]
 
+    async def nothing(client: Connection, _i: int) -> int:
+        return (await client.request("GET", "/api/v1/no-such-route"))[0]
+
     # The machine is shared: health and cart reads take turns in short rounds, so a burst
     # of someone else's load does not land on one of the two only.
     rounds = 5
@@ -167,12 +209,11 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
     reads = Result("GET /carts/{token}", 0, 0.0, [], 0)
     for _ in range(rounds):
         for total, request in ((ceiling, health), (reads, read)):
-            part = await run(total.name, base, clients, seconds / rounds, request)
-            total.requests += part.requests
-            total.seconds += part.seconds
-            total.latencies += part.latencies
-            total.failures += part.failures
+            total.add(await run(total.name, base, clients, seconds / rounds, request))
     results += [ceiling, reads]
+    # For scale, not an aim: the framework alone (middlewares, routing, a 404 problem+json),
+    # no database and no threadpool.
+    results.append(await run("GET unknown route (404)", base, clients, seconds / 2, nothing, expect=404))
 
     line_carts = await make_carts(base, 256, 0)
 
@@ -186,10 +227,12 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
 
     results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add))
 
-    checkout_carts = await make_carts(base, 1200, 2)
+    checkout_carts = await make_carts(base, 1400, 2)
     checkout_failure: list[str] = []
+    unused = iter(range(len(checkout_carts)))  # each cart is checked out once
 
-    async def checkout(client: Connection, i: int) -> int:
+    async def checkout(client: Connection, _i: int) -> int:
+        i = next(unused)
         body = {
             "cart_token": checkout_carts[i],
             "email": f"bench{i}@example.com",
@@ -203,7 +246,11 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
             checkout_failure.append(f"{status}: {answer[:300]!r}")
         return status
 
-    results.append(await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts)))
+    single = 150  # carts kept for one client alone: a checkout's own latency, without queueing
+    results.append(
+        await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts) - single)
+    )
+    results.append(await run("POST /checkout (1 client)", base, 1, seconds / 2, checkout, limit=single))
     if checkout_failure:
         print(f"first failed checkout: {checkout_failure[0]}", file=sys.stderr)
     return results
@@ -233,11 +280,18 @@ def main() -> int:
         )
         return 2
     seed(args.database_url)
+    global GROUPS
     with (
         tempfile.TemporaryDirectory() as store,
         live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base,
         asyncio.Runner(loop_factory=_loop_factory()) as runner,
     ):
+        port = urlsplit(base).port
+        GROUPS = Groups(
+            server_session=server_session(port) if port else None,
+            database=make_url(args.database_url).database or "",
+            generator=os.getpid(),
+        )
         results = runner.run(bench(base, args.clients, args.seconds))
     print(
         f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
@@ -246,7 +300,17 @@ def main() -> int:
     )
     for result in results:
         print(result.line())
-    health, cart_read, _add, checkout = results
+        if result.cpu_line():
+            print(result.cpu_line())
+    health, cart_read, _nothing, _add, checkout, _alone = results
+    if health.cpu and cart_read.cpu:
+        # The same ratio from CPU spent per request (server + PostgreSQL), which another
+        # process's load on a shared machine disturbs less than requests/s.
+        def cost(result: Result) -> float:
+            return (result.cpu["server"] + result.cpu["postgres"]) / result.requests
+
+        ratio = cost(health) / cost(cart_read)
+        print(f"cart reads / health by CPU per request (server + PostgreSQL): {ratio:.2f}")
     print(
         f"cart reads / health: {cart_read.rate / health.rate:.2f} (aim >= 0.5); "
         f"checkout p99: {checkout.percentile(0.99):.1f} ms (aim < 100 ms); "
