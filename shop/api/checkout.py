@@ -25,8 +25,9 @@ from shop.core.checkout.services import (
 )
 from shop.core.customers.models import Customer
 from shop.core.db import unit_of_work, utcnow
+from shop.core.errors import DomainError
 from shop.core.inventory.allocation import InsufficientStock
-from shop.core.payments.errors import PaymentFailed, PaymentProviderUnreachable
+from shop.core.payments.errors import PaymentProviderUnreachable
 from shop.core.payments.registry import get_provider
 
 router = APIRouter(tags=["checkout"])
@@ -119,9 +120,11 @@ def checkout(
         # The order stays pending with its stock; a retry with the same key finishes it, and
         # the reaper releases it if none comes within the pending-order time.
         raise
-    except PaymentFailed as exc:
+    except Exception as exc:
+        # Refused (or anything else that a retry would only repeat): the stock goes back now.
         with unit_of_work(sessions) as session:
-            abandon_checkout(session, order.id, cart_token=body.cart_token, reason=exc.detail)
+            reason = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            abandon_checkout(session, order.id, cart_token=body.cart_token, reason=reason)
             forget(session, claimed)
         raise
     with unit_of_work(sessions) as session:
