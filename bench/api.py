@@ -3,8 +3,9 @@
     SHOP_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/shop_bench \
         .venv/bin/python bench/api.py [--workers 4] [--clients 16] [--seconds 5]
 
-The database is emptied and seeded first. This process is the load generator (asyncio +
-httpx, one connection per client); the server runs in its own processes. Printed per
+The database is emptied and seeded first. This process is the load generator (asyncio on
+uvloop with a raw HTTP/1.1 keep-alive client, bench/httpload.py, one connection per client);
+the server runs in its own processes. Printed per
 scenario: requests/s, p50 and p99 latency, and non-2xx answers, with /health as the
 ceiling of what this server and client can do at all. Aims (issue 5): cart reads at least
 half of health's rate; checkout p99 under 100 ms at 16 clients.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -21,15 +23,17 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
+from bench.cpu import CpuMeter, Groups, server_session
+from bench.httpload import Connection
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.db import make_engine
 from shop.core.inventory.models import Location, StockLevel
@@ -48,7 +52,11 @@ ADDRESS = {
     "country": "DE",
 }
 
-Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+# Set in main() once the server runs: whose CPU time is whose.
+GROUPS: Groups | None = None
+
+# A request: (the client's connection, running index) -> status code.
+Request = Callable[[Connection, int], Awaitable[int]]
 
 
 @dataclass
@@ -58,6 +66,15 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process group
+
+    def add(self, part: Result) -> None:
+        self.requests += part.requests
+        self.seconds += part.seconds
+        self.latencies += part.latencies
+        self.failures += part.failures
+        for group, seconds in part.cpu.items():
+            self.cpu[group] = self.cpu.get(group, 0.0) + seconds
 
     @property
     def rate(self) -> float:
@@ -70,7 +87,18 @@ class Result:
     def line(self) -> str:
         return (
             f"{self.name:<28} {self.rate:>9.0f} req/s   p50 {self.percentile(0.50):>7.1f} ms   "
-            f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} non-2xx={self.failures}"
+            f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} failed={self.failures}"
+        )
+
+    def cpu_line(self) -> str:
+        if not self.cpu or not self.requests:
+            return ""
+        per = {group: seconds / self.requests * 1e6 for group, seconds in self.cpu.items()}
+        busy = sum(seconds for group, seconds in self.cpu.items() if group != "idle")
+        return (
+            f"{'':<28} CPU per request: server {per['server']:.0f} us, PostgreSQL {per['postgres']:.0f} us, "
+            f"generator {per['generator']:.0f} us, other processes {per['other']:.0f} us; "
+            f"machine idle {100 * self.cpu['idle'] / (self.cpu['idle'] + busy):.0f} %"
         )
 
 
@@ -97,9 +125,16 @@ def seed(url: str) -> None:
 
 
 async def run(
-    name: str, base: str, clients: int, seconds: float, request: Request, limit: int | None = None
+    name: str,
+    base: str,
+    clients: int,
+    seconds: float,
+    request: Request,
+    limit: int | None = None,
+    expect: int | None = None,
 ) -> Result:
-    """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all)."""
+    """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all);
+    an answer other than 2xx (or `expect`) counts as failed."""
     latencies: list[float] = []
     failures = 0
     counter = iter(range(limit if limit is not None else 10**12))
@@ -107,49 +142,65 @@ async def run(
 
     async def loop() -> None:
         nonlocal failures
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with Connection(base) as client:
             while time.perf_counter() < deadline:
                 index = next(counter, None)
                 if index is None:
                     return
                 started = time.perf_counter()
-                answer = await request(client, index)
+                status = await request(client, index)
                 latencies.append(time.perf_counter() - started)
-                if not answer.is_success:
+                ok = status == expect if expect is not None else 200 <= status < 300
+                if not ok:
                     failures += 1
 
+    meter = CpuMeter(GROUPS) if GROUPS is not None else None
+    if meter:
+        meter.start()
     started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(clients)))
-    return Result(name, len(latencies), time.perf_counter() - started, latencies, failures)
+    elapsed = time.perf_counter() - started
+    cpu = meter.stop() if meter else {}
+    return Result(name, len(latencies), elapsed, latencies, failures, cpu)
 
 
 async def make_carts(base: str, count: int, lines: int) -> list[str]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async def one(client: Connection, i: int) -> str:
+        status, answer = await client.request("POST", "/api/v1/carts")
+        if status != 201:
+            raise RuntimeError(f"POST /carts answered {status}: {answer[:300]!r}")
+        token = str(json.loads(answer)["token"])
+        for j in range(lines):
+            status, answer = await client.request(
+                "POST",
+                f"/api/v1/carts/{token}/lines",
+                body={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1},
+            )
+            if status != 201:
+                raise RuntimeError(f"POST /carts/…/lines answered {status}: {answer[:300]!r}")
+        return token
 
-        async def one(i: int) -> str:
-            token = str((await client.post("/api/v1/carts")).json()["token"])
-            for j in range(lines):
-                await client.post(
-                    f"/api/v1/carts/{token}/lines", json={"sku": SKUS[(i + j) % len(SKUS)], "quantity": 1}
-                )
-            return token
+    async def worker(offset: int, step: int) -> list[tuple[int, str]]:
+        async with Connection(base) as client:
+            return [(i, await one(client, i)) for i in range(offset, count, step)]
 
-        tokens: list[str] = []
-        for start in range(0, count, 32):
-            tokens += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 32))))
-        return tokens
+    made = await asyncio.gather(*(worker(offset, 16) for offset in range(16)))
+    return [token for _, token in sorted(pair for part in made for pair in part)]
 
 
 async def bench(base: str, clients: int, seconds: float) -> list[Result]:
     results = []
 
-    async def health(client: httpx.AsyncClient, _i: int) -> httpx.Response:
-        return await client.get("/api/v1/health")
+    async def health(client: Connection, _i: int) -> int:
+        return (await client.request("GET", "/api/v1/health"))[0]
 
     read_carts = await make_carts(base, 64, 3)
 
-    async def read(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(f"/api/v1/carts/{read_carts[i % len(read_carts)]}")
+    async def read(client: Connection, i: int) -> int:
+        return (await client.request("GET", f"/api/v1/carts/{read_carts[i % len(read_carts)]}"))[0]
+
+    async def nothing(client: Connection, _i: int) -> int:
+        return (await client.request("GET", "/api/v1/no-such-route"))[0]
 
     # The machine is shared: health and cart reads take turns in short rounds, so a burst
     # of someone else's load does not land on one of the two only.
@@ -158,38 +209,59 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
     reads = Result("GET /carts/{token}", 0, 0.0, [], 0)
     for _ in range(rounds):
         for total, request in ((ceiling, health), (reads, read)):
-            part = await run(total.name, base, clients, seconds / rounds, request)
-            total.requests += part.requests
-            total.seconds += part.seconds
-            total.latencies += part.latencies
-            total.failures += part.failures
+            total.add(await run(total.name, base, clients, seconds / rounds, request))
     results += [ceiling, reads]
+    # For scale, not an aim: the framework alone (middlewares, routing, a 404 problem+json),
+    # no database and no threadpool.
+    results.append(await run("GET unknown route (404)", base, clients, seconds / 2, nothing, expect=404))
 
     line_carts = await make_carts(base, 256, 0)
 
-    async def add(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    async def add(client: Connection, i: int) -> int:
         token = line_carts[i % len(line_carts)]
-        return await client.post(
-            f"/api/v1/carts/{token}/lines", json={"sku": SKUS[i % len(SKUS)], "quantity": 1}
-        )
+        return (
+            await client.request(
+                "POST", f"/api/v1/carts/{token}/lines", body={"sku": SKUS[i % len(SKUS)], "quantity": 1}
+            )
+        )[0]
 
     results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add))
 
-    checkout_carts = await make_carts(base, 1200, 2)
+    checkout_carts = await make_carts(base, 1400, 2)
+    checkout_failure: list[str] = []
+    unused = iter(range(len(checkout_carts)))  # each cart is checked out once
 
-    async def checkout(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    async def checkout(client: Connection, _i: int) -> int:
+        i = next(unused)
         body = {
             "cart_token": checkout_carts[i],
             "email": f"bench{i}@example.com",
             "shipping_address": ADDRESS,
             "shipping_method": "standard",
         }
-        return await client.post(
-            "/api/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        status, answer = await client.request(
+            "POST", "/api/v1/checkout", body=body, headers={"Idempotency-Key": str(uuid.uuid4())}
         )
+        if status != 201 and not checkout_failure:
+            checkout_failure.append(f"{status}: {answer[:300]!r}")
+        return status
 
-    results.append(await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts)))
+    single = 150  # carts kept for one client alone: a checkout's own latency, without queueing
+    results.append(
+        await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts) - single)
+    )
+    results.append(await run("POST /checkout (1 client)", base, 1, seconds / 2, checkout, limit=single))
+    if checkout_failure:
+        print(f"first failed checkout: {checkout_failure[0]}", file=sys.stderr)
     return results
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        return None
+    return uvloop.new_event_loop
 
 
 def main() -> int:
@@ -208,18 +280,37 @@ def main() -> int:
         )
         return 2
     seed(args.database_url)
+    global GROUPS
     with (
         tempfile.TemporaryDirectory() as store,
         live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base,
+        asyncio.Runner(loop_factory=_loop_factory()) as runner,
     ):
-        results = asyncio.run(bench(base, args.clients, args.seconds))
+        port = urlsplit(base).port
+        GROUPS = Groups(
+            server_session=server_session(port) if port else None,
+            database=make_url(args.database_url).database or "",
+            generator=os.getpid(),
+        )
+        results = runner.run(bench(base, args.clients, args.seconds))
     print(
         f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
-        f"{args.seconds:.0f} s per scenario, load generator in this process (asyncio + httpx)"
+        f"{args.seconds:.0f} s per scenario, "
+        "load generator in this process (raw asyncio HTTP/1.1 keep-alive client on uvloop)"
     )
     for result in results:
         print(result.line())
-    health, cart_read, _add, checkout = results
+        if result.cpu_line():
+            print(result.cpu_line())
+    health, cart_read, _nothing, _add, checkout, _alone = results
+    if health.cpu and cart_read.cpu:
+        # The same ratio from CPU spent per request (server + PostgreSQL), which another
+        # process's load on a shared machine disturbs less than requests/s.
+        def cost(result: Result) -> float:
+            return (result.cpu["server"] + result.cpu["postgres"]) / result.requests
+
+        ratio = cost(health) / cost(cart_read)
+        print(f"cart reads / health by CPU per request (server + PostgreSQL): {ratio:.2f}")
     print(
         f"cart reads / health: {cart_read.rate / health.rate:.2f} (aim >= 0.5); "
         f"checkout p99: {checkout.percentile(0.99):.1f} ms (aim < 100 ms); "

@@ -88,6 +88,9 @@ class StripeStandIn:
     fail_next: tuple[int, dict[str, Any]] | None = None
     # Added to every session's amount_total, to play a Stripe that disagrees with us.
     skew: int = 0
+    # How many POSTs to answer 500 (not remembered under their idempotency key), to play a
+    # Stripe that cannot answer; the stripe client retries those itself.
+    unreachable: int = 0
     _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     def posts(self, path: str) -> list[Recorded]:
@@ -105,6 +108,9 @@ class StripeStandIn:
         if method == "POST" and self.fail_next is not None:
             answer, self.fail_next = self.fail_next, None
             return answer
+        if method == "POST" and self.unreachable > 0:
+            self.unreachable -= 1
+            return 500, {"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}}
         answer = self._route(method, path, params)
         if method == "POST" and key:
             self._answers[key] = answer

@@ -11,17 +11,18 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Depends, Form, HTTPException, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from shop.api.deps import ReadSessionDep, SessionDep, SettingsDep
+from shop.api.deps import SessionDep, SettingsDep
 from shop.api.ratelimit import rate_limit
 from shop.config import Settings
 from shop.core.customers import services
 from shop.core.customers.models import Customer
-from shop.core.db import utcnow
+from shop.core.db import end_read, utcnow
 
 ALGORITHM = "HS256"
 TOKEN_URL = "/api/v1/auth/token"
@@ -63,17 +64,29 @@ def _claims(settings: Settings, token: str) -> dict[str, Any]:
     return claims
 
 
-def optional_customer(
-    settings: SettingsDep, session: ReadSessionDep, token: Annotated[str | None, Depends(bearer)]
+async def optional_customer(
+    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(bearer)]
 ) -> Customer | None:
-    """The signed-in customer, None without a token; a bad token is refused, never ignored."""
+    """The signed-in customer, None without a token; a bad token is refused, never ignored.
+
+    async, with its own short read in the threadpool only when there is a token: a guest
+    (most checkouts) costs no session and no thread hop here.
+    """
     if token is None:
         return None
     claims = _claims(settings, token)
-    customer = services.active_customer(session, int(claims["sub"]))
-    if customer is None or claims.get("pwv") != services.password_fingerprint(customer):
-        raise _unauthorized("the access token is no longer valid; sign in again")
-    return customer
+    return await run_in_threadpool(_signed_in_customer, request, claims)
+
+
+def _signed_in_customer(request: Request, claims: dict[str, Any]) -> Customer:
+    session = request.app.state.read_sessions()
+    try:
+        customer = services.active_customer(session, int(claims["sub"]))
+        if customer is None or claims.get("pwv") != services.password_fingerprint(customer):
+            raise _unauthorized("the access token is no longer valid; sign in again")
+        return customer
+    finally:
+        end_read(session)
 
 
 def current_customer(customer: Annotated[Customer | None, Depends(optional_customer)]) -> Customer:

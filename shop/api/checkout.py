@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
 
 from shop.api.auth import OptionalCustomer
-from shop.api.deps import SessionDep, SettingsDep
+from shop.api.deps import SettingsDep
 from shop.api.metrics import ORDERS_PLACED, STOCK_CONFLICTS
 from shop.api.ratelimit import rate_limit
 from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, problems
-from shop.core.checkout.idempotency import StoredAnswer, claim, remember, request_hash
-from shop.core.checkout.services import place_order
-from shop.core.db import utcnow
+from shop.config import Settings
+from shop.core.checkout.idempotency import StoredAnswer, claim, forget, hold, remember, request_hash
+from shop.core.checkout.services import (
+    PlacedOrder,
+    abandon_checkout,
+    order_awaiting_payment,
+    payment_key,
+    place_order,
+    record_payment_page,
+)
+from shop.core.customers.models import Customer
+from shop.core.db import unit_of_work, utcnow
+from shop.core.errors import DomainError
 from shop.core.inventory.allocation import InsufficientStock
+from shop.core.payments.errors import PaymentProviderUnreachable
+from shop.core.payments.registry import get_provider
 
 router = APIRouter(tags=["checkout"])
 
@@ -63,23 +76,67 @@ class CheckoutOut(BaseModel):
     status_code=201,
     response_model=CheckoutOut,
     dependencies=[Depends(rate_limit("checkout"))],
-    responses=problems(404, 409, 413, 422, 429, 503),
+    responses=problems(404, 409, 413, 422, 429, 502, 503),
 )
 def checkout(
     body: CheckoutIn,
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
     customer: OptionalCustomer,
 ) -> CheckoutOut:
-    claimed = claim(
-        session, scope=SCOPE, key=idempotency_key, digest=request_hash(body.model_dump(mode="json"))
-    )
-    if isinstance(claimed, StoredAnswer):
-        response.status_code = claimed.status_code
-        response.headers["Idempotent-Replayed"] = "true"
-        return CheckoutOut.model_validate(claimed.body)
+    """One transaction with a local provider (manual). With a remote one (Stripe): the order,
+    its allocation and the key's claim commit first; the payment page is opened with no
+    transaction open (SQLite's write lock and the stock rows' locks are never held across a
+    network call); a second short transaction stores it with the answer.
+
+    The transactions are this route's own, not a dependency's: the commit runs in this
+    thread, so the stock rows' locks are not held across a trip back to the event loop.
+    """
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    digest = request_hash(body.model_dump(mode="json"))
+    with unit_of_work(sessions) as session:
+        claimed = claim(session, scope=SCOPE, key=idempotency_key, digest=digest)
+        if isinstance(claimed, StoredAnswer):
+            response.status_code = claimed.status_code
+            response.headers["Idempotent-Replayed"] = "true"
+            return CheckoutOut.model_validate(claimed.body)
+        if claimed.order_id is None:
+            placed = _place(session, body, settings, idempotency_key, customer)
+            if not placed.needs_payment_page:
+                answer = _out(placed)
+                remember(session, claimed, status_code=201, body=answer.model_dump(mode="json"))
+                return answer
+            hold(session, claimed, order_id=placed.order_id)
+            order = placed.order
+        else:
+            # An earlier request with this key placed the order; its payment page is missing.
+            order = order_awaiting_payment(session, claimed.order_id)
+    provider = get_provider(settings.payment_provider, settings)
+    try:
+        page = provider.open_page(order, idempotency_key=payment_key(idempotency_key))
+    except PaymentProviderUnreachable:
+        # The order stays pending with its stock; a retry with the same key finishes it, and
+        # the reaper releases it if none comes within the pending-order time.
+        raise
+    except Exception as exc:
+        # Refused (or anything else that a retry would only repeat): the stock goes back now.
+        with unit_of_work(sessions) as session:
+            reason = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            abandon_checkout(session, order.id, cart_token=body.cart_token, reason=reason)
+            forget(session, claimed)
+        raise
+    with unit_of_work(sessions) as session:
+        placed = record_payment_page(session, order.id, page, settings=settings)
+        answer = _out(placed)
+        remember(session, claimed, status_code=201, body=answer.model_dump(mode="json"))
+    return answer
+
+
+def _place(
+    session: Session, body: CheckoutIn, settings: Settings, idempotency_key: str, customer: Customer | None
+) -> PlacedOrder:
     try:
         placed = place_order(
             session,
@@ -98,7 +155,11 @@ def checkout(
         STOCK_CONFLICTS.inc()
         raise
     ORDERS_PLACED.inc()
-    answer = CheckoutOut(
+    return placed
+
+
+def _out(placed: PlacedOrder) -> CheckoutOut:
+    return CheckoutOut(
         order_number=placed.order_number,
         order_token=placed.order_token,
         status=placed.status,
@@ -106,5 +167,3 @@ def checkout(
         currency=placed.currency,
         payment=PaymentOut(provider=placed.provider, redirect_url=placed.redirect_url),
     )
-    remember(claimed, status_code=201, body=answer.model_dump(mode="json"))
-    return answer

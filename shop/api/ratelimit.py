@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 
 from shop.config import Settings
 
@@ -21,6 +22,9 @@ from shop.config import Settings
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         uri = settings.redis_url or "memory://"
+        # Counting in memory takes microseconds and never blocks; Redis is a network call,
+        # which must not stall the event loop.
+        self.blocking = bool(settings.redis_url)
         self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
         self._rules: dict[str, RateLimitItem] = {
             name: parse(rule) for name, rule in settings.rate_limits.items()
@@ -42,9 +46,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(name: str) -> Callable[[Request], None]:
-    def dependency(request: Request) -> None:
-        wait = request.app.state.rate_limits.hit(name, client_address(request))
+def rate_limit(name: str) -> Callable[[Request], Awaitable[None]]:
+    # async: a plain `def` dependency would cost a trip through the threadpool per request.
+    async def dependency(request: Request) -> None:
+        limits: RateLimits = request.app.state.rate_limits
+        if limits.blocking:
+            wait = await run_in_threadpool(limits.hit, name, client_address(request))
+        else:
+            wait = limits.hit(name, client_address(request))
         if wait is not None:
             raise HTTPException(
                 status_code=429,

@@ -53,6 +53,7 @@ _MEANINGS = {
     413: "request body too large",
     422: "invalid input (field names it)",
     429: "rate limited (Retry-After)",
+    502: "the payment provider refused or could not be reached (retry with the same Idempotency-Key)",
     503: "payment provider unavailable",
 }
 

@@ -98,8 +98,14 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
+    # Kept connections are made on demand; a pool smaller than a worker's concurrent requests
+    # opens and closes an overflow connection (a PostgreSQL backend fork) per request.
+    kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
+    # Most recently used first: the few connections a normal load needs stay the warm ones
+    # (their backend's caches and psycopg's prepared statements), instead of every pooled
+    # connection taking turns and each paying its own warm-up.
+    kwargs.setdefault("pool_use_lifo", True)
     return create_engine(url, echo=echo, **kwargs)
 
 
@@ -115,7 +121,22 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def end_read(session: Session) -> None:
+    """Finish a read-only session: COMMIT rather than the ROLLBACK that close() would send.
+
+    Both end a transaction that wrote nothing, but psycopg forgets every prepared statement
+    of a connection on ROLLBACK (and sends DEALLOCATE ALL), so a pool whose reads always
+    rolled back re-planned every statement on every request.
+    """
+    try:
+        if session.in_transaction():
+            session.commit()
+    finally:
+        session.close()
+
+
 def ping(engine: Engine) -> bool:
-    with engine.connect() as conn:
+    # begin(): committed, not rolled back, for the reason given in end_read.
+    with engine.begin() as conn:
         conn.execute(text("SELECT 1"))
     return True

@@ -193,7 +193,16 @@ def test_a_replayed_checkout_makes_no_second_stripe_session(
     assert len(standin.posts("/v1/checkout/sessions")) == 1
 
 
-def test_stripe_refusing_the_session_leaves_no_order_and_no_allocation(
+def _no_open_order_and_no_allocation(db: Db) -> None:
+    """A refused checkout: its order (committed before Stripe was asked) is released at once."""
+    with db() as s:
+        order = s.scalars(select(Order)).one()
+        assert (order.status, order.payment_status) == (OrderStatus.CANCELLED, PaymentStatus.FAILED)
+        assert s.scalar(select(func.sum(StockLevel.allocated))) == 0
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_stripe_refusing_the_session_leaves_no_open_order_and_no_allocation(
     client: TestClient, standin: StripeStandIn, db: Db, engine: Engine
 ) -> None:
     standin.fail_next = (
@@ -206,9 +215,13 @@ def test_stripe_refusing_the_session_leaves_no_order_and_no_allocation(
     assert answer.status_code == 502
     assert answer.headers["content-type"] == "application/problem+json"
     assert "Invalid currency" in answer.json()["detail"]
+    _no_open_order_and_no_allocation(db)
+    # The cart is open again and the key forgotten: the same request now goes through.
+    again = client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"})
+    assert again.status_code == 201, again.text
     with db() as s:
-        assert s.scalar(select(func.count()).select_from(Order)) == 0
-        assert s.scalar(select(func.sum(StockLevel.allocated))) == 0
+        assert s.scalar(select(func.sum(StockLevel.allocated))) == 2
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
 
 
 def test_a_stripe_total_that_differs_from_ours_is_refused(
@@ -219,8 +232,59 @@ def test_a_stripe_total_that_differs_from_ours_is_refused(
     client.post(f"/api/v1/carts/{token}/lines", json={"sku": "TEE", "quantity": 1})
     answer = client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"})
     assert answer.status_code == 502 and "not sending the shopper there" in answer.json()["detail"]
+    _no_open_order_and_no_allocation(db)
+
+
+def test_a_checkout_stripe_did_not_answer_is_finished_by_its_retry(
+    client: TestClient, standin: StripeStandIn, db: Db
+) -> None:
+    standin.unreachable = 3  # the stripe client's own try and both of its retries
+    token = client.post("/api/v1/carts").json()["token"]
+    client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 2})
+    body = checkout_body(token)
+    first = client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"})
+    assert first.status_code == 502 and first.json()["type"].endswith("payment-provider-unreachable")
     with db() as s:
-        assert s.scalar(select(func.count()).select_from(Order)) == 0
+        # The order was committed before Stripe was asked: it waits, holding its stock.
+        assert s.scalars(select(Order)).one().status == OrderStatus.PENDING_PAYMENT
+        assert s.scalar(select(func.sum(StockLevel.allocated))) == 2
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
+    other = client.post(
+        "/api/v1/checkout", json={**body, "email": "else@example.com"}, headers={"Idempotency-Key": "k"}
+    )
+    assert other.status_code == 422
+    second = client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"})
+    assert second.status_code == 201, second.text
+    third = client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"})
+    assert third.json() == second.json() and third.headers["Idempotent-Replayed"] == "true"
+    with db() as s:
+        order = s.scalars(select(Order)).one()
+        payment = s.scalars(select(Payment)).one()
+        assert second.json()["order_number"] == order.number
+        assert payment.redirect_url == second.json()["payment"]["redirect_url"]
+        assert s.scalar(select(func.sum(StockLevel.allocated))) == 2
+    # Every attempt carried the same key, and Stripe opened one session.
+    assert len({r.idempotency_key for r in standin.posts("/v1/checkout/sessions")}) == 1
+    assert len(standin.sessions) == 1
+
+
+def test_an_unfinished_checkout_is_released_by_the_reaper_and_its_retry_refused(
+    client: TestClient, standin: StripeStandIn, db: Db
+) -> None:
+    standin.unreachable = 3
+    token = client.post("/api/v1/carts").json()["token"]
+    client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 2})
+    body = checkout_body(token)
+    assert client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"}).status_code == 502
+    with db() as s:
+        order = s.scalars(select(Order)).one()
+        assert order.expires_at is not None
+        assert expire_unpaid_orders(s, now=order.expires_at) == 1
+    with db() as s:
+        assert s.scalar(select(func.sum(StockLevel.allocated))) == 0
+    late = client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"})
+    assert late.status_code == 409 and late.json()["type"].endswith("order-released")
+    assert len(standin.sessions) == 0
 
 
 # -- webhooks ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from shop.core.carts.models import CartLine
+from shop.core.carts.models import Cart, CartLine
 from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus, Variant
 from shop.core.inventory.models import Location, StockLevel
 from shop.core.pricing.calculator import LineInput
@@ -118,6 +118,54 @@ _CART_LINES = (
     .where(CartLine.cart_id == bindparam("cart_id"))
     .order_by(CartLine.id)
 )
+
+
+# A cart read in one statement: the cart's own columns on every row, and per line its
+# variant with live stock (a cart without lines gives one row with NULL line columns).
+CART_COLUMNS = (
+    Cart.id,
+    Cart.token,
+    Cart.customer_id,
+    Cart.currency,
+    Cart.expires_at,
+    Cart.completed_at,
+    Cart.email,
+    Cart.discount_code,
+    Cart.shipping_method_code,
+    Cart.shipping_country,
+)
+_CART_WITH_LINES = (
+    select(*CART_COLUMNS, CartLine.id, CartLine.quantity, *_columns())
+    .select_from(Cart)
+    .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+    .outerjoin(Variant, Variant.id == CartLine.variant_id)
+    .outerjoin(Product, Product.id == Variant.product_id)
+    .where(Cart.token == bindparam("token"))
+    .order_by(CartLine.id)
+)
+# Checkout: the cart's row lock (PostgreSQL; SQLite's writers are serialised already), so two
+# checkouts of one cart run one after the other. Only the cart row: the lines' side of the
+# outer join cannot be locked, and variants must stay free for other carts.
+_CART_WITH_LINES_LOCKED = _CART_WITH_LINES.with_for_update(of=Cart.__table__)
+
+
+CartLineRow = tuple[int, int, SellableVariant]
+
+
+def cart_with_lines(
+    session: Session, token: str, *, lock: bool = False
+) -> tuple[Any, list[CartLineRow]] | None:
+    """The cart's columns (in CART_COLUMNS order) and its lines as `cart_lines` gives them;
+    None when no cart has `token`."""
+    query = _CART_WITH_LINES_LOCKED if lock else _CART_WITH_LINES
+    rows: list[Any] = list(session.connection().execute(query, {"token": token}))
+    if not rows:
+        return None
+    width = len(CART_COLUMNS)
+    lines: list[CartLineRow] = [
+        (row[width], row[width + 1], _variant(row, width + 2)) for row in rows if row[width] is not None
+    ]
+    return rows[0][:width], lines
 
 
 def variants_by_sku(session: Session, skus: list[str]) -> dict[str, SellableVariant]:

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from shop.config import Settings
 from shop.core.carts.models import Cart, CartLine
-from shop.core.carts.sellable import SellableVariant, cart_lines, variant_by_id, variants_by_sku
+from shop.core.carts.sellable import (
+    SellableVariant,
+    cart_lines,
+    cart_with_lines,
+    variant_by_id,
+    variants_by_sku,
+)
 from shop.core.errors import Conflict, InvalidInput, NotFound
 from shop.core.pricing.discounts import find_discount
 from shop.core.pricing.quote import Quote, quote
@@ -38,8 +44,24 @@ class CartItem:
 
 
 @dataclass(frozen=True, slots=True)
+class CartView:
+    """A cart as read for display: the columns an answer needs, without an ORM object."""
+
+    id: int
+    token: str
+    customer_id: int | None
+    currency: str
+    expires_at: datetime
+    completed_at: datetime | None
+    email: str | None
+    discount_code: str | None
+    shipping_method_code: str | None
+    shipping_country: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PricedCart:
-    cart: Cart
+    cart: Cart | CartView
     items: tuple[CartItem, ...]
     quote: Quote
 
@@ -74,6 +96,21 @@ def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False)
     if cart is None or cart.completed_at is not None or cart.expires_at <= now:
         raise NotFound("cart not found: it may have expired or been checked out", field="token")
     return cart
+
+
+def read_cart(
+    session: Session, token: str, *, now: datetime, lock: bool = False
+) -> tuple[CartView, tuple[CartItem, ...]]:
+    """The open cart behind `token` with its items, in one statement (cart reads, checkout);
+    NotFound exactly when `get_cart` would say so. `lock` as for `get_cart`."""
+    found = cart_with_lines(session, token, lock=lock) if token else None
+    cart = CartView(*found[0]) if found is not None else None
+    if found is None or cart is None or cart.completed_at is not None or cart.expires_at <= now:
+        raise NotFound("cart not found: it may have expired or been checked out", field="token")
+    return cart, tuple(
+        CartItem(line_id=line_id, variant=variant, quantity=quantity, available=variant.available)
+        for line_id, quantity, variant in found[1]
+    )
 
 
 def _touch(cart: Cart, *, settings: Settings, now: datetime) -> None:
@@ -209,7 +246,7 @@ def update_details(
     session.flush()
 
 
-def cart_items(session: Session, cart: Cart) -> tuple[CartItem, ...]:
+def cart_items(session: Session, cart: Cart | CartView) -> tuple[CartItem, ...]:
     return tuple(
         CartItem(line_id=line_id, variant=variant, quantity=quantity, available=variant.available)
         for line_id, quantity, variant in cart_lines(session, cart.id)
@@ -218,7 +255,7 @@ def cart_items(session: Session, cart: Cart) -> tuple[CartItem, ...]:
 
 def price_cart(
     session: Session,
-    cart: Cart,
+    cart: Cart | CartView,
     *,
     settings: Settings,
     now: datetime,
@@ -227,9 +264,12 @@ def price_cart(
     country: str | None = None,
     region: str | None = None,
     shipping_method: str | None = None,
+    items: tuple[CartItem, ...] | None = None,
 ) -> PricedCart:
-    """The cart with its totals; checkout calls this with strict=True and the shopper's details."""
-    items = cart_items(session, cart)
+    """The cart with its totals; checkout calls this with strict=True and the shopper's details.
+    `items` when the caller read them already (`read_cart`)."""
+    if items is None:
+        items = cart_items(session, cart)
     priced = quote(
         session,
         [item.variant.line(item.quantity) for item in items],

@@ -2,10 +2,15 @@
 
 The key is claimed by inserting its row inside the request's own transaction. A second
 request with the same key meets the unique constraint on (scope, key): on PostgreSQL
-its INSERT waits for the first transaction and fails once that one commits, on SQLite
+its INSERT waits for the first transaction and inserts nothing once that one commits, on SQLite
 `BEGIN IMMEDIATE` makes it wait for the first to finish; either way it then reads the
 stored answer. If the first request fails, its row rolls back with everything else and
 a retry runs afresh (a refused checkout is not remembered, so it can succeed later).
+
+A checkout through a remote payment provider commits its order before it asks the provider
+for a payment page. Between the two, the key's row holds the order's id instead of an
+answer (`hold`); a retry with the key then finishes that order's payment (`Claim.order_id`)
+instead of placing another, and the provider, given the same key, opens no second page.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shop.core.db import utcnow
 from shop.core.errors import Conflict, InvalidInput
 from shop.core.site.models import IdempotencyKey
 
@@ -44,33 +50,84 @@ def _check_key(key: str) -> str:
     return key
 
 
-def _answer(row: IdempotencyKey, digest: str) -> StoredAnswer:
-    if row.request_hash != digest:
+def _answer(
+    row_id: int, request_hash: str, status_code: int | None, response: dict[str, Any] | None, digest: str
+) -> StoredAnswer | Claim:
+    if request_hash != digest:
         raise InvalidInput(f"this {HEADER} was used with a different request body", field=HEADER)
-    if row.status_code is None or row.response is None:
+    if status_code is None and response is not None and _PENDING_ORDER in response:
+        return Claim(row_id, order_id=int(response[_PENDING_ORDER]))
+    if status_code is None or response is None:
         raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
-    return StoredAnswer(row.status_code, row.response)
+    return StoredAnswer(status_code, response)
 
 
-def claim(session: Session, *, scope: str, key: str, digest: str) -> IdempotencyKey | StoredAnswer:
-    """The new row when this request owns `key`; the earlier answer when it was given already."""
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """This request owns the key: its row's id, to store the answer in. `order_id`: an earlier
+    request with this key placed that order but did not finish its payment (a remote provider
+    failed between the two transactions of a checkout); this one is to finish it."""
+
+    id: int
+    order_id: int | None = None
+
+
+# What a key's row holds between the order's commit and the payment page's: no answer yet.
+_PENDING_ORDER = "pending_order_id"
+
+
+def _insert_if_new(session: Session) -> Any:
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement whether the key is new or
+    # not, and no savepoint (SAVEPOINT and RELEASE were two round trips of their own). A
+    # competing transaction's uncommitted row still makes this one wait for its outcome.
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(IdempotencyKey).on_conflict_do_nothing(index_elements=["scope", "key"])
+
+
+def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | StoredAnswer:
+    """The claim when this request owns `key` (new, or left unfinished by an earlier request);
+    the earlier answer when it was given already."""
     key = _check_key(key)
-    query = select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    # Insert first: a new key (the common case) costs one statement, a replay one more.
-    row = IdempotencyKey(scope=scope, key=key, request_hash=digest)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        winner = session.scalar(query.execution_options(populate_existing=True))
-        if winner is None:  # pragma: no cover - the winner rolled back between our two statements
-            raise Conflict(
-                f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER
-            ) from None
-        return _answer(winner, digest)
-    return row
+    connection = session.connection()
+    inserted = connection.execute(
+        _insert_if_new(session)
+        .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
+        .returning(IdempotencyKey.id)
+    ).scalar()
+    if inserted is not None:
+        return Claim(inserted)
+    winner = connection.execute(
+        select(
+            IdempotencyKey.id,
+            IdempotencyKey.request_hash,
+            IdempotencyKey.status_code,
+            IdempotencyKey.response,
+        ).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    ).one_or_none()
+    if winner is None:  # pragma: no cover - the winner rolled back between our two statements
+        raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
+    row_id, request_hash, status_code, response = winner
+    return _answer(row_id, request_hash, status_code, response, digest)
 
 
-def remember(row: IdempotencyKey, *, status_code: int, body: dict[str, Any]) -> None:
-    row.status_code = status_code
-    row.response = body
+def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[str, Any]) -> None:
+    session.connection().execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claimed.id)
+        .values(status_code=status_code, response=body)
+    )
+
+
+def hold(session: Session, claimed: Claim, *, order_id: int) -> None:
+    """Remember that this key placed `order_id` and that its answer is still to come."""
+    session.connection().execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claimed.id)
+        .values(response={_PENDING_ORDER: order_id})
+    )
+
+
+def forget(session: Session, claimed: Claim) -> None:
+    """Let the key run afresh: its checkout was refused after its order had been committed."""
+    session.connection().execute(delete(IdempotencyKey).where(IdempotencyKey.id == claimed.id))

@@ -2,14 +2,20 @@
 
 The phases, all in the caller's transaction so that any refusal leaves nothing behind:
 re-price the cart on the server (strict: the code must still apply, the method must ship
-there), draw the order number, write the order and its line snapshots, start the payment
-with the provider, close the cart, and last allocate the stock, all or nothing.
+there), draw the order number, write the order and its line snapshots, record the payment
+of a local provider (manual), close the cart, and last allocate the stock, all or nothing.
 
 Allocation comes last on purpose: its guarded UPDATEs lock the stock rows until commit,
-and a hot SKU's buyers queue on those locks. Taking them last keeps that queue short and
-never holds them across a call to the payment provider. The price of that order is that
-a checkout refused for stock may have opened a provider session that is never used
-(it rolls back here and expires at the provider).
+and a hot SKU's buyers queue on those locks. Taking them last keeps that queue short.
+
+A remote provider (Stripe) is never called inside that transaction: a network call there
+would hold SQLite's write lock and the stock rows' locks for as long as the provider takes.
+The edge commits the order first, then opens the payment page with no transaction open
+(the provider gets an idempotency key derived from the request's), then stores it in a
+short second transaction (`record_payment_page`). If the provider refuses outright, the
+order is released at once and the cart reopened (`abandon_checkout`); if it cannot be
+reached, the order waits for a retry with the same key (`order_awaiting_payment`), and the
+reaper releases it when none comes within the pending-order time.
 """
 
 from __future__ import annotations
@@ -18,15 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from shop.config import Settings
 from shop.core.audit.services import record_audit
-from shop.core.carts.services import get_cart, price_cart
+from shop.core.carts.models import Cart
+from shop.core.carts.services import price_cart, read_cart
 from shop.core.errors import Conflict, InvalidInput, NotFound
 from shop.core.inventory.allocation import allocate_order
-from shop.core.orders.models import Order, OrderLine
+from shop.core.orders.models import Order, OrderLine, OrderStatus
+from shop.core.orders.services import REASON_PAYMENT_FAILED, release_order
+from shop.core.payments.models import Payment
+from shop.core.payments.providers import PaymentPage
 from shop.core.payments.registry import get_provider
 from shop.core.security import new_token
 from shop.core.site.services import next_order_number
@@ -42,6 +52,9 @@ class PlacedOrder:
     currency: str
     provider: str
     redirect_url: str | None
+    order: Order
+    # The provider's payment page is still to be opened (remote providers, after commit).
+    needs_payment_page: bool = False
 
 
 class NotForSale(Conflict):
@@ -60,6 +73,11 @@ def _draw_order_number(session: Session) -> int:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
         with Session(bind=bind) as own, own.begin():
+            # Its commit need not wait for the disk (an fsync, several milliseconds here): the
+            # order that uses the number commits synchronously later, and PostgreSQL writes
+            # its log in order, so that commit makes the counter's durable first. A crash in
+            # between loses only a number no committed order carries.
+            own.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             return next_order_number(own)
     return next_order_number(session)
 
@@ -79,7 +97,7 @@ def place_order(
     customer_id: int | None = None,
 ) -> PlacedOrder:
     try:
-        cart = get_cart(session, cart_token, now=now, lock=True)
+        cart, items = read_cart(session, cart_token, now=now, lock=True)
     except NotFound as exc:
         raise NotFound(exc.detail, field="cart_token") from None
     email = email.strip().lower()
@@ -95,6 +113,7 @@ def place_order(
         country=country,
         region=region,
         shipping_method=shipping_method,
+        items=items,
     )
     if not priced.items:
         raise InvalidInput("the cart is empty", field="cart_token")
@@ -146,9 +165,16 @@ def place_order(
     session.flush()
 
     provider = get_provider(settings.payment_provider, settings)
-    payment = provider.start_payment(session, order, idempotency_key=f"checkout-{idempotency_key}")
-    cart.completed_at = now
-    cart.email = email
+    # A local provider (manual) records its payment here; a remote one (Stripe) is asked for
+    # its page by the edge after this transaction commits (open_payment_page, record_payment_page).
+    payment = (
+        None
+        if provider.remote
+        else provider.start_payment(session, order, idempotency_key=payment_key(idempotency_key))
+    )
+    session.connection().execute(
+        update(Cart).where(Cart.id == cart.id).values(completed_at=now, email=email, updated_at=now)
+    )
     record_audit(
         session,
         actor=email,
@@ -162,10 +188,22 @@ def place_order(
             "provider": provider.name,
         },
     )
-    session.flush()
-    # No savepoint: a shortage raises out of here and the edge rolls back everything.
+    # No savepoint: a shortage raises out of here and the edge rolls back everything. It
+    # flushes the payment and audit rows first.
     allocate_order(session, order, actor="checkout", savepoint=False)
-    session.flush()
+    return _placed(
+        order, provider.name, payment.redirect_url if payment else None, needs_payment_page=not payment
+    )
+
+
+def payment_key(idempotency_key: str) -> str:
+    """The key the provider gets for the checkout's payment page: the same on every retry."""
+    return f"checkout-{idempotency_key}"
+
+
+def _placed(
+    order: Order, provider: str, redirect_url: str | None, *, needs_payment_page: bool = False
+) -> PlacedOrder:
     return PlacedOrder(
         order_id=order.id,
         order_number=order.number,
@@ -173,6 +211,72 @@ def place_order(
         status=order.status.value,
         total=order.total,
         currency=order.currency,
-        provider=provider.name,
-        redirect_url=payment.redirect_url,
+        provider=provider,
+        redirect_url=redirect_url,
+        order=order,
+        needs_payment_page=needs_payment_page,
+    )
+
+
+class OrderReleased(Conflict):
+    code = "order-released"
+
+
+def order_awaiting_payment(session: Session, order_id: int) -> Order:
+    """A placed order whose payment page is still to be opened (a retried checkout), with its lines."""
+    order = session.scalars(
+        select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
+    ).one()
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise OrderReleased(
+            f"order #{order.number} was released before it could be paid; check out again", field="cart_token"
+        )
+    return order
+
+
+def record_payment_page(
+    session: Session, order_id: int, page: PaymentPage, *, settings: Settings
+) -> PlacedOrder:
+    """The second short transaction of a remote checkout: store the page the provider opened.
+
+    Under the order's row lock, so a retry that opened the same page (the provider replays
+    it for the same key) finds the first one's payment instead of adding a second.
+    """
+    provider = get_provider(settings.payment_provider, settings)
+    order = session.scalars(
+        select(Order).where(Order.id == order_id).with_for_update().options(selectinload(Order.lines))
+    ).one()
+    existing = session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.provider == provider.name).limit(1)
+    ).first()
+    if existing is not None:
+        return _placed(order, provider.name, existing.redirect_url)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise OrderReleased(
+            f"order #{order.number} was released before it could be paid; check out again", field="cart_token"
+        )
+    payment = provider.record_page(session, order, page)
+    return _placed(order, provider.name, payment.redirect_url)
+
+
+def abandon_checkout(session: Session, order_id: int, *, cart_token: str, reason: str) -> None:
+    """The provider refused the payment page outright: give the stock back at once, cancel the
+    order (payment failed) and reopen the cart, so the shopper can try again."""
+    order = session.scalars(
+        select(Order).where(Order.id == order_id).with_for_update().options(selectinload(Order.lines))
+    ).one()
+    release_order(session, order, reason=REASON_PAYMENT_FAILED, actor="checkout")
+    session.execute(
+        update(Cart)
+        .where(Cart.token == cart_token, Cart.completed_at.is_not(None))
+        .values(completed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    record_audit(
+        session,
+        actor="checkout",
+        action="payment_refused",
+        object_type="order",
+        object_id=order.number,
+        changes={"reason": reason[:500]},
     )

@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BindParameter, Integer, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from shop.core.catalog.models import InventoryPolicy, Variant
 from shop.core.errors import Conflict
@@ -77,6 +78,10 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
     every short SKU; nothing stays allocated then, even if the caller catches the error.
     A caller that rolls back its whole transaction on any error (checkout) may pass
     `savepoint=False` to save the two statements of the savepoint.
+
+    Checkout runs this on every order, so it speaks Core on the session's connection: one
+    read of the variants, one of every level, a guarded UPDATE per level it takes from and
+    one INSERT for all the ledger rows (the ORM's bookkeeping cost more than the statements).
     """
     wanted: dict[int, int] = defaultdict(int)
     for line in order.lines:
@@ -84,48 +89,107 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
             wanted[line.variant_id] += line.quantity
     if not wanted:
         return
-    variants = {v.id: v for v in session.scalars(select(Variant).where(Variant.id.in_(wanted.keys())))}
-    short: list[tuple[Variant, int, int]] = []  # variant, requested, taken before running short
+    session.flush()  # what follows bypasses autoflush
+    ids = sorted(wanted)
+    variants = _variants(session, ids)
+    levels = _levels(session, ids)
+    short: list[tuple[int, str, int, int]] = []  # variant id, sku, requested, taken before running short
+    movements: list[dict[str, object]] = []
+    touched: list[int] = []
     nested = session.begin_nested() if savepoint else None
     # Variants in id order: concurrent checkouts lock rows in the same order, so they
     # queue instead of deadlocking on PostgreSQL.
-    for variant_id in sorted(wanted):
-        variant = variants[variant_id]
-        taken = _allocate_variant(session, order, variant, wanted[variant_id], actor=actor)
+    for variant_id in ids:
+        sku, backorder = variants[variant_id]
+        taken = _allocate_variant(
+            session,
+            order,
+            variant_id,
+            wanted[variant_id],
+            backorder=backorder,
+            levels=levels.get(variant_id, []),
+            actor=actor,
+            movements=movements,
+            touched=touched,
+        )
         if taken < wanted[variant_id]:
-            short.append((variant, wanted[variant_id], taken))
+            short.append((variant_id, sku, wanted[variant_id], taken))
     if short:
         # What others could have now: what is left plus what this order took before giving up.
-        left = available_quantities(session, (variant.id for variant, _, _ in short))
+        left = available_quantities(session, (variant_id for variant_id, _, _, _ in short))
         if nested is not None:
             nested.rollback()
+            _expire_levels(session, touched)
         raise InsufficientStock(
             [
-                Shortage(variant.sku, requested, max(0, left[variant.id] + taken))
-                for variant, requested, taken in short
+                Shortage(sku, requested, max(0, left[variant_id] + taken))
+                for variant_id, sku, requested, taken in short
             ]
         )
+    if movements:
+        session.connection().execute(insert(StockMovement), movements)
+    _expire_levels(session, touched)
     if nested is not None:
         nested.commit()
 
 
-def _levels(session: Session, variant_id: int) -> list[tuple[int, int, int]]:
-    """(stock level id, location id, available) at active locations, in allocation order."""
-    rows = session.execute(
-        select(StockLevel.id, StockLevel.location_id, StockLevel.on_hand - StockLevel.allocated)
-        .join(Location, Location.id == StockLevel.location_id)
-        .where(StockLevel.variant_id == variant_id, Location.active.is_(True))
-        .order_by(Location.priority, Location.id)
-        .execution_options(populate_existing=True)
-    ).all()
-    return [(level_id, location_id, int(available)) for level_id, location_id, available in rows]
+# Built once: checkout runs these on every order, and building a statement (its cache key)
+# costs about as much as running it.
+_VARIANTS = select(Variant.id, Variant.sku, Variant.inventory_policy).where(
+    Variant.id.in_(bindparam("ids", expanding=True))
+)
+_LEVELS = (
+    select(
+        StockLevel.variant_id,
+        StockLevel.id,
+        StockLevel.location_id,
+        StockLevel.on_hand - StockLevel.allocated,
+    )
+    .join(Location, Location.id == StockLevel.location_id)
+    .where(StockLevel.variant_id.in_(bindparam("ids", expanding=True)), Location.active.is_(True))
+    .order_by(StockLevel.variant_id, Location.priority, Location.id)
+)
+_N: BindParameter[int] = bindparam("n", type_=Integer())
+_GUARDED_ALLOCATE = (
+    update(StockLevel)
+    .where(StockLevel.id == bindparam("level_id"), StockLevel.on_hand - StockLevel.allocated >= _N)
+    .values(allocated=StockLevel.allocated + _N)
+)
 
 
-def _allocate_variant(session: Session, order: Order, variant: Variant, quantity: int, *, actor: str) -> int:
-    """Units allocated: `quantity`, or fewer when a deny variant runs short."""
+def _variants(session: Session, variant_ids: list[int]) -> dict[int, tuple[str, bool]]:
+    """variant id -> (sku, whether it may be allocated beyond stock)."""
+    rows = session.connection().execute(_VARIANTS, {"ids": variant_ids})
+    return {variant_id: (sku, policy == InventoryPolicy.CONTINUE) for variant_id, sku, policy in rows}
+
+
+def _levels(session: Session, variant_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
+    """variant id -> (stock level id, location id, available) at active locations, in allocation order."""
+    rows = session.connection().execute(_LEVELS, {"ids": variant_ids})
+    found: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for variant_id, level_id, location_id, available in rows:
+        found[variant_id].append((level_id, location_id, int(available)))
+    return found
+
+
+def _allocate_variant(
+    session: Session,
+    order: Order,
+    variant_id: int,
+    quantity: int,
+    *,
+    backorder: bool,
+    levels: list[tuple[int, int, int]],
+    actor: str,
+    movements: list[dict[str, object]],
+    touched: list[int],
+) -> int:
+    """Units allocated: `quantity`, or fewer when a deny variant runs short. `levels` is the
+    first read; a guard that refuses (a competitor took units since) makes it read again."""
     remaining = quantity
-    for _ in range(_MAX_ROUNDS):
-        levels = _levels(session, variant.id)
+    for round_ in range(_MAX_ROUNDS):
+        if round_:
+            levels = _levels(session, [variant_id]).get(variant_id, [])
         for level_id, location_id, available in levels:
             if remaining == 0:
                 break
@@ -133,51 +197,51 @@ def _allocate_variant(session: Session, order: Order, variant: Variant, quantity
             if take <= 0:
                 continue
             if _guarded_allocate(session, level_id, take):
-                _record(
-                    session,
-                    order,
-                    variant.id,
-                    location_id,
-                    allocated_delta=take,
-                    reason=MovementReason.ALLOCATED,
-                    actor=actor,
-                )
+                touched.append(level_id)
+                movements.append(_movement(order, variant_id, location_id, take, actor))
                 remaining -= take
         if remaining == 0:
             return quantity
-        if variant.inventory_policy == InventoryPolicy.CONTINUE:
+        if backorder:
             level_id, location_id = (
-                (levels[0][0], levels[0][1]) if levels else _first_level(session, variant.id)
+                (levels[0][0], levels[0][1]) if levels else _first_level(session, variant_id)
             )
-            session.execute(
+            session.connection().execute(
                 update(StockLevel)
                 .where(StockLevel.id == level_id)
                 .values(allocated=StockLevel.allocated + remaining)
-                .execution_options(synchronize_session="fetch")
             )
-            _record(
-                session,
-                order,
-                variant.id,
-                location_id,
-                allocated_delta=remaining,
-                reason=MovementReason.ALLOCATED,
-                actor=actor,
-            )
+            touched.append(level_id)
+            movements.append(_movement(order, variant_id, location_id, remaining, actor))
             return quantity
         if sum(max(0, available) for _, _, available in levels) < remaining:
             break  # not a race: the stock simply is not there
     return quantity - remaining
 
 
+def _movement(order: Order, variant_id: int, location_id: int, n: int, actor: str) -> dict[str, object]:
+    return {
+        "variant_id": variant_id,
+        "location_id": location_id,
+        "delta": 0,
+        "allocated_delta": n,
+        "reason": MovementReason.ALLOCATED,
+        "reference": str(order.number),
+        "order_id": order.id,
+        "actor": actor,
+    }
+
+
+def _expire_levels(session: Session, level_ids: list[int]) -> None:
+    # The UPDATEs went past the ORM: a StockLevel this session holds must be read again.
+    for level_id in set(level_ids):
+        level = session.identity_map.get(identity_key(StockLevel, level_id))
+        if level is not None:
+            session.expire(level, ["allocated"])
+
+
 def _guarded_allocate(session: Session, level_id: int, n: int) -> bool:
-    result = session.execute(
-        update(StockLevel)
-        .where(StockLevel.id == level_id, StockLevel.on_hand - StockLevel.allocated >= n)
-        .values(allocated=StockLevel.allocated + n)
-        .execution_options(synchronize_session="fetch")
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(session.connection().execute(_GUARDED_ALLOCATE, {"level_id": level_id, "n": n}).rowcount)
 
 
 def _first_level(session: Session, variant_id: int) -> tuple[int, int]:

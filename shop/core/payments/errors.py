@@ -17,3 +17,10 @@ class PaymentFailed(DomainError):
 
     code = "payment-failed"
     status = 502
+
+
+class PaymentProviderUnreachable(PaymentFailed):
+    """The provider could not be reached or failed on its side: the outcome is unknown, and a
+    retry with the same idempotency key finds out (the provider replays what it did)."""
+
+    code = "payment-provider-unreachable"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shop.config import Settings
 from shop.core.orders.models import Order
 from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
+from shop.core.payments.providers import PaymentPage
 
 # Where the storefront shows a guest their order (the generator renders this page).
 ORDER_PAGE = "/order/"
@@ -25,25 +26,35 @@ def order_page_url(settings: Settings, order: Order) -> str:
 
 class ManualProvider:
     name = "manual"
+    remote = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
-        payment = Payment(
-            order_id=order.id,
-            provider=self.name,
-            provider_reference=None,
-            amount=order.total,
-            currency=order.currency,
-            status=PaymentState.PENDING,
-            # No payment page: the shopper goes straight to the order's status page.
+    def open_page(self, order: Order, *, idempotency_key: str) -> PaymentPage:
+        # No payment page: the shopper goes straight to the order's status page.
+        return PaymentPage(
+            reference=None,
             redirect_url=order_page_url(self.settings, order),
             details={"idempotency_key": idempotency_key},
         )
+
+    def record_page(self, session: Session, order: Order, page: PaymentPage) -> Payment:
+        payment = Payment(
+            order_id=order.id,
+            provider=self.name,
+            provider_reference=page.reference,
+            amount=order.total,
+            currency=order.currency,
+            status=PaymentState.PENDING,
+            redirect_url=page.redirect_url,
+            details=page.details,
+        )
         session.add(payment)
-        session.flush()
         return payment
+
+    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
+        return self.record_page(session, order, self.open_page(order, idempotency_key=idempotency_key))
 
     def cancel_payment(self, reference: str) -> None:
         """Nothing to close: a manual payment has no payment page."""

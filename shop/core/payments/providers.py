@@ -7,6 +7,7 @@ crash never charges or refunds twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -15,8 +16,29 @@ from shop.core.orders.models import Order
 from shop.core.payments.models import Payment, Refund
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentPage:
+    """Where the shopper pays: the provider's reference for it (None: no page) and its URL."""
+
+    reference: str | None
+    redirect_url: str | None
+    details: dict[str, str]
+
+
 class PaymentProvider(Protocol):
     name: str
+    # Opening a page is a network call: checkout then commits the order first and opens the
+    # page outside any transaction (no lock is held while the provider answers).
+    remote: bool
+
+    def open_page(self, order: Order, *, idempotency_key: str) -> PaymentPage:
+        """Open the order's payment page at the provider; no database access. The same
+        idempotency key gives the same page (the provider replays its answer)."""
+        ...
+
+    def record_page(self, session: Session, order: Order, page: PaymentPage) -> Payment:
+        """Record the order's Payment (pending) for a page `open_page` gave."""
+        ...
 
     def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
         """Create the order's Payment (pending) and, for redirect providers, its redirect_url."""

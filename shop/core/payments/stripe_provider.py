@@ -25,9 +25,10 @@ from shop.config import Settings
 from shop.core.db import utcnow
 from shop.core.errors import DomainError, InvalidInput
 from shop.core.orders.models import Order, OrderLine
-from shop.core.payments.errors import PaymentFailed, ProviderUnavailable
+from shop.core.payments.errors import PaymentFailed, PaymentProviderUnreachable, ProviderUnavailable
 from shop.core.payments.manual import order_page_url
 from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
+from shop.core.payments.providers import PaymentPage
 
 NAME = "stripe"
 # Stripe accepts session lifetimes between 30 minutes and 24 hours.
@@ -130,8 +131,14 @@ def session_params(settings: Settings, order: Order, *, now: datetime) -> dict[s
     return params
 
 
+# Failures after which nobody knows whether Stripe opened the session: a retry with the same
+# idempotency key finds out. (The client has retried these twice already.)
+_UNREACHABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError, stripe.IdempotencyError)
+
+
 class StripeProvider:
     name = NAME
+    remote = True
 
     def __init__(self, settings: Settings) -> None:
         if not settings.stripe_secret_key:
@@ -142,13 +149,18 @@ class StripeProvider:
     def _key(self, order_token: str, idempotency_key: str) -> str:
         return f"shop-{order_token[:16]}-{idempotency_key}"[:255]
 
-    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
+    def open_page(self, order: Order, *, idempotency_key: str) -> PaymentPage:
         params = session_params(self.settings, order, now=utcnow())
         try:
             checkout = self.client.v1.checkout.sessions.create(
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": self._key(order.token, idempotency_key)},
             )
+        except _UNREACHABLE as exc:
+            raise PaymentProviderUnreachable(
+                f"Stripe could not open the checkout session: {exc.user_message or exc}; "
+                "retry with the same Idempotency-Key"
+            ) from exc
         except stripe.StripeError as exc:
             raise PaymentFailed(f"Stripe refused the checkout session: {exc.user_message or exc}") from exc
         if checkout.amount_total != order.total or (checkout.currency or "").upper() != order.currency:
@@ -157,19 +169,29 @@ class StripeProvider:
                 f"#{order.number}, which totals {order.total} {order.currency}; "
                 "not sending the shopper there"
             )
+        return PaymentPage(
+            reference=checkout.id,
+            redirect_url=checkout.url,
+            details={"checkout_session": checkout.id, "idempotency_key": idempotency_key},
+        )
+
+    def record_page(self, session: Session, order: Order, page: PaymentPage) -> Payment:
         payment = Payment(
             order_id=order.id,
             provider=self.name,
-            provider_reference=checkout.id,
+            provider_reference=page.reference,
             amount=order.total,
             currency=order.currency,
             status=PaymentState.PENDING,
-            redirect_url=checkout.url,
-            details={"checkout_session": checkout.id, "idempotency_key": idempotency_key},
+            redirect_url=page.redirect_url,
+            details=page.details,
         )
         session.add(payment)
         session.flush()
         return payment
+
+    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
+        return self.record_page(session, order, self.open_page(order, idempotency_key=idempotency_key))
 
     def cancel_payment(self, reference: str) -> None:
         """Expire the Checkout Session, so a released order can no longer be paid."""

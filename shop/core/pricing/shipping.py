@@ -8,24 +8,37 @@ from sqlalchemy.orm import Session
 from shop.core.pricing.calculator import ShippingRate
 from shop.core.shipping.models import ShippingMethod
 
+# Plain columns on the session's connection, not ORM objects through the session: every
+# cart read and checkout asks, and the ORM layer cost more than the query. (Nothing is
+# pending here: services flush before they price.)
 _ACTIVE = (
-    select(ShippingMethod)
+    select(
+        ShippingMethod.code,
+        ShippingMethod.name,
+        ShippingMethod.price,
+        ShippingMethod.free_over,
+        ShippingMethod.delivery_estimate,
+        ShippingMethod.countries,
+    )
     .where(ShippingMethod.active.is_(True))
     .order_by(ShippingMethod.position, ShippingMethod.id)
 )
 
 
+def _ships_to(countries: str, country: str) -> bool:
+    # The same rule as ShippingMethod.ships_to: empty means every country.
+    codes = [c.strip().upper() for c in countries.split(",") if c.strip()]
+    return not codes or country.upper() in codes
+
+
 def shipping_rates(session: Session, country: str) -> list[ShippingRate]:
     """Active methods that ship to `country`, in the merchant's order."""
-    methods = session.scalars(_ACTIVE).all()
     return [
         ShippingRate(
-            code=m.code,
-            name=m.name,
-            price=m.price,
-            free_over=m.free_over,
-            delivery_estimate=m.delivery_estimate,
+            code=code, name=name, price=price, free_over=free_over, delivery_estimate=delivery_estimate
         )
-        for m in methods
-        if m.ships_to(country)
+        for code, name, price, free_over, delivery_estimate, countries in session.connection().execute(
+            _ACTIVE
+        )
+        if _ships_to(countries, country)
     ]

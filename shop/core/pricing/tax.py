@@ -8,7 +8,10 @@ from sqlalchemy.orm import Session
 from shop.core.pricing.calculator import Tax
 from shop.core.tax.models import TaxRate
 
-_RATES = select(TaxRate).where(
+# Columns rather than TaxRate objects: asked on every cart read and checkout.
+_RATES = select(
+    TaxRate.rate_bps, TaxRate.prices_include_tax, TaxRate.applies_to_shipping, TaxRate.name, TaxRate.region
+).where(
     TaxRate.country == bindparam("country"),
     func.upper(TaxRate.region).in_(bindparam("regions", expanding=True)),
 )
@@ -16,15 +19,10 @@ _RATES = select(TaxRate).where(
 
 def tax_for(session: Session, country: str, region: str | None = None) -> Tax | None:
     regions = [""] if not region else [region.strip().upper(), ""]
-    rows = session.scalars(_RATES, {"country": country.upper(), "regions": regions}).all()
+    rows = session.connection().execute(_RATES, {"country": country.upper(), "regions": regions}).all()
     # Region first, then the whole country.
     best = sorted(rows, key=lambda r: r.region == "")
     if not best:
         return None
-    rate = best[0]
-    return Tax(
-        rate_bps=rate.rate_bps,
-        inclusive=rate.prices_include_tax,
-        applies_to_shipping=rate.applies_to_shipping,
-        name=rate.name,
-    )
+    rate_bps, inclusive, applies_to_shipping, name, _region = best[0]
+    return Tax(rate_bps=rate_bps, inclusive=inclusive, applies_to_shipping=applies_to_shipping, name=name)

@@ -20,7 +20,8 @@ def next_value(session: Session, name: str, *, start: int) -> int:
     """
     bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
     for _ in range(2):
-        value = session.execute(bump.returning(Counter.value)).scalar_one_or_none()
+        # On the connection: no Counter object is kept in a session to keep in step.
+        value = session.connection().execute(bump.returning(Counter.value)).scalar_one_or_none()
         if value is not None:
             return value
         try:

@@ -137,14 +137,19 @@ def test_the_guard_holds_when_stock_went_between_read_and_write(
     level.allocated = 4  # the competitor's allocation, already committed
     session.flush()
     real_levels = allocation._levels
-    reads: list[list[tuple[int, int, int]]] = []
+    reads: list[dict[int, list[tuple[int, int, int]]]] = []
 
-    def stale_first_read(session_: Session, variant_id: int) -> list[tuple[int, int, int]]:
-        levels = real_levels(session_, variant_id)
+    def stale_first_read(session_: Session, variant_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
+        levels = real_levels(session_, variant_ids)
         reads.append(levels)
         # What we would have read just before the competitor committed.
         if len(reads) == 1:
-            return [(level_id, location_id, available + 4) for level_id, location_id, available in levels]
+            return {
+                variant_id: [
+                    (level_id, location_id, available + 4) for level_id, location_id, available in rows
+                ]
+                for variant_id, rows in levels.items()
+            }
         return levels
 
     monkeypatch.setattr(allocation, "_levels", stale_first_read)
