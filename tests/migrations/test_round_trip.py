@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -19,16 +20,26 @@ from tests.conftest import require_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrate.db'}"
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
     url = require_postgres()
+    _reset(url)
+    yield url
+    # Other tests of this run share the database: give it back with the models' tables.
+    _reset(url)
     engine = make_engine(url)
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    Base.metadata.create_all(engine)
     engine.dispose()
-    return url
+
+
+def _reset(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def test_upgrade_matches_models_then_downgrade_to_base(empty_database: str) -> None:
