@@ -185,7 +185,16 @@ def build_site(
     if progress:
         progress("pages", 0, len(dirty))
 
-    job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
+    stages = work / "search" / mpath.stem
+    job = RenderJob(
+        env=env,
+        pages=pages,
+        out=out,
+        previous=previous.files,
+        roots=roots,
+        search_stage=stages,
+        shards=shards,
+    )
     rendered = render_all(
         job,
         dirty,
@@ -230,14 +239,19 @@ def build_site(
     )
     clock.lap("images")
     _delete_stale(out, previous, manifest, summary)
-    manifest.save(mpath)  # pages are in place even if indexing fails below
-    stages = work / "search" / mpath.stem
-    summary.search_indexed = search.update_index(
-        out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
-    )
+    manifest.image_sources = summary.images_written + summary.images_reused
+    try:
+        summary.search_indexed = search.update_index(
+            out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
+        )
+    except BaseException:
+        # The pages are in place: record them (without the stamp, so the next build looks
+        # again and re-indexes), then report the failure.
+        manifest.search = {}
+        manifest.save(mpath)
+        raise
     clock.lap("search")
     manifest.stamp = stamp
-    manifest.image_sources = summary.images_written + summary.images_reused
     manifest.save(mpath)
     summary.seconds = time.perf_counter() - started
     summary.timings = clock.laps

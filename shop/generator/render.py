@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from shop.generator.pages import Page
-from shop.generator.search import body_digest
+from shop.generator import search
 from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
-from shop.generator.writer import sha256, stage
+from shop.generator.writer import sha256, stage, write_atomic
 
 CHUNK = 100
 POOL_THRESHOLD = 200  # below this many pages, forking costs more than it saves
@@ -42,6 +42,8 @@ class RenderJob:
     out: Path
     previous: dict[str, dict[str, Any]]  # manifest "files"
     roots: list[Path]  # template folders, to name the file of an error
+    search_stage: Path | None = None  # where Pagefind's documents go, a folder per shard
+    shards: int = 1
 
 
 _JOB: RenderJob | None = None
@@ -65,7 +67,16 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     staged = None
     if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
         staged = str(stage(job.out / page.path, data))
-    return Rendered(page.path, digest, len(data), used, body_digest(data) if page.searchable else "", staged)
+    body = ""
+    if page.searchable:
+        document = search.search_document(data)
+        body = search.body_digest(document)
+        if job.search_stage is not None:
+            # Written for every searchable page rendered, changed or not, so a document
+            # never lags behind the page it was made from (see search.sync_stage).
+            shard = search.shard_of(page.path, job.shards)
+            write_atomic(job.search_stage / str(shard) / page.path, document)
+    return Rendered(page.path, digest, len(data), used, body, staged)
 
 
 def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:
