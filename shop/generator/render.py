@@ -16,8 +16,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from shop.generator.pages import Page
 from shop.generator import search
+from shop.generator.pages import Page
 from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
 from shop.generator.writer import sha256, stage, write_atomic
 

@@ -35,8 +35,19 @@ _TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9-]*")
 _HTML_TAG = re.compile(rb"<html\b[^>]*>", re.I)
 _TITLE = re.compile(rb"<title\b[^>]*>.*?</title>", re.I | re.S)
 _VOID = {
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input",
-    b"link", b"meta", b"source", b"track", b"wbr",
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"source",
+    b"track",
+    b"wbr",
 }
 
 
@@ -183,7 +194,8 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> dict[st
     for folder, _, names in os.walk(final):
         for name in names:
             path = Path(folder) / name
-            files[path.relative_to(out).as_posix()] = {"sha256": file_sha256(path), "size": path.stat().st_size}
+            entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
+            files[path.relative_to(out).as_posix()] = entry
     return dict(sorted(files.items()))
 
 

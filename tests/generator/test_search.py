@@ -67,7 +67,8 @@ def test_a_page_talking_to_pagefind_outside_its_body_is_given_whole() -> None:
     two_bodies = b"<html><body><main data-pagefind-body>a</main><div data-pagefind-body>b</div></body></html>"
     assert search.search_document(two_bodies) == two_bodies
     filter_outside = (
-        b'<html><body><span data-pagefind-filter="brand">X</span><main data-pagefind-body>a</main></body></html>'
+        b'<html><body><span data-pagefind-filter="brand">X</span>'
+        b"<main data-pagefind-body>a</main></body></html>"
     )
     assert search.search_document(filter_outside) == filter_outside
     no_body = b"<html><body><main>a</main></body></html>"
