@@ -179,8 +179,11 @@ def build_site(
     changed_templates = {
         n for n in set(templates) | set(previous.templates) if templates.get(n) != previous.templates.get(n)
     }
+    prefix = f"{out}{os.sep}"
     dirty = [
-        i for i, page in enumerate(pages) if everything or _is_dirty(page, previous, changed_templates, out)
+        i
+        for i, page in enumerate(pages)
+        if everything or _is_dirty(page, previous, changed_templates, prefix)
     ]
     if progress:
         progress("pages", 0, len(dirty))
@@ -310,13 +313,14 @@ def _compile(env: Any, pages: list[Page], roots: list[Path]) -> None:
             raise BuildError(describe_template_error(exc, roots)) from None
 
 
-def _is_dirty(page: Page, previous: Manifest, changed: set[str], out: Path) -> bool:
+def _is_dirty(page: Page, previous: Manifest, changed: set[str], prefix: str) -> bool:
     before = previous.pages.get(page.path)
     if before is None or before.get("key") != page.key:
         return True
-    if any(name in changed for name in before.get("templates", ())):
+    if changed and any(name in changed for name in before.get("templates", ())):
         return True
-    return page.path not in previous.files or not os.path.exists(out / page.path)
+    # A string path, not a Path: this runs for every page of every rebuild.
+    return page.path not in previous.files or not os.path.exists(prefix + page.path)
 
 
 def _record_pages(
@@ -373,6 +377,7 @@ def _stage_feed(
         title=settings.store_name,
         cache_file=cache_file,
         cache_key=None if full else manifest.global_key,
+        previous=before,
     )
     manifest.files[name] = {"sha256": sha, "size": size}
     if before and before.get("sha256") == sha and (out / name).exists():

@@ -249,10 +249,13 @@ def update_index(
     keys: dict[str, str] = {}
     files: dict[str, dict[str, Any]] = {}
     todo = []
+    indexed: dict[str, dict[str, dict[str, Any]]] = {}  # shard -> its files in the last build
+    for name, entry in previous.files.items():
+        if name.startswith("pagefind/"):
+            indexed.setdefault(name.split("/", 2)[1], {})[name] = entry
     for shard, entries in groups.items():
         keys[str(shard)] = shard_key(entries)
-        prefix = f"pagefind/{shard}/"
-        kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
+        kept = indexed.get(str(shard), {})
         if (
             not full
             and old_keys.get(str(shard)) == keys[str(shard)]

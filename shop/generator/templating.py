@@ -79,6 +79,22 @@ class Fragments:
         return hit[0]
 
 
+class Memo:
+    """`{% call memo(key...) %}...{% endcall %}`: the block's output, made once per build and
+    process for each key. For markup that depends only on its key (and the globals), such as
+    a product card shown in many listings and "related products" shelves; the key must name
+    everything the block shows."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Any, ...], Markup] = {}
+
+    def __call__(self, *key: Any, caller: Any) -> Markup:
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = Markup(caller())
+        return hit
+
+
 def make_environment(
     chain: list[Theme], *, currency: str, bytecode_dir: Path | None = None
 ) -> TrackingEnvironment:
@@ -107,6 +123,7 @@ def make_environment(
     env.filters["jsonld"] = jsonld
     env.filters["css"] = css_value
     env.globals["fragment"] = Fragments(env)
+    env.globals["memo"] = Memo()
     return env
 
 
