@@ -7,14 +7,14 @@ import hashlib
 import html
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import nh3
 
-from shop.core.money import Money
+from shop.core.money import Money, exponent
 from shop.generator.data import ProductData
 from shop.generator.images import image_set
 from shop.generator.pages import Page, Site
@@ -208,36 +208,55 @@ def _items(site: Site, product: ProductData) -> list[str]:
     url = site.absolute(site.product_url(product))
     text = html.unescape(nh3.clean(product.description, tags=set())).strip() or product.title
     by_id = {i.id: i for i in product.images}
+    # What every variant of the product shares is escaped once (the description is long).
+    group = f"<g:item_group_id>{product.id}</g:item_group_id>"
+    description = f"<description>{escape(text[:5000])}</description>"
+    brand = f"<g:brand>{escape(product.vendor)}</g:brand>" if product.vendor else ""
+    ptype = f"<g:product_type>{escape(product.product_type)}</g:product_type>" if product.product_type else ""
+    single = len(product.variants) == 1
+    price = _price_formatter(site.currency)
     for variant in product.variants:
         image = by_id.get(variant.image_id or 0) or product.image
-        fields = [
-            ("g:id", variant.sku),
-            ("g:item_group_id", str(product.id)),
-            (
-                "title",
-                product.title if len(product.variants) == 1 else f"{product.title} \u2013 {variant.title}",
-            ),
-            ("description", text[:5000]),
-            ("link", f"{url}?variant={variant.id}"),
-            ("g:availability", FEED_AVAILABILITY[variant.state]),
-            ("g:condition", "new"),
+        title = product.title if single else f"{product.title} \u2013 {variant.title}"
+        parts = [
+            f"<item><g:id>{escape(variant.sku)}</g:id>",
+            group,
+            f"<title>{escape(title)}</title>",
+            description,
+            f"<link>{escape(f'{url}?variant={variant.id}')}</link>",
+            f"<g:availability>{FEED_AVAILABILITY[variant.state]}</g:availability>",
+            "<g:condition>new</g:condition>",
         ]
         if image:
-            fields.append(("g:image_link", site.absolute(image_set(image, site.base).large)))
+            parts.append(
+                f"<g:image_link>{escape(site.absolute(image_set(image, site.base).large))}</g:image_link>"
+            )
         if variant.compare_at_price and variant.compare_at_price > variant.price:
-            fields.append(("g:price", str(Money(variant.compare_at_price, site.currency))))
-            fields.append(("g:sale_price", str(Money(variant.price, site.currency))))
+            parts.append(f"<g:price>{price(variant.compare_at_price)}</g:price>")
+            parts.append(f"<g:sale_price>{price(variant.price)}</g:sale_price>")
         else:
-            fields.append(("g:price", str(Money(variant.price, site.currency))))
-        if product.vendor:
-            fields.append(("g:brand", product.vendor))
+            parts.append(f"<g:price>{price(variant.price)}</g:price>")
+        parts.append(brand)
         if variant.barcode:
-            fields.append(("g:gtin", variant.barcode))
+            parts.append(f"<g:gtin>{escape(variant.barcode)}</g:gtin>")
         else:
-            fields.append(("g:identifier_exists", "no"))
-        if product.product_type:
-            fields.append(("g:product_type", product.product_type))
+            parts.append("<g:identifier_exists>no</g:identifier_exists>")
+        parts.append(ptype)
         if variant.weight_grams:
-            fields.append(("g:shipping_weight", f"{variant.weight_grams} g"))
-        items.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields) + "</item>")
+            parts.append(f"<g:shipping_weight>{variant.weight_grams} g</g:shipping_weight>")
+        parts.append("</item>")
+        items.append("".join(parts))
     return items
+
+
+def _price_formatter(currency: str) -> Callable[[int], str]:
+    """`str(Money(amount, currency))` (e.g. "12.50 EUR"), escaped, without a Money per price."""
+    sample = Money(1, currency)
+    exp = exponent(currency)
+    suffix = escape(f" {sample.currency}")
+    if exp == 0:
+        return lambda amount: f"{amount}{suffix}"
+    scale = 10**exp
+    return lambda amount: (
+        f"{'-' if amount < 0 else ''}{abs(amount) // scale}.{abs(amount) % scale:0{exp}d}{suffix}"
+    )

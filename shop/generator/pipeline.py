@@ -198,24 +198,36 @@ def build_site(
         search_stage=stages,
         shards=shards,
     )
-    rendered = render_all(
-        job,
-        dirty,
-        jobs=jobs,
-        progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
-    )
-    clock.lap("render")
+    manifest = Manifest(templates=templates, global_key=global_key)
+    summary = BuildSummary(out=str(out))
     staged_extra: list[tuple[str, str]] = []
-    try:
-        manifest = Manifest(templates=templates, global_key=global_key)
-        summary = BuildSummary(out=str(out))
-        _record_pages(manifest, previous, pages, rendered, summary)
-        feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
+    feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
+
+    def machine_files() -> None:
+        """Sitemap, robots, feed and assets: staged by this process while the workers render."""
+        started = time.perf_counter()
         for name, data in _machine_files(site, pages):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
         _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
         for asset in statics.values():
             _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
+        clock.laps["machine files (during render)"] = time.perf_counter() - started
+
+    try:
+        rendered = render_all(
+            job,
+            dirty,
+            jobs=jobs,
+            progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+            meanwhile=machine_files,
+        )
+    except BaseException:
+        for _, tmp in staged_extra:
+            os.unlink(tmp)
+        raise
+    clock.lap("render")
+    try:
+        _record_pages(manifest, previous, pages, rendered, summary)
     except BaseException:
         discard(rendered)
         for _, tmp in staged_extra:
@@ -376,8 +388,8 @@ def _stage_feed(
         site,
         title=settings.store_name,
         cache_file=cache_file,
-        cache_key=None if full else manifest.global_key,
-        previous=before,
+        cache_key=manifest.global_key,
+        previous=None if full else before,
     )
     manifest.files[name] = {"sha256": sha, "size": size}
     if before and before.get("sha256") == sha and (out / name).exists():

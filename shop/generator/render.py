@@ -97,13 +97,21 @@ def _render_chunk(indices: list[int]) -> list[Rendered] | str:
 
 
 def render_all(
-    job: RenderJob, indices: list[int], *, jobs: int, progress: Callable[[int], None] | None = None
+    job: RenderJob,
+    indices: list[int],
+    *,
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Rendered]:
-    """Render `indices` of `job.pages`; on any error remove what was staged and raise."""
+    """Render `indices` of `job.pages`; on any error remove what was staged and raise.
+
+    `meanwhile` runs in this process while the workers render (before rendering when there
+    are no workers); if it raises, what the workers rendered is removed and it is re-raised."""
     results: list[Rendered] = []
     error: str | None = None
     try:
-        for batch in _batches(job, indices, jobs):
+        for batch in _batches(job, indices, jobs, meanwhile):
             if isinstance(batch, str):
                 error = error or batch  # keep draining, so every staged file is known
                 continue
@@ -119,10 +127,14 @@ def render_all(
     return results
 
 
-def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Rendered] | str]:
+def _batches(
+    job: RenderJob, indices: list[int], jobs: int, meanwhile: Callable[[], None] | None
+) -> Iterator[list[Rendered] | str]:
     global _JOB
     chunks = [indices[i : i + CHUNK] for i in range(0, len(indices), CHUNK)]
     if jobs <= 1 or len(indices) < POOL_THRESHOLD:
+        if meanwhile:
+            meanwhile()
         for chunk in chunks:
             batch = _render_chunk_with(job, chunk)
             yield batch
@@ -135,7 +147,16 @@ def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Ren
     gc.freeze()
     try:
         with get_context("fork").Pool(jobs) as pool:
-            yield from pool.imap_unordered(_render_chunk, chunks)
+            batches = pool.imap_unordered(_render_chunk, chunks)
+            if meanwhile:
+                try:
+                    meanwhile()
+                except BaseException:
+                    for batch in batches:  # let the workers finish, then remove what they staged
+                        if not isinstance(batch, str):
+                            discard(batch)
+                    raise
+            yield from batches
     finally:
         gc.unfreeze()
         _JOB = None
