@@ -365,16 +365,51 @@ def run_build(store: Path, full: bool, jobs: int | None) -> None:
 
 
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
+    """Run one build in a child process; while it runs, sample the memory of its whole process
+    tree (the build, its forked render workers, Pagefind) every 0.1 s from here."""
+    import tempfile
+
     args = [sys.executable, __file__, "--child", str(store)] + (["--full"] if full else [])
     if jobs:
         args += ["--jobs", str(jobs)]
     started = time.perf_counter()
-    result = subprocess.run(args, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"build failed:\n{result.stderr}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    peak_pss = peak_rss = 0
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        while child.poll() is None:
+            pss, rss = tree_memory_kb(child.pid)
+            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            time.sleep(0.1)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        raise SystemExit(f"build failed:\n{stderr}")
+    data = json.loads(stdout.strip().splitlines()[-1])
     data["wall"] = time.perf_counter() - started
+    data["tree_pss_kb"], data["tree_rss_kb"] = peak_pss, peak_rss
     return data
+
+
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) summed over `pid` and its descendants, in kB. PSS divides each page shared
+    by several processes (the workers' copy-on-write catalog) among them, so its sum is what
+    the tree really occupies; the RSS sum counts shared pages once per process."""
+    pss = rss = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+                elif line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):  # the process ended meanwhile
+            continue
+    return pss, rss
 
 
 # -- Hugo -------------------------------------------------------------------------------
@@ -546,11 +581,13 @@ def main() -> None:
         print(f"\n== {n:,} products (catalog made in {time.perf_counter() - t:.1f}s)", flush=True)
         full = build(store, full=True, jobs=args.jobs)
         pages = full["pages_written"] + full["pages_unchanged"]
-        peak = (full["own_kb"] + full["child_kb"] * (args.jobs or 2)) / 1024
+        peak = full["tree_pss_kb"] / 1024
         print(
             f"shop full build: {full['seconds']:.2f}s, {pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
-            f"images {full['images_written']}, peak memory ≈ {peak:,.0f} MB "
-            f"(main {full['own_kb'] / 1024:,.0f} MB + workers ≤ {full['child_kb'] / 1024:,.0f} MB each)",
+            f"images {full['images_written']}; peak memory of the process tree {peak:,.0f} MB PSS "
+            f"({full['tree_rss_kb'] / 1024:,.0f} MB RSS summed, counting shared pages in every process); "
+            f"peak RSS of the main process {full['own_kb'] / 1024:,.0f} MB, of the largest child "
+            f"{full['child_kb'] / 1024:,.0f} MB",
             flush=True,
         )
         print(f"  phases: {full['timings']}", flush=True)
@@ -573,6 +610,9 @@ def main() -> None:
             "full_s": full["seconds"],
             "pages_per_s": pages / full["seconds"],
             "peak_mb": peak,
+            "peak_rss_sum_mb": full["tree_rss_kb"] / 1024,
+            "main_rss_mb": full["own_kb"] / 1024,
+            "child_rss_mb": full["child_kb"] / 1024,
             "noop_s": noop["seconds"],
             "edit_s": edit["seconds"],
             "edit_pages": edit["pages_written"],
