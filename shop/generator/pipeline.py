@@ -176,6 +176,8 @@ def build_site(
 
     clock.lap("plan")
     everything = full or previous.global_key != global_key
+    if everything:  # every page is rendered: the last build's page entries are not needed
+        previous.pages = {}
     changed_templates = {
         n for n in set(templates) | set(previous.templates) if templates.get(n) != previous.templates.get(n)
     }

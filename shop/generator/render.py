@@ -109,12 +109,15 @@ def render_all(
     `meanwhile` runs in this process while the workers render (before rendering when there
     are no workers); if it raises, what the workers rendered is removed and it is re-raised."""
     results: list[Rendered] = []
+    shared: dict[tuple[str, ...], list[str]] = {}
     error: str | None = None
     try:
         for batch in _batches(job, indices, jobs, meanwhile):
             if isinstance(batch, str):
                 error = error or batch  # keep draining, so every staged file is known
                 continue
+            for result in batch:  # most pages used the same templates: keep one list of each
+                result.templates = shared.setdefault(tuple(result.templates), result.templates)
             results += batch
             if progress:
                 progress(len(batch))
