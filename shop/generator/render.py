@@ -19,7 +19,7 @@ from typing import Any
 from shop.generator import search
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
-from shop.generator.writer import sha256, stage, write_atomic
+from shop.generator.writer import sha256, stage
 
 CHUNK = 100
 POOL_THRESHOLD = 200  # below this many pages, forking costs more than it saves
@@ -72,10 +72,8 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
         document = search.search_document(data)
         body = search.body_digest(document)
         if job.search_stage is not None:
-            # Written for every searchable page rendered, changed or not, so a document
-            # never lags behind the page it was made from (see search.sync_stage).
             shard = search.shard_of(page.path, job.shards)
-            write_atomic(job.search_stage / str(shard) / page.path, document)
+            search.stage_document(job.search_stage / str(shard) / page.path, document)
     return Rendered(page.path, digest, len(data), used, body, staged)
 
 

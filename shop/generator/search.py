@@ -24,7 +24,8 @@ from typing import Any
 from shop.generator.manifest import Manifest
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError
-from shop.generator.writer import file_sha256, prune_empty_dirs, write_atomic
+from shop.generator.writer import file_sha256, prune_empty_dirs
+from shop.generator.writer import stage as stage_file
 
 SHARD_PAGES = 500
 MAX_SHARDS = 40
@@ -199,6 +200,28 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> dict[st
     return dict(sorted(files.items()))
 
 
+def stage_document(target: Path, document: bytes) -> None:
+    """Put a page's search document in its shard's staging folder, newer than the page.
+
+    Called for every searchable page rendered, changed or not, so that a document is never
+    older than the page it was made from (see `sync_stage`). An unchanged document is only
+    touched; a changed one replaces the old by rename, after removing it: on ext4, renaming
+    over an existing file forces its data to disk first, which costs milliseconds a file on
+    a busy disk, and a missing document is simply made again."""
+    try:
+        with open(target, "rb") as handle:
+            current: bytes | None = handle.read()
+    except FileNotFoundError:
+        current = None
+    if current == document:
+        os.utime(target)
+        return
+    tmp = stage_file(target, document)
+    if current is not None:
+        os.unlink(target)
+    os.rename(tmp, target)
+
+
 def sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
     """Make `stage` hold exactly the search documents of `pages`.
 
@@ -219,7 +242,7 @@ def sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
                 continue
         except FileNotFoundError:
             pass
-        write_atomic(target, search_document((out / relative).read_bytes()))
+        stage_document(target, search_document((out / relative).read_bytes()))
 
 
 def remove_stage(stage: Path) -> None:
