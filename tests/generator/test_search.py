@@ -75,3 +75,59 @@ def test_a_page_talking_to_pagefind_outside_its_body_is_given_whole() -> None:
     assert search.search_document(no_body) == no_body
     unclosed = b"<html><body><main data-pagefind-body>a</body></html>"
     assert search.search_document(unclosed) == unclosed
+
+
+def test_a_full_build_indexes_while_it_renders_and_makes_the_same_index(
+    settings: Settings, catalog: FixtureCatalog, monkeypatch
+) -> None:
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)  # four products, four shards
+    build_site(settings, jobs=2)
+    out = settings.output_path
+
+    def index_files() -> dict[str, bytes]:
+        return {
+            p.relative_to(out).as_posix(): p.read_bytes()
+            for p in (out / "pagefind").rglob("*")
+            if p.is_file()
+        }
+
+    before = index_files()
+    started = []
+    original = search.run_pagefind
+    monkeypatch.setattr(
+        search, "run_pagefind", lambda *a, **k: started.append(k.get("just_rendered")) or original(*a, **k)
+    )
+    assert build_site(settings, jobs=2, full=True).search_indexed
+    assert started and all(started)  # every shard was indexed early, from the fresh documents
+    assert index_files() == before
+    assert not [p for p in (out / "pagefind").iterdir() if p.name.startswith(".")]
+
+
+def test_a_full_build_that_fails_to_render_leaves_no_half_made_index(
+    settings: Settings, catalog: FixtureCatalog, monkeypatch
+) -> None:
+    from shop.generator.templating import BuildError
+
+    build_site(settings, jobs=1)
+    out = settings.output_path
+    before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    root = settings.themes_path / "late"
+    (root / "templates").mkdir(parents=True)
+    (root / "theme.toml").write_text("")
+    # Product pages render (and are indexed early); the listings, rendered last, fail.
+    (root / "templates" / "listing.html").write_text("{{ no_such_thing.attribute }}")
+    late = settings.model_copy(update={"theme": "late"})
+    from shop.generator import render
+
+    monkeypatch.setattr(render, "CHUNK", 1)  # a batch per page, so the product shard completes first
+    started = []
+    original = search.run_pagefind
+    monkeypatch.setattr(search, "run_pagefind", lambda *a, **k: started.append(1) or original(*a, **k))
+    try:
+        build_site(late, jobs=1, full=True)
+    except BuildError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("the build should fail")
+    assert started  # Pagefind ran for the product pages before the listings failed
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
