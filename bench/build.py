@@ -7,8 +7,13 @@
 For each size: a synthetic catalog (3 variants per product, 60 categories in two levels,
 stock, one approved review per two products, two featured collections; images optional)
 in a fresh SQLite store under bench/out/; then, each build in its own process:
-full build (seconds, pages/s, peak memory of the build process and its workers), a
-no-op rebuild, and a rebuild after editing one product. The same catalog is then written
+full build (seconds, pages/s, peak memory), a no-op rebuild, and a rebuild after editing
+one product. The full build is everything `shop build --full` does, the Pagefind index
+included. Peak memory is sampled from outside every 0.1 s over the build's whole process
+tree (the build, its forked render workers, Pagefind): the PSS sum is what the tree
+really occupies (a page shared copy-on-write by the workers counts once); the RSS sum
+(shared pages counted in every process) and the peak RSS of the main process and of its
+largest child are printed beside it. The same catalog is then written
 as Hugo content with templates of equivalent content (base layout with the category nav,
 product page with JSON-LD and breadcrumb, paginated category listings, sitemap) and built
 with Hugo (Debian's `hugo`, installed with apt-get if missing).
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -350,7 +356,6 @@ def edit_one_product(store: Path, n: int) -> None:
 
 def run_build(store: Path, full: bool, jobs: int | None) -> None:
     """Child mode: build, print the summary and this process tree's peak memory as JSON."""
-    import os
 
     os.environ["SHOP_DIR"] = str(store)
     from shop.config import get_settings
@@ -578,7 +583,11 @@ def main() -> None:
     for n in args.sizes:
         t = time.perf_counter()
         store = make_store(n, images=args.images)
-        print(f"\n== {n:,} products (catalog made in {time.perf_counter() - t:.1f}s)", flush=True)
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"\n== {n:,} products (catalog made in {time.perf_counter() - t:.1f}s; load average {load})",
+            flush=True,
+        )
         full = build(store, full=True, jobs=args.jobs)
         pages = full["pages_written"] + full["pages_unchanged"]
         peak = full["tree_pss_kb"] / 1024

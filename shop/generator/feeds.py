@@ -137,7 +137,7 @@ def stage_merchant_feed(
     def emit(data: bytes) -> None:
         nonlocal size
         digest.update(data)
-        handle.write(data)
+        sink.write(data)
         size += len(data)
 
     def flush() -> None:
@@ -153,7 +153,7 @@ def stage_merchant_feed(
         run.clear()
 
     try:
-        with open(tmp, "wb") as handle:
+        with open(tmp, "wb") as sink:
             for piece in _feed_pieces(site, title=title, reuse=spans, keys=keys):
                 if isinstance(piece, bytes):
                     flush()

@@ -114,10 +114,10 @@ class _Shared(dict[Any, Any]):
     held hundreds of thousands of times (in the main process and in every render worker)."""
 
     def __call__(self, value: _T) -> _T:
-        return self.setdefault(value, value)  # type: ignore[no-any-return]
+        return self.setdefault(value, value)
 
     def list(self, values: list[str]) -> list[str]:
-        return self.setdefault(tuple(values), [self(v) for v in values])  # type: ignore[no-any-return]
+        return self.setdefault(tuple(values), [self(v) for v in values])
 
 
 def _rows(conn: Connection, statement: Any) -> Sequence[Any]:
