@@ -215,81 +215,58 @@ def build_site(
             _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
         clock.laps["machine files (during render)"] = time.perf_counter() - started
 
-    early: search.EarlyIndex | None = None
-    if full and searchable:
-        # Every shard is indexed again: render shard by shard, so Pagefind can start on one
-        # while the next renders.
-        groups: dict[int, list[str]] = {}
-        for path in searchable:
-            groups.setdefault(search.shard_of(path, shards), []).append(path)
-        early = search.EarlyIndex(out, stages, groups, jobs)
-        dirty.sort(key=lambda i: search.shard_of(pages[i].path, shards) if pages[i].searchable else shards)
     try:
-        try:
-            rendered = render_all(
-                job,
-                dirty,
-                jobs=jobs,
-                progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
-                meanwhile=machine_files,
-                done=(lambda batch: early.rendered(r.path for r in batch)) if early else None,
-            )
-        except BaseException:
-            for _, tmp in staged_extra:
-                os.unlink(tmp)
-            raise
-        clock.lap("render")
-        try:
-            _record_pages(manifest, previous, pages, rendered, summary)
-        except BaseException:
-            discard(rendered)
-            for _, tmp in staged_extra:
-                os.unlink(tmp)
-            raise
-
-        # Commit: everything rendered; move it into place.
-        for result in rendered:
-            if result.staged:
-                os.replace(result.staged, out / result.path)
-        for name, tmp in staged_extra:
-            os.replace(tmp, out / name)
-
-        clock.lap("write")
-        summary.images_written, summary.images_reused = images.place_all(
-            [i for p in catalog.products.values() for i in p.images],
-            settings.media_path,
-            out,
-            work / "cache",
-            previous,
-            manifest,
+        rendered = render_all(
+            job,
+            dirty,
             jobs=jobs,
-            progress=progress,
+            progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+            meanwhile=machine_files,
         )
-        clock.lap("images")
-        _delete_stale(out, previous, manifest, summary)
-        manifest.image_sources = summary.images_written + summary.images_reused
-        try:
-            summary.search_indexed = search.update_index(
-                out,
-                stages,
-                pages,
-                manifest,
-                previous,
-                shards,
-                full=full,
-                jobs=jobs,
-                progress=progress,
-                early=early,
-            )
-        except BaseException:
-            # The pages are in place: record them (without the stamp, so the next build looks
-            # again and re-indexes), then report the failure.
-            manifest.search = {}
-            manifest.save(mpath)
-            raise
-    finally:
-        if early:
-            early.close()
+    except BaseException:
+        for _, tmp in staged_extra:
+            os.unlink(tmp)
+        raise
+    clock.lap("render")
+    try:
+        _record_pages(manifest, previous, pages, rendered, summary)
+    except BaseException:
+        discard(rendered)
+        for _, tmp in staged_extra:
+            os.unlink(tmp)
+        raise
+
+    # Commit: everything rendered; move it into place.
+    for result in rendered:
+        if result.staged:
+            os.replace(result.staged, out / result.path)
+    for name, tmp in staged_extra:
+        os.replace(tmp, out / name)
+
+    clock.lap("write")
+    summary.images_written, summary.images_reused = images.place_all(
+        [i for p in catalog.products.values() for i in p.images],
+        settings.media_path,
+        out,
+        work / "cache",
+        previous,
+        manifest,
+        jobs=jobs,
+        progress=progress,
+    )
+    clock.lap("images")
+    _delete_stale(out, previous, manifest, summary)
+    manifest.image_sources = summary.images_written + summary.images_reused
+    try:
+        summary.search_indexed = search.update_index(
+            out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
+        )
+    except BaseException:
+        # The pages are in place: record them (without the stamp, so the next build looks
+        # again and re-indexes), then report the failure.
+        manifest.search = {}
+        manifest.save(mpath)
+        raise
     clock.lap("search")
     manifest.stamp = stamp
     manifest.save(mpath)

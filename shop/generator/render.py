@@ -101,13 +101,11 @@ def render_all(
     jobs: int,
     progress: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
-    done: Callable[[list[Rendered]], None] | None = None,
 ) -> list[Rendered]:
     """Render `indices` of `job.pages`; on any error remove what was staged and raise.
 
     `meanwhile` runs in this process while the workers render (before rendering when there
-    are no workers); if it raises, what the workers rendered is removed and it is re-raised.
-    `done` is given each batch of pages as it comes back."""
+    are no workers); if it raises, what the workers rendered is removed and it is re-raised."""
     results: list[Rendered] = []
     shared: dict[tuple[str, ...], list[str]] = {}
     error: str | None = None
@@ -119,8 +117,6 @@ def render_all(
             for result in batch:  # most pages used the same templates: keep one list of each
                 result.templates = shared.setdefault(tuple(result.templates), result.templates)
             results += batch
-            if done:
-                done(batch)
             if progress:
                 progress(len(batch))
     except BaseException:

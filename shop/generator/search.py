@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -169,16 +169,8 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> dict[st
     Pagefind reads a folder, so each shard has a persistent staging folder holding the
     search document of each of its pages (same relative paths, so result URLs are right).
     """
-    return install_shard(out, shard, run_pagefind(out, shard, pages, stage))
-
-
-def run_pagefind(
-    out: Path, shard: int, pages: list[str], stage: Path, *, just_rendered: bool = False
-) -> Path:
-    """Index a shard into a fresh folder beside `out/pagefind/<shard>/`; returns that folder.
-    `just_rendered`: every page's document was written by this build's workers (whose pages
-    are not in `out` yet), so only documents of pages no longer in the shard are removed."""
-    sync_stage(out, stage, pages, just_rendered=just_rendered)
+    sync_stage(out, stage, pages)
+    final = out / "pagefind" / str(shard)
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
@@ -193,12 +185,6 @@ def run_pagefind(
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
         raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
-    return fresh
-
-
-def install_shard(out: Path, shard: int, fresh: Path) -> dict[str, dict[str, Any]]:
-    """Move a freshly made shard into place; returns its files with their sha256 and size."""
-    final = out / "pagefind" / str(shard)
     old = out / "pagefind" / f".{shard}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
@@ -212,49 +198,6 @@ def install_shard(out: Path, shard: int, fresh: Path) -> dict[str, dict[str, Any
             entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
             files[path.relative_to(out).as_posix()] = entry
     return dict(sorted(files.items()))
-
-
-class EarlyIndex:
-    """In a full build, Pagefind indexes a shard as soon as the workers have rendered all its
-    pages (they write the search documents), while the other shards still render: the
-    two cores stay busy through Pagefind's single-threaded stretches and the main process's
-    serial work. The index is made into a folder beside the live one and moved into place
-    by `update_index`, after the pages were."""
-
-    def __init__(self, out: Path, stages: Path, groups: dict[int, list[str]], jobs: int) -> None:
-        self._out, self._stages, self._groups = out, stages, groups
-        self._left = {shard: len(paths) for shard, paths in groups.items()}
-        self._shard_of = {path: shard for shard, paths in groups.items() for path in paths}
-        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        self._futures: dict[int, Future[Path]] = {}
-
-    def rendered(self, paths: Iterable[str]) -> None:
-        for path in paths:
-            shard = self._shard_of.get(path)
-            if shard is None:
-                continue
-            self._left[shard] -= 1
-            if not self._left[shard]:
-                self._futures[shard] = self._pool.submit(
-                    run_pagefind,
-                    self._out,
-                    shard,
-                    self._groups[shard],
-                    self._stages / str(shard),
-                    just_rendered=True,
-                )
-
-    def take(self, shard: int) -> Path | None:
-        """The shard's fresh index folder, once Pagefind is done; None if it was not started."""
-        future = self._futures.pop(shard, None)
-        return future.result() if future else None
-
-    def close(self) -> None:
-        """Wait for what runs; remove indexes made but never taken (the build failed)."""
-        self._pool.shutdown(wait=True)
-        for shard in self._futures:
-            shutil.rmtree(self._out / "pagefind" / f".{shard}.tmp", ignore_errors=True)
-        self._futures.clear()
 
 
 def stage_document(target: Path, document: bytes) -> None:
@@ -279,7 +222,7 @@ def stage_document(target: Path, document: bytes) -> None:
     os.rename(tmp, target)
 
 
-def sync_stage(out: Path, stage: Path, pages: list[str], *, just_rendered: bool = False) -> None:
+def sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
     """Make `stage` hold exactly the search documents of `pages`.
 
     Render workers write the document of every searchable page they render, after the
@@ -290,8 +233,6 @@ def sync_stage(out: Path, stage: Path, pages: list[str], *, just_rendered: bool 
         for existing in stage.rglob("*.html"):
             if existing.relative_to(stage).as_posix() not in wanted:
                 existing.unlink()
-    if just_rendered:
-        return
     for relative in pages:
         source = os.stat(out / relative)
         target = stage / relative
@@ -319,7 +260,6 @@ def update_index(
     full: bool,
     jobs: int,
     progress: Callable[[str, int, int], None] | None,
-    early: EarlyIndex | None = None,
 ) -> bool:
     """Re-index the shards whose searchable text changed; record every index file in the
     manifest. Returns whether anything was indexed."""
@@ -353,14 +293,10 @@ def update_index(
     # Pagefind runs as a separate process per shard; two at a time keep both cores busy
     # through its single-threaded stretches.
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-
-        def index(shard: int) -> dict[str, dict[str, Any]]:
-            fresh = early.take(shard) if early else None
-            if fresh is not None:
-                return install_shard(out, shard, fresh)
-            return index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard))
-
-        made = pool.map(index, todo)
+        made = pool.map(
+            lambda shard: index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)),
+            todo,
+        )
         for listed in made:
             files.update(listed)
             if progress:
