@@ -18,7 +18,9 @@ as Hugo content with templates of equivalent content (base layout with the categ
 product page with JSON-LD and breadcrumb, paginated category listings, sitemap) and built
 with Hugo (Debian's `hugo`, installed with apt-get if missing).
 
-The machine may be shared: figures are wall-clock and vary with its load.
+The machine may be shared: figures are wall-clock and vary with its load (printed). CPU
+seconds (user + system, the whole process tree) are printed beside them, for ours and for
+Hugo's, since they vary much less with what else runs.
 """
 
 from __future__ import annotations
@@ -364,9 +366,20 @@ def run_build(store: Path, full: bool, jobs: int | None) -> None:
     started = time.perf_counter()
     summary = build_site(get_settings(), full=full, jobs=jobs)
     elapsed = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({**summary.as_dict(), "seconds": elapsed, "own_kb": own, "child_kb": children}))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    print(
+        json.dumps(
+            {
+                **summary.as_dict(),
+                "seconds": elapsed,
+                "own_kb": own.ru_maxrss,
+                "child_kb": children.ru_maxrss,
+                "cpu": cpu,
+            }
+        )
+    )
 
 
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
@@ -545,7 +558,8 @@ def hugo_site(store: Path) -> Path:
 
 def hugo_build(hugo: str, site: Path) -> dict:
     shutil.rmtree(site / "public", ignore_errors=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     result = subprocess.run(
         [hugo, "--quiet", "-s", str(site), "-d", str(site / "public")],
@@ -557,8 +571,9 @@ def hugo_build(hugo: str, site: Path) -> dict:
     if result.returncode != 0:
         raise SystemExit(f"hugo failed:\n{result.stderr[-2000:]}")
     pages = sum(1 for _ in (site / "public").rglob("*.html"))
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": seconds, "pages": pages, "peak_mb": max(peak, before) / 1024}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    return {"seconds": seconds, "pages": pages, "peak_mb": max(usage.ru_maxrss, before) / 1024, "cpu": cpu}
 
 
 # -- main -------------------------------------------------------------------------------
@@ -593,6 +608,7 @@ def main() -> None:
         peak = full["tree_pss_kb"] / 1024
         print(
             f"shop full build: {full['seconds']:.2f}s, {pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
+            f"CPU {full['cpu']:.1f}s ({pages / full['cpu']:,.0f} pages per CPU-second), "
             f"images {full['images_written']}; peak memory of the process tree {peak:,.0f} MB PSS "
             f"({full['tree_rss_kb'] / 1024:,.0f} MB RSS summed, counting shared pages in every process); "
             f"peak RSS of the main process {full['own_kb'] / 1024:,.0f} MB, of the largest child "
@@ -617,6 +633,7 @@ def main() -> None:
             "products": n,
             "pages": pages,
             "full_s": full["seconds"],
+            "full_cpu_s": full["cpu"],
             "pages_per_s": pages / full["seconds"],
             "peak_mb": peak,
             "peak_rss_sum_mb": full["tree_rss_kb"] / 1024,
@@ -630,17 +647,21 @@ def main() -> None:
             site = hugo_site(store)
             h = hugo_build(hugo, site)
             row.update(
+                hugo_cpu_s=h["cpu"],
                 hugo_s=h["seconds"],
                 hugo_pages=h["pages"],
                 hugo_pages_per_s=h["pages"] / h["seconds"],
             )
             print(
                 f"hugo full build: {h['seconds']:.2f}s, {h['pages']:,} pages, "
-                f"{h['pages'] / h['seconds']:,.0f} pages/s, peak memory {h['peak_mb']:,.0f} MB",
+                f"{h['pages'] / h['seconds']:,.0f} pages/s, CPU {h['cpu']:.1f}s "
+                f"({h['pages'] / h['cpu']:,.0f} pages per CPU-second), peak memory {h['peak_mb']:,.0f} MB",
                 flush=True,
             )
+            row["cpu_ratio"] = (pages / full["cpu"]) / (h["pages"] / h["cpu"])
             print(
-                f"ratio (shop pages/s ÷ hugo pages/s): {row['pages_per_s'] / row['hugo_pages_per_s']:.2f}",
+                f"ratio (shop pages/s ÷ hugo pages/s): {row['pages_per_s'] / row['hugo_pages_per_s']:.2f}; "
+                f"per CPU-second (less sensitive to a busy machine): {row['cpu_ratio']:.2f}",
                 flush=True,
             )
         rows.append(row)
