@@ -618,14 +618,16 @@ def main() -> None:
         print(f"  phases: {full['timings']}", flush=True)
         noop = build(store, jobs=args.jobs)
         print(
-            f"shop no-op rebuild: {noop['seconds']:.2f}s ({noop['pages_written']} pages written); "
+            f"shop no-op rebuild: {noop['seconds']:.2f}s, CPU {noop['cpu']:.2f}s "
+            f"({noop['pages_written']} pages written); "
             f"phases: {noop['timings']}",
             flush=True,
         )
         edit_one_product(store, n)
         edit = build(store, jobs=args.jobs)
         print(
-            f"shop one-product edit: {edit['seconds']:.2f}s, {edit['pages_written']} pages written, "
+            f"shop one-product edit: {edit['seconds']:.2f}s, CPU {edit['cpu']:.2f}s, "
+            f"{edit['pages_written']} pages written, "
             f"search re-indexed: {edit['search_indexed']}; phases: {edit['timings']}",
             flush=True,
         )
