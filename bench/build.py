@@ -7,19 +7,27 @@
 For each size: a synthetic catalog (3 variants per product, 60 categories in two levels,
 stock, one approved review per two products, two featured collections; images optional)
 in a fresh SQLite store under bench/out/; then, each build in its own process:
-full build (seconds, pages/s, peak memory of the build process and its workers), a
-no-op rebuild, and a rebuild after editing one product. The same catalog is then written
+full build (seconds, pages/s, peak memory), a no-op rebuild, and a rebuild after editing
+one product. The full build is everything `shop build --full` does, the Pagefind index
+included. Peak memory is sampled from outside every 0.1 s over the build's whole process
+tree (the build, its forked render workers, Pagefind): the PSS sum is what the tree
+really occupies (a page shared copy-on-write by the workers counts once); the RSS sum
+(shared pages counted in every process) and the peak RSS of the main process and of its
+largest child are printed beside it. The same catalog is then written
 as Hugo content with templates of equivalent content (base layout with the category nav,
 product page with JSON-LD and breadcrumb, paginated category listings, sitemap) and built
 with Hugo (Debian's `hugo`, installed with apt-get if missing).
 
-The machine may be shared: figures are wall-clock and vary with its load.
+The machine may be shared: figures are wall-clock and vary with its load (printed). CPU
+seconds (user + system, the whole process tree) are printed beside them, for ours and for
+Hugo's, since they vary much less with what else runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -350,31 +358,82 @@ def edit_one_product(store: Path, n: int) -> None:
 
 def run_build(store: Path, full: bool, jobs: int | None) -> None:
     """Child mode: build, print the summary and this process tree's peak memory as JSON."""
-    import os
 
     os.environ["SHOP_DIR"] = str(store)
     from shop.config import get_settings
     from shop.generator.pipeline import build_site
 
+    def cpu_seconds() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    cpu_before = cpu_seconds()  # not the imports
     started = time.perf_counter()
     summary = build_site(get_settings(), full=full, jobs=jobs)
     elapsed = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({**summary.as_dict(), "seconds": elapsed, "own_kb": own, "child_kb": children}))
+    cpu = cpu_seconds() - cpu_before
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        json.dumps(
+            {
+                **summary.as_dict(),
+                "seconds": elapsed,
+                "own_kb": own.ru_maxrss,
+                "child_kb": children.ru_maxrss,
+                "cpu": cpu,
+            }
+        )
+    )
 
 
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
+    """Run one build in a child process; while it runs, sample the memory of its whole process
+    tree (the build, its forked render workers, Pagefind) every 0.1 s from here."""
+    import tempfile
+
     args = [sys.executable, __file__, "--child", str(store)] + (["--full"] if full else [])
     if jobs:
         args += ["--jobs", str(jobs)]
     started = time.perf_counter()
-    result = subprocess.run(args, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"build failed:\n{result.stderr}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    peak_pss = peak_rss = 0
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        while child.poll() is None:
+            pss, rss = tree_memory_kb(child.pid)
+            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            time.sleep(0.1)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        raise SystemExit(f"build failed:\n{stderr}")
+    data = json.loads(stdout.strip().splitlines()[-1])
     data["wall"] = time.perf_counter() - started
+    data["tree_pss_kb"], data["tree_rss_kb"] = peak_pss, peak_rss
     return data
+
+
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) summed over `pid` and its descendants, in kB. PSS divides each page shared
+    by several processes (the workers' copy-on-write catalog) among them, so its sum is what
+    the tree really occupies; the RSS sum counts shared pages once per process."""
+    pss = rss = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+                elif line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):  # the process ended meanwhile
+            continue
+    return pss, rss
 
 
 # -- Hugo -------------------------------------------------------------------------------
@@ -505,7 +564,8 @@ def hugo_site(store: Path) -> Path:
 
 def hugo_build(hugo: str, site: Path) -> dict:
     shutil.rmtree(site / "public", ignore_errors=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     result = subprocess.run(
         [hugo, "--quiet", "-s", str(site), "-d", str(site / "public")],
@@ -517,8 +577,9 @@ def hugo_build(hugo: str, site: Path) -> dict:
     if result.returncode != 0:
         raise SystemExit(f"hugo failed:\n{result.stderr[-2000:]}")
     pages = sum(1 for _ in (site / "public").rglob("*.html"))
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": seconds, "pages": pages, "peak_mb": max(peak, before) / 1024}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    return {"seconds": seconds, "pages": pages, "peak_mb": max(usage.ru_maxrss, before) / 1024, "cpu": cpu}
 
 
 # -- main -------------------------------------------------------------------------------
@@ -543,27 +604,36 @@ def main() -> None:
     for n in args.sizes:
         t = time.perf_counter()
         store = make_store(n, images=args.images)
-        print(f"\n== {n:,} products (catalog made in {time.perf_counter() - t:.1f}s)", flush=True)
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"\n== {n:,} products (catalog made in {time.perf_counter() - t:.1f}s; load average {load})",
+            flush=True,
+        )
         full = build(store, full=True, jobs=args.jobs)
         pages = full["pages_written"] + full["pages_unchanged"]
-        peak = (full["own_kb"] + full["child_kb"] * (args.jobs or 2)) / 1024
+        peak = full["tree_pss_kb"] / 1024
         print(
             f"shop full build: {full['seconds']:.2f}s, {pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
-            f"images {full['images_written']}, peak memory ≈ {peak:,.0f} MB "
-            f"(main {full['own_kb'] / 1024:,.0f} MB + workers ≤ {full['child_kb'] / 1024:,.0f} MB each)",
+            f"CPU {full['cpu']:.1f}s ({pages / full['cpu']:,.0f} pages per CPU-second), "
+            f"images {full['images_written']}; peak memory of the process tree {peak:,.0f} MB PSS "
+            f"({full['tree_rss_kb'] / 1024:,.0f} MB RSS summed, counting shared pages in every process); "
+            f"peak RSS of the main process {full['own_kb'] / 1024:,.0f} MB, of the largest child "
+            f"{full['child_kb'] / 1024:,.0f} MB",
             flush=True,
         )
         print(f"  phases: {full['timings']}", flush=True)
         noop = build(store, jobs=args.jobs)
         print(
-            f"shop no-op rebuild: {noop['seconds']:.2f}s ({noop['pages_written']} pages written); "
+            f"shop no-op rebuild: {noop['seconds']:.2f}s, CPU {noop['cpu']:.2f}s "
+            f"({noop['pages_written']} pages written); "
             f"phases: {noop['timings']}",
             flush=True,
         )
         edit_one_product(store, n)
         edit = build(store, jobs=args.jobs)
         print(
-            f"shop one-product edit: {edit['seconds']:.2f}s, {edit['pages_written']} pages written, "
+            f"shop one-product edit: {edit['seconds']:.2f}s, CPU {edit['cpu']:.2f}s, "
+            f"{edit['pages_written']} pages written, "
             f"search re-indexed: {edit['search_indexed']}; phases: {edit['timings']}",
             flush=True,
         )
@@ -571,8 +641,12 @@ def main() -> None:
             "products": n,
             "pages": pages,
             "full_s": full["seconds"],
+            "full_cpu_s": full["cpu"],
             "pages_per_s": pages / full["seconds"],
             "peak_mb": peak,
+            "peak_rss_sum_mb": full["tree_rss_kb"] / 1024,
+            "main_rss_mb": full["own_kb"] / 1024,
+            "child_rss_mb": full["child_kb"] / 1024,
             "noop_s": noop["seconds"],
             "edit_s": edit["seconds"],
             "edit_pages": edit["pages_written"],
@@ -581,17 +655,21 @@ def main() -> None:
             site = hugo_site(store)
             h = hugo_build(hugo, site)
             row.update(
+                hugo_cpu_s=h["cpu"],
                 hugo_s=h["seconds"],
                 hugo_pages=h["pages"],
                 hugo_pages_per_s=h["pages"] / h["seconds"],
             )
             print(
                 f"hugo full build: {h['seconds']:.2f}s, {h['pages']:,} pages, "
-                f"{h['pages'] / h['seconds']:,.0f} pages/s, peak memory {h['peak_mb']:,.0f} MB",
+                f"{h['pages'] / h['seconds']:,.0f} pages/s, CPU {h['cpu']:.1f}s "
+                f"({h['pages'] / h['cpu']:,.0f} pages per CPU-second), peak memory {h['peak_mb']:,.0f} MB",
                 flush=True,
             )
+            row["cpu_ratio"] = (pages / full["cpu"]) / (h["pages"] / h["cpu"])
             print(
-                f"ratio (shop pages/s ÷ hugo pages/s): {row['pages_per_s'] / row['hugo_pages_per_s']:.2f}",
+                f"ratio (shop pages/s ÷ hugo pages/s): {row['pages_per_s'] / row['hugo_pages_per_s']:.2f}; "
+                f"per CPU-second (less sensitive to a busy machine): {row['cpu_ratio']:.2f}",
                 flush=True,
             )
         rows.append(row)

@@ -7,13 +7,14 @@ import hashlib
 import html
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import nh3
 
-from shop.core.money import Money
+from shop.core.money import Money, exponent
 from shop.generator.data import ProductData
 from shop.generator.images import image_set
 from shop.generator.pages import Page, Site
@@ -66,66 +67,140 @@ def robots_txt(site: Site) -> bytes:
     return (f"User-agent: *\n{disallow}\nSitemap: {site.absolute(f'{site.base}/sitemap.xml')}\n").encode()
 
 
-def merchant_feed(site: Site, *, title: str, cache: dict[str, list[str]] | None = None) -> bytes:
+def merchant_feed(site: Site, *, title: str) -> bytes:
     """One <item> per variant, grouped by product, as Google Merchant Center reads it."""
-    return "".join(merchant_feed_chunks(site, title=title, cache={} if cache is None else cache)).encode()
+    return b"".join(
+        piece if isinstance(piece, bytes) else b""
+        for piece in _feed_pieces(site, title=title, reuse={}, keys=[])
+    )
 
 
-def merchant_feed_chunks(site: Site, *, title: str, cache: dict[str, list[str]]) -> Iterator[str]:
-    """The feed in pieces, so that a large one is never held whole in memory.
-
-    `cache` maps "<product id>:<page key>" to that product's items; reused entries are not
-    rendered again, and once the feed is consumed it holds exactly this feed's entries."""
+def _feed_pieces(
+    site: Site, *, title: str, reuse: dict[str, tuple[int, int]], keys: list[str]
+) -> Iterator[bytes | tuple[str, int, int]]:
+    """The feed as bytes, or (key, offset, length) for a product whose items can be copied
+    from the previous feed file; `keys` receives each product's key in feed order."""
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">\n<channel>\n'
         f"<title>{escape(title)}</title>\n<link>{escape(site.absolute(f'{site.base}/'))}</link>\n"
         f"<description>{escape(title)} products</description>\n"
-    )
-    fresh: dict[str, list[str]] = {}
+    ).encode()
     for product in site.catalog.products.values():
         key = f"{product.id}:{product.page_key}"
-        items = fresh[key] = cache.get(key) or _items(site, product)
-        if items:
-            yield "\n".join(items) + "\n"
-    cache.clear()
-    cache.update(fresh)
-    yield "</channel>\n</rss>\n"
+        keys.append(key)
+        span = reuse.get(key)
+        if span is not None:
+            yield (key, *span)
+            continue
+        items = _items(site, product)
+        yield ("\n".join(items) + "\n").encode() if items else b""
+    yield b"</channel>\n</rss>\n"
 
 
 def stage_merchant_feed(
-    target: Path, site: Site, *, title: str, cache_file: Path, cache_key: str | None
+    target: Path,
+    site: Site,
+    *,
+    title: str,
+    cache_file: Path,
+    cache_key: str | None,
+    previous: dict[str, object] | None,
 ) -> tuple[Path, str, int]:
     """Write the feed to a temporary file beside `target`; returns (file, sha256, size).
 
-    Per-product items are kept in `cache_file` between builds (valid while `cache_key`, the
-    settings' hash, is the same; None starts afresh), so after one edit only that
-    product's items are made again."""
-    cache: dict[str, list[str]] = {}
-    if cache_key is not None:
+    `cache_file` records where each product's items lie in the feed last written (valid
+    while `cache_key`, the settings' hash, is the same; None starts afresh). When the feed
+    on disk is still that one (its sha256 and size match `previous`, the manifest's entry),
+    the items of every unchanged product are copied from it in long runs instead of being
+    made again, so after one edit only that product's items are rendered."""
+    spans: dict[str, tuple[int, int]] = {}
+    if cache_key is not None and previous:
         try:
             with open(cache_file, "rb") as handle:
                 stored = pickle.load(handle)
-            if stored.get("key") == cache_key:
-                cache = stored["items"]
+            if stored.get("key") == cache_key and stored.get("sha256") == previous.get("sha256"):
+                spans = stored["spans"]
         except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
-            cache = {}
+            spans = {}
+    old = _open_verified(target, previous) if spans else None
+    if old is None:
+        spans = {}
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
     size = 0
-    with open(tmp, "wb") as handle:
-        for chunk in merchant_feed_chunks(site, title=title, cache=cache):
-            data = chunk.encode()
-            digest.update(data)
-            size += len(data)
-            handle.write(data)
+    keys: list[str] = []
+    written: dict[str, tuple[int, int]] = {}
+    run: list[int] = []  # [offset, length] of old bytes still to copy
+
+    def emit(data: bytes) -> None:
+        nonlocal size
+        digest.update(data)
+        sink.write(data)
+        size += len(data)
+
+    def flush() -> None:
+        if run and old is not None:
+            old.seek(run[0])
+            left = run[1]
+            while left:
+                data = old.read(min(left, 1 << 20))
+                if not data:
+                    raise OSError(f"{target}: shorter than recorded")
+                emit(data)
+                left -= len(data)
+        run.clear()
+
+    try:
+        with open(tmp, "wb") as sink:
+            for piece in _feed_pieces(site, title=title, reuse=spans, keys=keys):
+                if isinstance(piece, bytes):
+                    flush()
+                    if keys and keys[-1] not in written:
+                        written[keys[-1]] = (size, len(piece))
+                    emit(piece)
+                    continue
+                key, offset, length = piece
+                written[key] = (size + (run[1] if run else 0), length)
+                if run and run[0] + run[1] == offset:
+                    run[1] += length
+                else:
+                    flush()
+                    run[:] = [offset, length]
+            flush()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        if old is not None:
+            old.close()
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     cache_tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-    with open(cache_tmp, "wb") as handle:
-        pickle.dump({"key": cache_key, "items": cache}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    sha = digest.hexdigest()
+    with open(cache_tmp, "wb") as out:
+        pickle.dump(
+            {"key": cache_key, "sha256": sha, "spans": written}, out, protocol=pickle.HIGHEST_PROTOCOL
+        )
     os.replace(cache_tmp, cache_file)
-    return tmp, digest.hexdigest(), size
+    return tmp, sha, size
+
+
+def _open_verified(target: Path, previous: dict[str, object] | None) -> BinaryIO | None:
+    """The previous feed, open for reading, if its bytes are what the manifest recorded."""
+    if not previous:
+        return None
+    try:
+        handle = open(target, "rb")  # noqa: SIM115 - returned open
+    except OSError:
+        return None
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+    if digest.hexdigest() != previous.get("sha256"):
+        handle.close()
+        return None
+    return handle
 
 
 def _items(site: Site, product: ProductData) -> list[str]:
@@ -133,36 +208,55 @@ def _items(site: Site, product: ProductData) -> list[str]:
     url = site.absolute(site.product_url(product))
     text = html.unescape(nh3.clean(product.description, tags=set())).strip() or product.title
     by_id = {i.id: i for i in product.images}
+    # What every variant of the product shares is escaped once (the description is long).
+    group = f"<g:item_group_id>{product.id}</g:item_group_id>"
+    description = f"<description>{escape(text[:5000])}</description>"
+    brand = f"<g:brand>{escape(product.vendor)}</g:brand>" if product.vendor else ""
+    ptype = f"<g:product_type>{escape(product.product_type)}</g:product_type>" if product.product_type else ""
+    single = len(product.variants) == 1
+    price = _price_formatter(site.currency)
     for variant in product.variants:
         image = by_id.get(variant.image_id or 0) or product.image
-        fields = [
-            ("g:id", variant.sku),
-            ("g:item_group_id", str(product.id)),
-            (
-                "title",
-                product.title if len(product.variants) == 1 else f"{product.title} \u2013 {variant.title}",
-            ),
-            ("description", text[:5000]),
-            ("link", f"{url}?variant={variant.id}"),
-            ("g:availability", FEED_AVAILABILITY[variant.state]),
-            ("g:condition", "new"),
+        title = product.title if single else f"{product.title} \u2013 {variant.title}"
+        parts = [
+            f"<item><g:id>{escape(variant.sku)}</g:id>",
+            group,
+            f"<title>{escape(title)}</title>",
+            description,
+            f"<link>{escape(f'{url}?variant={variant.id}')}</link>",
+            f"<g:availability>{FEED_AVAILABILITY[variant.state]}</g:availability>",
+            "<g:condition>new</g:condition>",
         ]
         if image:
-            fields.append(("g:image_link", site.absolute(image_set(image, site.base).large)))
+            parts.append(
+                f"<g:image_link>{escape(site.absolute(image_set(image, site.base).large))}</g:image_link>"
+            )
         if variant.compare_at_price and variant.compare_at_price > variant.price:
-            fields.append(("g:price", str(Money(variant.compare_at_price, site.currency))))
-            fields.append(("g:sale_price", str(Money(variant.price, site.currency))))
+            parts.append(f"<g:price>{price(variant.compare_at_price)}</g:price>")
+            parts.append(f"<g:sale_price>{price(variant.price)}</g:sale_price>")
         else:
-            fields.append(("g:price", str(Money(variant.price, site.currency))))
-        if product.vendor:
-            fields.append(("g:brand", product.vendor))
+            parts.append(f"<g:price>{price(variant.price)}</g:price>")
+        parts.append(brand)
         if variant.barcode:
-            fields.append(("g:gtin", variant.barcode))
+            parts.append(f"<g:gtin>{escape(variant.barcode)}</g:gtin>")
         else:
-            fields.append(("g:identifier_exists", "no"))
-        if product.product_type:
-            fields.append(("g:product_type", product.product_type))
+            parts.append("<g:identifier_exists>no</g:identifier_exists>")
+        parts.append(ptype)
         if variant.weight_grams:
-            fields.append(("g:shipping_weight", f"{variant.weight_grams} g"))
-        items.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields) + "</item>")
+            parts.append(f"<g:shipping_weight>{variant.weight_grams} g</g:shipping_weight>")
+        parts.append("</item>")
+        items.append("".join(parts))
     return items
+
+
+def _price_formatter(currency: str) -> Callable[[int], str]:
+    """`str(Money(amount, currency))` (e.g. "12.50 EUR"), escaped, without a Money per price."""
+    sample = Money(1, currency)
+    exp = exponent(currency)
+    suffix = escape(f" {sample.currency}")
+    if exp == 0:
+        return lambda amount: f"{amount}{suffix}"
+    scale = 10**exp
+    return lambda amount: (
+        f"{'-' if amount < 0 else ''}{abs(amount) // scale}.{abs(amount) % scale:0{exp}d}{suffix}"
+    )

@@ -52,9 +52,14 @@ class Manifest:
             return cls()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls()
+        pages = data.get("pages", {})
+        shared: dict[tuple[str, ...], list[str]] = {}
+        for entry in pages.values():  # one list per distinct set of templates, not per page
+            if isinstance(entry, dict) and isinstance(entry.get("templates"), list):
+                entry["templates"] = shared.setdefault(tuple(entry["templates"]), entry["templates"])
         return cls(
             files=data.get("files", {}),
-            pages=data.get("pages", {}),
+            pages=pages,
             templates=data.get("templates", {}),
             global_key=data.get("global", ""),
             derived=data.get("derived", {}),

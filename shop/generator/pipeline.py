@@ -176,34 +176,60 @@ def build_site(
 
     clock.lap("plan")
     everything = full or previous.global_key != global_key
+    if everything:  # every page is rendered: the last build's page entries are not needed
+        previous.pages = {}
     changed_templates = {
         n for n in set(templates) | set(previous.templates) if templates.get(n) != previous.templates.get(n)
     }
+    prefix = f"{out}{os.sep}"
     dirty = [
-        i for i, page in enumerate(pages) if everything or _is_dirty(page, previous, changed_templates, out)
+        i
+        for i, page in enumerate(pages)
+        if everything or _is_dirty(page, previous, changed_templates, prefix)
     ]
     if progress:
         progress("pages", 0, len(dirty))
 
-    job = RenderJob(env=env, pages=pages, out=out, previous=previous.files, roots=roots)
-    rendered = render_all(
-        job,
-        dirty,
-        jobs=jobs,
-        progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+    stages = work / "search" / mpath.stem
+    job = RenderJob(
+        env=env,
+        pages=pages,
+        out=out,
+        previous=previous.files,
+        roots=roots,
+        search_stage=stages,
+        shards=shards,
     )
-    clock.lap("render")
+    manifest = Manifest(templates=templates, global_key=global_key)
+    summary = BuildSummary(out=str(out))
     staged_extra: list[tuple[str, str]] = []
-    try:
-        manifest = Manifest(templates=templates, global_key=global_key)
-        summary = BuildSummary(out=str(out))
-        _record_pages(manifest, previous, pages, rendered, summary)
-        feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
+    feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
+
+    def machine_files() -> None:
+        """Sitemap, robots, feed and assets: staged by this process while the workers render."""
+        started = time.perf_counter()
         for name, data in _machine_files(site, pages):
             _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
         _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
         for asset in statics.values():
             _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
+        clock.laps["machine files (during render)"] = time.perf_counter() - started
+
+    try:
+        rendered = render_all(
+            job,
+            dirty,
+            jobs=jobs,
+            progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+            meanwhile=machine_files,
+        )
+    except BaseException:
+        for _, tmp in staged_extra:
+            os.unlink(tmp)
+        raise
+    clock.lap("render")
+    try:
+        _record_pages(manifest, previous, pages, rendered, summary)
     except BaseException:
         discard(rendered)
         for _, tmp in staged_extra:
@@ -230,14 +256,19 @@ def build_site(
     )
     clock.lap("images")
     _delete_stale(out, previous, manifest, summary)
-    manifest.save(mpath)  # pages are in place even if indexing fails below
-    stages = work / "search" / mpath.stem
-    summary.search_indexed = search.update_index(
-        out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
-    )
+    manifest.image_sources = summary.images_written + summary.images_reused
+    try:
+        summary.search_indexed = search.update_index(
+            out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
+        )
+    except BaseException:
+        # The pages are in place: record them (without the stamp, so the next build looks
+        # again and re-indexes), then report the failure.
+        manifest.search = {}
+        manifest.save(mpath)
+        raise
     clock.lap("search")
     manifest.stamp = stamp
-    manifest.image_sources = summary.images_written + summary.images_reused
     manifest.save(mpath)
     summary.seconds = time.perf_counter() - started
     summary.timings = clock.laps
@@ -296,13 +327,14 @@ def _compile(env: Any, pages: list[Page], roots: list[Path]) -> None:
             raise BuildError(describe_template_error(exc, roots)) from None
 
 
-def _is_dirty(page: Page, previous: Manifest, changed: set[str], out: Path) -> bool:
+def _is_dirty(page: Page, previous: Manifest, changed: set[str], prefix: str) -> bool:
     before = previous.pages.get(page.path)
     if before is None or before.get("key") != page.key:
         return True
-    if any(name in changed for name in before.get("templates", ())):
+    if changed and any(name in changed for name in before.get("templates", ())):
         return True
-    return page.path not in previous.files or not os.path.exists(out / page.path)
+    # A string path, not a Path: this runs for every page of every rebuild.
+    return page.path not in previous.files or not os.path.exists(prefix + page.path)
 
 
 def _record_pages(
@@ -358,7 +390,8 @@ def _stage_feed(
         site,
         title=settings.store_name,
         cache_file=cache_file,
-        cache_key=None if full else manifest.global_key,
+        cache_key=manifest.global_key,
+        previous=None if full else before,
     )
     manifest.files[name] = {"sha256": sha, "size": size}
     if before and before.get("sha256") == sha and (out / name).exists():

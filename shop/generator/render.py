@@ -16,8 +16,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from shop.generator import search
 from shop.generator.pages import Page
-from shop.generator.search import body_digest
 from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
 from shop.generator.writer import sha256, stage
 
@@ -42,6 +42,8 @@ class RenderJob:
     out: Path
     previous: dict[str, dict[str, Any]]  # manifest "files"
     roots: list[Path]  # template folders, to name the file of an error
+    search_stage: Path | None = None  # where Pagefind's documents go, a folder per shard
+    shards: int = 1
 
 
 _JOB: RenderJob | None = None
@@ -65,7 +67,14 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     staged = None
     if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
         staged = str(stage(job.out / page.path, data))
-    return Rendered(page.path, digest, len(data), used, body_digest(data) if page.searchable else "", staged)
+    body = ""
+    if page.searchable:
+        document = search.search_document(data)
+        body = search.body_digest(document)
+        if job.search_stage is not None:
+            shard = search.shard_of(page.path, job.shards)
+            search.stage_document(job.search_stage / str(shard) / page.path, document)
+    return Rendered(page.path, digest, len(data), used, body, staged)
 
 
 def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:
@@ -86,16 +95,27 @@ def _render_chunk(indices: list[int]) -> list[Rendered] | str:
 
 
 def render_all(
-    job: RenderJob, indices: list[int], *, jobs: int, progress: Callable[[int], None] | None = None
+    job: RenderJob,
+    indices: list[int],
+    *,
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Rendered]:
-    """Render `indices` of `job.pages`; on any error remove what was staged and raise."""
+    """Render `indices` of `job.pages`; on any error remove what was staged and raise.
+
+    `meanwhile` runs in this process while the workers render (before rendering when there
+    are no workers); if it raises, what the workers rendered is removed and it is re-raised."""
     results: list[Rendered] = []
+    shared: dict[tuple[str, ...], list[str]] = {}
     error: str | None = None
     try:
-        for batch in _batches(job, indices, jobs):
+        for batch in _batches(job, indices, jobs, meanwhile):
             if isinstance(batch, str):
                 error = error or batch  # keep draining, so every staged file is known
                 continue
+            for result in batch:  # most pages used the same templates: keep one list of each
+                result.templates = shared.setdefault(tuple(result.templates), result.templates)
             results += batch
             if progress:
                 progress(len(batch))
@@ -108,10 +128,14 @@ def render_all(
     return results
 
 
-def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Rendered] | str]:
+def _batches(
+    job: RenderJob, indices: list[int], jobs: int, meanwhile: Callable[[], None] | None
+) -> Iterator[list[Rendered] | str]:
     global _JOB
     chunks = [indices[i : i + CHUNK] for i in range(0, len(indices), CHUNK)]
     if jobs <= 1 or len(indices) < POOL_THRESHOLD:
+        if meanwhile:
+            meanwhile()
         for chunk in chunks:
             batch = _render_chunk_with(job, chunk)
             yield batch
@@ -124,7 +148,16 @@ def _batches(job: RenderJob, indices: list[int], jobs: int) -> Iterator[list[Ren
     gc.freeze()
     try:
         with get_context("fork").Pool(jobs) as pool:
-            yield from pool.imap_unordered(_render_chunk, chunks)
+            batches = pool.imap_unordered(_render_chunk, chunks)
+            if meanwhile:
+                try:
+                    meanwhile()
+                except BaseException:
+                    for batch in batches:  # let the workers finish, then remove what they staged
+                        if not isinstance(batch, str):
+                            discard(batch)
+                    raise
+            yield from batches
     finally:
         gc.unfreeze()
         _JOB = None

@@ -25,12 +25,31 @@ from shop.generator.manifest import Manifest
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError
 from shop.generator.writer import file_sha256, prune_empty_dirs
+from shop.generator.writer import stage as stage_file
 
 SHARD_PAGES = 500
 MAX_SHARDS = 40
 BODY_MARKER = b"data-pagefind-body"
-# An element marked ignored, up to its closing tag (the theme does not nest these).
-IGNORED = re.compile(rb"<(\w+)[^>]*\bdata-pagefind-ignore\b[^>]*>.*?</\1>", re.S)
+IGNORE_ALL = b'data-pagefind-ignore="all"'
+PAGEFIND_ATTR = b"data-pagefind-"
+_TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9-]*")
+_HTML_TAG = re.compile(rb"<html\b[^>]*>", re.I)
+_TITLE = re.compile(rb"<title\b[^>]*>.*?</title>", re.I | re.S)
+_VOID = {
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"source",
+    b"track",
+    b"wbr",
+}
 
 
 def executable() -> Path:
@@ -51,16 +70,89 @@ def shard_of(path: str, shards: int) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode(), digest_size=4).digest(), "big") % shards
 
 
-def body_digest(html: bytes) -> str:
-    """A hash of what Pagefind reads of a page: from the body marker to the end of <main>,
-    without elements marked `data-pagefind-ignore` (a neighbour's card in "related products"
-    changes the page, not what a search finds on it)."""
-    start = html.find(BODY_MARKER)
-    if start < 0:
-        return ""
-    end = html.find(b"</main>", start)
-    body = IGNORED.sub(b"", html[start : end if end > 0 else None])
-    return hashlib.blake2b(body, digest_size=12).hexdigest()
+def search_document(html: bytes) -> bytes:
+    """What Pagefind reads of a page, as a small page of its own: the `<html>` tag (language),
+    the `<title>`, and the element marked `data-pagefind-body` without the elements inside it
+    marked `data-pagefind-ignore="all"`, of which Pagefind reads nothing (so a neighbour's
+    card in "related products" changes the page, not what a search finds on it).
+
+    Pagefind parses every byte it is given, and the header, category navigation, footer and
+    related products are most of a product page, so indexing these documents instead of the
+    full pages halves its time and produces the same index (a test compares the two). A
+    page that talks to Pagefind anywhere else (no single body marker, or `data-pagefind-*`
+    outside it) is given whole."""
+    marker = html.find(BODY_MARKER)
+    if marker < 0 or html.find(BODY_MARKER, marker + 1) >= 0:
+        return html
+    start = html.rfind(b"<", 0, marker)
+    tag = _TAG_NAME.match(html, start + 1)
+    end = _element_end(html, start, tag.group().lower()) if tag else None
+    if end is None or PAGEFIND_ATTR in html[:start] or PAGEFIND_ATTR in html[end:]:
+        return html
+    html_tag = _HTML_TAG.search(html, 0, start)
+    title = _TITLE.search(html, 0, start)
+    return b"".join(
+        (
+            b"<!doctype html>\n",
+            html_tag.group() if html_tag else b"<html>",
+            b"\n<head>",
+            title.group() if title else b"",
+            b"</head>\n<body>\n",
+            _without_ignored(html[start:end]),
+            b"\n</body>\n</html>\n",
+        )
+    )
+
+
+def body_digest(document: bytes) -> str:
+    """The key of a page's search document: equal means the index would hold the same."""
+    return hashlib.blake2b(document, digest_size=12).hexdigest()
+
+
+def _element_end(html: bytes, start: int, name: bytes) -> int | None:
+    """The offset just past the element opened at `start` (a `<name ...>` tag), counting
+    nested elements of the same name; None when it is void, self-closed or never closed."""
+    head_end = html.find(b">", start)
+    if head_end < 0 or name in _VOID or html[head_end - 1 : head_end] == b"/":
+        return None
+    pattern = re.compile(rb"<(/?)" + re.escape(name) + rb"(?=[\s>/])", re.I)
+    depth = 1
+    at = head_end + 1
+    while depth:
+        found = pattern.search(html, at)
+        if found is None:
+            return None
+        close = html.find(b">", found.end())
+        if close < 0:
+            return None
+        if found.group(1):
+            depth -= 1
+        elif html[close - 1 : close] != b"/":
+            depth += 1
+        at = close + 1
+    return at
+
+
+def _without_ignored(body: bytes) -> bytes:
+    """`body` without its `data-pagefind-ignore="all"` elements. (A plain `data-pagefind-ignore`
+    element stays: Pagefind still reads meta, filters and a default image inside it.)"""
+    parts = []
+    at = 0
+    while True:
+        found = body.find(IGNORE_ALL, at)
+        if found < 0:
+            break
+        start = body.rfind(b"<", at, found)
+        tag = _TAG_NAME.match(body, start + 1) if start >= 0 else None
+        end = _element_end(body, start, tag.group().lower()) if tag else None
+        if end is None:
+            parts.append(body[at : found + len(IGNORE_ALL)])
+            at = found + len(IGNORE_ALL)
+            continue
+        parts.append(body[at:start])
+        at = end
+    parts.append(body[at:])
+    return b"".join(parts)
 
 
 def shard_key(entries: Iterable[tuple[str, str]]) -> str:
@@ -70,14 +162,14 @@ def shard_key(entries: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> list[str]:
-    """(Re)make `out/pagefind/<shard>/` from `pages`; returns the files it now holds.
+def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> dict[str, dict[str, Any]]:
+    """(Re)make `out/pagefind/<shard>/` from `pages`; returns the files it now holds, with
+    their sha256 and size.
 
-    Pagefind reads a folder, so each shard has a persistent staging folder of hard links
-    to its pages (same relative paths, so result URLs are right); only links whose page
-    was rewritten since are renewed.
+    Pagefind reads a folder, so each shard has a persistent staging folder holding the
+    search document of each of its pages (same relative paths, so result URLs are right).
     """
-    _sync_stage(out, stage, pages)
+    sync_stage(out, stage, pages)
     final = out / "pagefind" / str(shard)
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
@@ -99,28 +191,58 @@ def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> list[st
         final.rename(old)
     fresh.rename(final)
     shutil.rmtree(old, ignore_errors=True)
-    return [p.relative_to(out).as_posix() for p in sorted(final.rglob("*")) if p.is_file()]
+    files: dict[str, dict[str, Any]] = {}
+    for folder, _, names in os.walk(final):
+        for name in names:
+            path = Path(folder) / name
+            entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
+            files[path.relative_to(out).as_posix()] = entry
+    return dict(sorted(files.items()))
 
 
-def _sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
+def stage_document(target: Path, document: bytes) -> None:
+    """Put a page's search document in its shard's staging folder, newer than the page.
+
+    Called for every searchable page rendered, changed or not, so that a document is never
+    older than the page it was made from (see `sync_stage`). An unchanged document is only
+    touched; a changed one replaces the old by rename, after removing it: on ext4, renaming
+    over an existing file forces its data to disk first, which costs milliseconds a file on
+    a busy disk, and a missing document is simply made again."""
+    try:
+        with open(target, "rb") as handle:
+            current: bytes | None = handle.read()
+    except FileNotFoundError:
+        current = None
+    if current == document:
+        os.utime(target)
+        return
+    tmp = stage_file(target, document)
+    if current is not None:
+        os.unlink(target)
+    os.rename(tmp, target)
+
+
+def sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
+    """Make `stage` hold exactly the search documents of `pages`.
+
+    Render workers write the document of every searchable page they render, after the
+    page itself, so a document at least as new as its page is current; a missing or older
+    one (or a hard link, as earlier builds staged) is made again from the page on disk."""
     wanted = set(pages)
     if stage.is_dir():
         for existing in stage.rglob("*.html"):
             if existing.relative_to(stage).as_posix() not in wanted:
                 existing.unlink()
     for relative in pages:
-        source = out / relative
+        source = os.stat(out / relative)
         target = stage / relative
         try:
-            if os.stat(target).st_ino == os.stat(source).st_ino:
+            staged = os.stat(target)
+            if staged.st_ino != source.st_ino and staged.st_mtime_ns >= source.st_mtime_ns:
                 continue
-            os.unlink(target)
         except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, target)
-        except OSError:  # another file system: copy instead
-            shutil.copyfile(source, target)
+            pass
+        stage_document(target, search_document((out / relative).read_bytes()))
 
 
 def remove_stage(stage: Path) -> None:
@@ -150,10 +272,13 @@ def update_index(
     keys: dict[str, str] = {}
     files: dict[str, dict[str, Any]] = {}
     todo = []
+    indexed: dict[str, dict[str, dict[str, Any]]] = {}  # shard -> its files in the last build
+    for name, entry in previous.files.items():
+        if name.startswith("pagefind/"):
+            indexed.setdefault(name.split("/", 2)[1], {})[name] = entry
     for shard, entries in groups.items():
         keys[str(shard)] = shard_key(entries)
-        prefix = f"pagefind/{shard}/"
-        kept = {k: v for k, v in previous.files.items() if k.startswith(prefix)}
+        kept = indexed.get(str(shard), {})
         if (
             not full
             and old_keys.get(str(shard)) == keys[str(shard)]
@@ -172,10 +297,8 @@ def update_index(
             lambda shard: index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)),
             todo,
         )
-        for names in made:
-            for name in names:
-                target = out / name
-                files[name] = {"sha256": file_sha256(target), "size": target.stat().st_size}
+        for listed in made:
+            files.update(listed)
             if progress:
                 progress("search", 1, len(todo))
     if stages.is_dir():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, String, func, select, type_coerce
 
@@ -49,6 +49,7 @@ from shop.generator.data import (
 )
 
 REVIEWS_SHOWN = 20
+_T = TypeVar("_T")
 CONTINUE = InventoryPolicy.CONTINUE.value
 
 
@@ -107,6 +108,18 @@ def _when(value: Any) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+class _Shared(dict[Any, Any]):
+    """One object for each distinct value: the driver makes a new string for every cell, and
+    at 50,000 products the same option names, values, vendors and tags would otherwise be
+    held hundreds of thousands of times (in the main process and in every render worker)."""
+
+    def __call__(self, value: _T) -> _T:
+        return self.setdefault(value, value)
+
+    def list(self, values: list[str]) -> list[str]:
+        return self.setdefault(tuple(values), [self(v) for v in values])
+
+
 def _rows(conn: Connection, statement: Any) -> Sequence[Any]:
     """Plain tuples straight from the driver, inside the session's transaction.
 
@@ -148,6 +161,7 @@ def _products(session: Connection) -> dict[int, ProductData]:
         .order_by(Product.published_at.desc().nulls_last(), Product.id.desc()),
     )
     products: dict[int, ProductData] = {}
+    same = _Shared()
     for (
         pid,
         slug,
@@ -167,9 +181,9 @@ def _products(session: Connection) -> dict[int, ProductData]:
             slug=slug,
             title=title,
             description=description or "",
-            vendor=vendor or "",
-            product_type=ptype or "",
-            tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
+            vendor=same(vendor or ""),
+            product_type=same(ptype or ""),
+            tags=same.list([t.strip() for t in (tags or "").split(",") if t.strip()]),
             seo_title=seo_title or "",
             seo_description=seo_description or "",
             published_at=_when(published_at) if published_at else None,
@@ -182,6 +196,7 @@ def _products(session: Connection) -> dict[int, ProductData]:
 def _variants(session: Connection, products: dict[int, ProductData]) -> None:
     active = Product.status == ProductStatus.ACTIVE
     variants: dict[int, VariantData] = {}
+    same = _Shared()
     for vid, pid, sku, title, price, compare_at, barcode, weight, version, policy, image_id in _rows(
         session,
         select(
@@ -201,17 +216,18 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
         .where(active)
         .order_by(Variant.product_id, Variant.position, Variant.id),
     ):
+        # Positional: this runs once per variant (150,000 times at 50,000 products).
         variant = VariantData(
-            id=vid,
-            sku=sku,
-            title=title,
-            price=price,
-            compare_at_price=compare_at,
-            barcode=barcode or "",
-            weight_grams=weight or 0,
-            version=version,
-            backorder=policy == CONTINUE,
-            image_id=image_id,
+            vid,
+            sku,
+            same(title),
+            same(price),
+            same(compare_at),
+            barcode or "",
+            same(weight or 0),
+            version,
+            policy == CONTINUE,
+            image_id,
         )
         variants[vid] = variant
         products[pid].variants.append(variant)
@@ -240,9 +256,13 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
         .where(active)
         .order_by(ProductOption.product_id, ProductOption.position, ProductOptionValue.position),
     ):
-        options[pid].setdefault(name, []).append(value)
+        options[pid].setdefault(same(name), []).append(same(value))
+    shared_options: dict[tuple[str, tuple[str, ...]], OptionData] = {}
     for pid, by_name in options.items():
-        products[pid].options = [OptionData(name, values) for name, values in by_name.items()]
+        products[pid].options = [
+            shared_options.setdefault((name, tuple(values)), OptionData(name, values))
+            for name, values in by_name.items()
+        ]
 
     for vid, name, value in _rows(
         session,
@@ -252,7 +272,12 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
         .order_by(ProductOption.position),
     ):
         if vid in variants:
-            variants[vid].options[name] = value
+            variants[vid].options[same(name)] = same(value)
+    # Most variants share their options with many others ({"Size": "M"}): one dict for each
+    # distinct set. Templates only read them.
+    shared: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for variant in variants.values():
+        variant.options = shared.setdefault(tuple(variant.options.items()), variant.options)
 
 
 def _images(session: Connection, products: dict[int, ProductData]) -> None:

@@ -79,6 +79,29 @@ class Fragments:
         return hit[0]
 
 
+class Memo:
+    """`{% call memo(key...) %}...{% endcall %}`: the block's output, made once per build and
+    process for each key while it is among the `size` most recently used. For markup that
+    depends only on its key (and the globals), such as a product card shown in many listings
+    and "related products" shelves; the key must name everything the block shows. Bounded,
+    because at 50,000 products every card of the catalog would otherwise be held in every
+    render worker; pages that show the same product are rendered close together."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._cache: dict[tuple[Any, ...], Markup] = {}
+        self._size = size
+
+    def __call__(self, *key: Any, caller: Any) -> Markup:
+        cache = self._cache
+        hit = cache.pop(key, None)
+        if hit is None:
+            hit = Markup(caller())
+            if len(cache) >= self._size:
+                del cache[next(iter(cache))]  # the least recently used
+        cache[key] = hit
+        return hit
+
+
 def make_environment(
     chain: list[Theme], *, currency: str, bytecode_dir: Path | None = None
 ) -> TrackingEnvironment:
@@ -107,6 +130,7 @@ def make_environment(
     env.filters["jsonld"] = jsonld
     env.filters["css"] = css_value
     env.globals["fragment"] = Fragments(env)
+    env.globals["memo"] = Memo()
     return env
 
 

@@ -226,3 +226,23 @@ def test_a_new_store_description_rebuilds_the_home_page(settings: Settings, cata
     again = build_site(settings.model_copy(update={"store_description": "Now with mugs."}), jobs=1)
     assert again.pages_written >= 1
     assert 'content="Now with mugs."' in (settings.output_path / "index.html").read_text()
+
+
+def test_an_incremental_feed_equals_one_made_from_scratch(
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
+    build_site(settings, jobs=1)
+    feed = settings.output_path / "feeds/google-merchant.xml"
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.get_one(Product, catalog.mug).title = "Speckled Mug"
+    build_site(settings, jobs=1)  # copies the unchanged products' items from the last feed
+    assert "Speckled Mug" in feed.read_text()
+    scratch = settings.dir / "scratch"
+    build_site(settings, out=scratch, jobs=1, full=True)
+    assert feed.read_bytes() == (scratch / "feeds/google-merchant.xml").read_bytes()
+    # A feed file changed behind the build's back is never copied from.
+    feed.write_bytes(feed.read_bytes().replace(b"Organic Tee", b"Organic Tea"))
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.get_one(Product, catalog.mug).title = "Plain Mug"
+    build_site(settings, jobs=1)
+    assert b"Organic Tea" not in feed.read_bytes() and b"Plain Mug" in feed.read_bytes()
