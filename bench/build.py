@@ -181,7 +181,7 @@ def make_store(n: int, *, images: bool) -> Path:
             ],
         )
         products, variants, links, options, values, vov, stock, reviews, imgs = ([] for _ in range(9))
-        vid = oid = ovid = 0
+        vid = ovid = 0
         for i in range(1, n + 1):
             title = f"{rng.choice(words)} {rng.choice(words)} {kinds[i % len(kinds)]} {i}"
             products.append(
@@ -205,7 +205,7 @@ def make_store(n: int, *, images: bool) -> Path:
                 }
             )
             links.append({"product_id": i, "category_id": leaves[i % len(leaves)]})
-            oid += 1
+            oid = i  # one option (Size) per product
             options.append({"id": oid, "product_id": i, "name": "Size", "position": 1})
             price = 1000 + (i * 37) % 9000
             for pos, size in enumerate(SIZES, start=1):
@@ -319,7 +319,7 @@ def _images(store: Path, n: int, rng: random.Random) -> list[dict]:
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     stored = []
-    for k in range(20):
+    for _ in range(20):
         image = Image.new("RGB", (1200, 1200), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
         ImageDraw.Draw(image).ellipse([200, 200, 1000, 1000], fill=(240, 240, 240))
         data = io.BytesIO()
