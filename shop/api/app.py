@@ -63,7 +63,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
-    app.state.read_sessions = make_session_factory(engine, read_only=True)
+    # API reads (a cart, availability, an order's status) need no snapshot across statements.
+    app.state.read_sessions = make_session_factory(engine, read_only=True, snapshot=False)
     app.state.rate_limits = RateLimits(settings)
 
     problems.install(app)

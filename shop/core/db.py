@@ -109,8 +109,16 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
     return create_engine(url, echo=echo, **kwargs)
 
 
-def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+def make_session_factory(
+    engine: Engine, *, read_only: bool = False, snapshot: bool = True
+) -> sessionmaker[Session]:
+    """`read_only` sessions never take SQLite's write lock. `snapshot=False` (PostgreSQL) lets
+    each statement of a read-only session see the latest commit instead of one snapshot, with
+    no BEGIN and COMMIT around them: two round trips fewer for a request that reads a few
+    independent things (a cart, the shipping methods, the tax rate)."""
     bind = engine.execution_options(shop_read_only=True) if read_only else engine
+    if read_only and not snapshot and engine.dialect.name == "postgresql":
+        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
