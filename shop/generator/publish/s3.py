@@ -11,7 +11,7 @@ import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from shop.generator.publish.targets import Headers, TargetError, TargetOptions
 
@@ -80,24 +80,22 @@ class S3Target:
         with self._errors("writing", key):
             self._put(key, data, headers)
 
-    def _put(self, key: str, data: bytes, headers: Headers, **conditions: str) -> None:
+    def _put(self, key: str, body: bytes | BinaryIO, headers: Headers, **extra: Any) -> None:
         self.client.put_object(
             Bucket=self.bucket,
             Key=self._key(key),
-            Body=data,
+            Body=body,
             ContentType=headers.content_type,
             CacheControl=headers.cache_control,
-            **conditions,
+            **extra,
         )
 
     def upload(self, key: str, path: Path, headers: Headers, sha256: str) -> None:
         with self._errors("uploading", key), path.open("rb") as body:
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self._key(key),
-                Body=body,
-                ContentType=headers.content_type,
-                CacheControl=headers.cache_control,
+            self._put(
+                key,
+                body,
+                headers,
                 Metadata={"sha256": sha256},
                 # S3 refuses the object if the bytes it received do not have this hash.
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
