@@ -215,6 +215,7 @@ def build_site(
             _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
         clock.laps["machine files (during render)"] = time.perf_counter() - started
 
+    rendered: list[Rendered] = []  # render_all removes its own staged files when it fails
     try:
         rendered = render_all(
             job,
@@ -223,12 +224,7 @@ def build_site(
             progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
             meanwhile=machine_files,
         )
-    except BaseException:
-        for _, tmp in staged_extra:
-            os.unlink(tmp)
-        raise
-    clock.lap("render")
-    try:
+        clock.lap("render")
         _record_pages(manifest, previous, pages, rendered, summary)
     except BaseException:
         discard(rendered)
