@@ -91,7 +91,11 @@ class StripeStandIn:
     # How many POSTs to answer 500 (not remembered under their idempotency key), to play a
     # Stripe that cannot answer; the stripe client retries those itself.
     unreachable: int = 0
+    # How many POSTs to carry out but answer 500, as when the answer is lost on the way back;
+    # the outcome is remembered under the idempotency key, as Stripe does.
+    lose_answers: int = 0
     _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    _first_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def posts(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == "POST" and r.path == path]
@@ -104,6 +108,18 @@ class StripeStandIn:
         params = parse_form(body if method == "POST" else query)
         self.requests.append(Recorded(method, path, key, params))
         if method == "POST" and key and key in self._answers:
+            if params != self._first_params[key]:
+                # What Stripe answers a key reused with other parameters.
+                return 400, {
+                    "error": {
+                        "type": "idempotency_error",
+                        "message": "Keys for idempotent requests can only be used with the same "
+                        "parameters they were first used with.",
+                    }
+                }
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                return _lost()
             return self._answers[key]
         if method == "POST" and self.fail_next is not None:
             answer, self.fail_next = self.fail_next, None
@@ -114,6 +130,10 @@ class StripeStandIn:
         answer = self._route(method, path, params)
         if method == "POST" and key:
             self._answers[key] = answer
+            self._first_params[key] = params
+        if method == "POST" and self.lose_answers > 0:
+            self.lose_answers -= 1
+            return _lost()
         return answer
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -239,3 +259,7 @@ def start_standin() -> tuple[StripeStandIn, ThreadingHTTPServer]:
     standin.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return standin, server
+
+
+def _lost() -> tuple[int, dict[str, Any]]:
+    return 500, {"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}}

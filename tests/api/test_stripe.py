@@ -4,6 +4,7 @@ Stripe signs them."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -266,6 +267,25 @@ def test_a_checkout_stripe_did_not_answer_is_finished_by_its_retry(
     # Every attempt carried the same key, and Stripe opened one session.
     assert len({r.idempotency_key for r in standin.posts("/v1/checkout/sessions")}) == 1
     assert len(standin.sessions) == 1
+
+
+def test_a_session_stripe_made_but_whose_answer_was_lost_is_found_by_the_retry(
+    client: TestClient, standin: StripeStandIn, db: Db
+) -> None:
+    standin.lose_answers = 3  # Stripe opens the session; its answer never arrives, thrice
+    token = client.post("/api/v1/carts").json()["token"]
+    client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 1})
+    body = checkout_body(token)
+    first = client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"})
+    assert first.status_code == 502 and len(standin.sessions) == 1
+    time.sleep(1.1)  # the shopper retries a little later: the session's parameters must not move
+    second = client.post("/api/v1/checkout", json=body, headers={"Idempotency-Key": "k"})
+    assert second.status_code == 201, second.text
+    assert len(standin.sessions) == 1
+    assert _session_id(second.json()) == next(iter(standin.sessions))
+    with db() as s:
+        assert s.scalars(select(Order)).one().status == OrderStatus.PENDING_PAYMENT
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
 
 
 def test_an_unfinished_checkout_is_released_by_the_reaper_and_its_retry_refused(

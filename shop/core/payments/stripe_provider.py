@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +22,6 @@ import stripe
 from sqlalchemy.orm import Session
 
 from shop.config import Settings
-from shop.core.db import utcnow
 from shop.core.errors import DomainError, InvalidInput
 from shop.core.orders.models import Order, OrderLine
 from shop.core.payments.errors import PaymentFailed, PaymentProviderUnreachable, ProviderUnavailable
@@ -31,8 +30,11 @@ from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
 from shop.core.payments.providers import PaymentPage
 
 NAME = "stripe"
-# Stripe accepts session lifetimes between 30 minutes and 24 hours.
-MIN_SESSION_LIFETIME = timedelta(minutes=31)
+# Stripe accepts session lifetimes between 30 minutes and 24 hours, counted from when the
+# session is made. We count from the order's placement instead, so that a retry sends the very
+# same parameters under the same idempotency key; the extra quarter of an hour is how late a
+# retry may still make a session Stripe accepts.
+MIN_SESSION_LIFETIME = timedelta(minutes=31) + timedelta(minutes=15)
 MAX_SESSION_LIFETIME = timedelta(hours=23)
 SIGNATURE_TOLERANCE_SECONDS = 300
 REFUND_STATES = {
@@ -91,7 +93,10 @@ def line_items(order: Order) -> list[dict[str, Any]]:
     return items
 
 
-def session_params(settings: Settings, order: Order, *, now: datetime) -> dict[str, Any]:
+def session_params(settings: Settings, order: Order) -> dict[str, Any]:
+    """The Checkout Session for `order`, made only of what the order holds: Stripe answers a
+    repeated idempotency key with the first answer only when the parameters are the same."""
+    placed = order.placed_at
     items = line_items(order)
     charged = sum(item["price_data"]["unit_amount"] * item["quantity"] for item in items)
     if charged + order.shipping_total != order.total:
@@ -101,7 +106,9 @@ def session_params(settings: Settings, order: Order, *, now: datetime) -> dict[s
             field="total",
         )
     metadata = {"order_id": str(order.id), "order_number": str(order.number)}
-    expires = min(max(order.expires_at or now, now + MIN_SESSION_LIFETIME), now + MAX_SESSION_LIFETIME)
+    expires = min(
+        max(order.expires_at or placed, placed + MIN_SESSION_LIFETIME), placed + MAX_SESSION_LIFETIME
+    )
     page = order_page_url(settings, order)
     params: dict[str, Any] = {
         "mode": "payment",
@@ -150,7 +157,7 @@ class StripeProvider:
         return f"shop-{order_token[:16]}-{idempotency_key}"[:255]
 
     def open_page(self, order: Order, *, idempotency_key: str) -> PaymentPage:
-        params = session_params(self.settings, order, now=utcnow())
+        params = session_params(self.settings, order)
         try:
             checkout = self.client.v1.checkout.sessions.create(
                 params=params,  # type: ignore[arg-type]
