@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -38,10 +39,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        # close() rolls back whatever the route left open.
-        await run_in_threadpool(session.close)
+        # close() rolls back whatever the route left open. Shielded, like the commit below: a
+        # client that hangs up must not leave a transaction (and its row locks) open.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(session.close)
         raise
-    await run_in_threadpool(_commit, session)
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_commit, session)
 
 
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
@@ -51,7 +55,8 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
         yield session
     finally:
         if session.in_transaction():
-            await run_in_threadpool(end_read, session)
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(end_read, session)
         else:
             session.close()  # nothing was read: no connection to give back
 
