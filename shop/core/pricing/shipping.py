@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.core.pricing.calculator import ShippingRate
-from shop.core.shipping.models import ShippingMethod
+from shop.core.shipping.models import ShippingMethod, ships_to
 
 # Plain columns on the session's connection, not ORM objects through the session: every
 # cart read and checkout asks, and the ORM layer cost more than the query. (Nothing is
@@ -25,12 +25,6 @@ _ACTIVE = (
 )
 
 
-def _ships_to(countries: str, country: str) -> bool:
-    # The same rule as ShippingMethod.ships_to: empty means every country.
-    codes = [c.strip().upper() for c in countries.split(",") if c.strip()]
-    return not codes or country.upper() in codes
-
-
 def shipping_rates(session: Session, country: str) -> list[ShippingRate]:
     """Active methods that ship to `country`, in the merchant's order."""
     return [
@@ -40,5 +34,5 @@ def shipping_rates(session: Session, country: str) -> list[ShippingRate]:
         for code, name, price, free_over, delivery_estimate, countries in session.connection().execute(
             _ACTIVE
         )
-        if _ships_to(countries, country)
+        if ships_to(countries, country)
     ]

@@ -28,13 +28,16 @@ class ShippingMethod(Timestamps, Base):
         CheckConstraint("free_over IS NULL OR free_over >= 0", name="free_over_non_negative"),
     )
 
-    @property
-    def country_list(self) -> list[str]:
-        return [c.strip().upper() for c in self.countries.split(",") if c.strip()]
-
-    def ships_to(self, country: str) -> bool:
-        codes = self.country_list
-        return not codes or country.upper() in codes
-
     def __str__(self) -> str:
         return self.name
+
+
+def country_codes(countries: str) -> list[str]:
+    """A method's comma-separated country list as upper-case codes."""
+    return [c.strip().upper() for c in countries.split(",") if c.strip()]
+
+
+def ships_to(countries: str, country: str) -> bool:
+    """Whether a method with this country list ships to `country`: empty means everywhere."""
+    codes = country_codes(countries)
+    return not codes or country.upper() in codes
