@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -44,7 +45,11 @@ def create_app(
     embedded SQLite setup, where no separate `shop worker` process runs)."""
     settings = settings or get_settings()
     check_production(settings)
-    engine = make_engine(settings.resolved_database_url)
+    # Each API process may hold twice the pool at a peak: PostgreSQL's max_connections must
+    # cover workers x 2 x db_pool_size, plus the outbox workers and the admin's builds.
+    size = settings.db_pool_size
+    pool: dict[str, Any] = {} if settings.is_sqlite else {"pool_size": size, "max_overflow": size}
+    engine = make_engine(settings.resolved_database_url, **pool)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

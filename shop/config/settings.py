@@ -100,6 +100,9 @@ class Settings(BaseSettings):
         }
     )
     workers: int = Field(1, ge=1, description="API processes `shop serve` starts")
+    db_pool_size: int = Field(
+        20, ge=1, description="PostgreSQL connections each API process keeps (twice this at a peak)"
+    )
     pending_order_ttl_minutes: int = Field(30, ge=1)
     cart_ttl_days: int = Field(30, ge=1)
     access_token_minutes: int = Field(60, ge=1)
