@@ -22,7 +22,7 @@ from shop.api.ratelimit import rate_limit
 from shop.config import Settings
 from shop.core.customers import services
 from shop.core.customers.models import Customer
-from shop.core.db import end_read, utcnow
+from shop.core.db import read_unit, utcnow
 
 ALGORITHM = "HS256"
 TOKEN_URL = "/api/v1/auth/token"
@@ -79,14 +79,11 @@ async def optional_customer(
 
 
 def _signed_in_customer(request: Request, claims: dict[str, Any]) -> Customer:
-    session = request.app.state.read_sessions()
-    try:
+    with read_unit(request.app.state.read_sessions) as session:
         customer = services.active_customer(session, int(claims["sub"]))
         if customer is None or claims.get("pwv") != services.password_fingerprint(customer):
             raise _unauthorized("the access token is no longer valid; sign in again")
         return customer
-    finally:
-        end_read(session)
 
 
 def current_customer(customer: Annotated[Customer | None, Depends(optional_customer)]) -> Customer:

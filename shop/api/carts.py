@@ -16,7 +16,7 @@ from shop.config import Settings
 from shop.core.carts import services
 from shop.core.carts.models import Cart
 from shop.core.carts.services import CartItem, CartView
-from shop.core.db import end_read, utcnow
+from shop.core.db import read_unit, utcnow
 
 router = APIRouter(prefix="/carts", tags=["carts"])
 
@@ -153,12 +153,9 @@ def get_cart(token: Token, request: Request, settings: SettingsDep) -> Response:
     # The hottest path of the API: the read session is opened here, in the route's own
     # thread, rather than as a dependency that needs a second trip to the threadpool to
     # give its connection back; the cart, its lines and their stock come in one statement.
-    session = request.app.state.read_sessions()
-    try:
+    with read_unit(request.app.state.read_sessions) as session:
         cart, items = services.read_cart(session, token, now=now)
         answer = _answer(session, cart, settings, now, items)
-    finally:
-        end_read(session)
     # Serialised here: the model was just built from our own values, so FastAPI's second
     # validation against response_model (which still documents the answer) is skipped.
     return Response(answer.model_dump_json(), media_type="application/json")

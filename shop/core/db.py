@@ -129,6 +129,16 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def read_unit(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only session for the block, ended by `end_read` (COMMIT, not ROLLBACK)."""
+    session = factory()
+    try:
+        yield session
+    finally:
+        end_read(session)
+
+
 def end_read(session: Session) -> None:
     """Finish a read-only session: COMMIT rather than the ROLLBACK that close() would send.
 
