@@ -222,16 +222,22 @@ class OrderReleased(Conflict):
     code = "order-released"
 
 
-def order_awaiting_payment(session: Session, order_id: int) -> Order:
-    """A placed order whose payment page is still to be opened (a retried checkout), with its lines."""
-    order = session.scalars(
-        select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
-    ).one()
+def _order_with_lines(session: Session, order_id: int, *, lock: bool = False) -> Order:
+    query = select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
+    return session.scalars(query.with_for_update() if lock else query).one()
+
+
+def _still_pending(order: Order) -> Order:
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise OrderReleased(
             f"order #{order.number} was released before it could be paid; check out again", field="cart_token"
         )
     return order
+
+
+def order_awaiting_payment(session: Session, order_id: int) -> Order:
+    """A placed order whose payment page is still to be opened (a retried checkout), with its lines."""
+    return _still_pending(_order_with_lines(session, order_id))
 
 
 def record_payment_page(
@@ -243,28 +249,20 @@ def record_payment_page(
     it for the same key) finds the first one's payment instead of adding a second.
     """
     provider = get_provider(settings.payment_provider, settings)
-    order = session.scalars(
-        select(Order).where(Order.id == order_id).with_for_update().options(selectinload(Order.lines))
-    ).one()
+    order = _order_with_lines(session, order_id, lock=True)
     existing = session.scalars(
         select(Payment).where(Payment.order_id == order.id, Payment.provider == provider.name).limit(1)
     ).first()
     if existing is not None:
         return _placed(order, provider.name, existing.redirect_url)
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        raise OrderReleased(
-            f"order #{order.number} was released before it could be paid; check out again", field="cart_token"
-        )
-    payment = provider.record_page(session, order, page)
+    payment = provider.record_page(session, _still_pending(order), page)
     return _placed(order, provider.name, payment.redirect_url)
 
 
 def abandon_checkout(session: Session, order_id: int, *, cart_token: str, reason: str) -> None:
     """The provider refused the payment page outright: give the stock back at once, cancel the
     order (payment failed) and reopen the cart, so the shopper can try again."""
-    order = session.scalars(
-        select(Order).where(Order.id == order_id).with_for_update().options(selectinload(Order.lines))
-    ).one()
+    order = _order_with_lines(session, order_id, lock=True)
     release_order(session, order, reason=REASON_PAYMENT_FAILED, actor="checkout")
     session.execute(
         update(Cart)
