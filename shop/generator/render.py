@@ -69,11 +69,11 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
         staged = str(stage(job.out / page.path, data))
     body = ""
     if page.searchable:
-        document = search.search_document(data)
+        document = search.staged_document(data, page.url)
         body = search.body_digest(document)
         if job.search_stage is not None:
             shard = search.shard_of(page.path, job.shards)
-            search.stage_document(job.search_stage / str(shard) / page.path, document)
+            search.stage_document(job.search_stage / str(shard) / search.document_name(page.path), document)
     return Rendered(page.path, digest, len(data), used, body, staged)
 
 

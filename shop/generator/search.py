@@ -6,11 +6,18 @@ of their path; only a shard whose searchable text changed is indexed again, and 
 search page merges the shards in the browser (`mergeIndex`). The index is made by the
 `pagefind` executable shipped in the `pagefind[extended]` wheel, as a subprocess, never
 through its per-record Python API (which costs ~0.1 s a record).
+
+Pagefind reads a folder, so each shard has a staging folder holding the search document of
+each of its pages. The folder is flat (one file per page, named by a hash of the page's
+path): creating a folder costs as much as writing a page on the disks measured here, and
+10,000 product pages would need 10,000 of them. Each document carries its page's URL as
+Pagefind metadata (`url`), which the search page links to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html as html_text
 import math
 import os
 import re
@@ -104,6 +111,22 @@ def search_document(html: bytes) -> bytes:
     )
 
 
+def staged_document(html: bytes, url: str) -> bytes:
+    """The search document Pagefind is given for a page at `url`: `search_document(html)` with
+    the page's URL as the result's `url` metadata (its staged file name says nothing)."""
+    document = search_document(html)
+    tag = f'<span hidden data-pagefind-meta="url:{html_text.escape(url)}"></span>\n'.encode()
+    end = document.rfind(b"</body>")
+    if end < 0:
+        return document + tag
+    return document[:end] + tag + document[end:]
+
+
+def document_name(path: str) -> str:
+    """The file name of a page's search document in its shard's (flat) staging folder."""
+    return hashlib.blake2b(path.encode(), digest_size=12).hexdigest() + ".html"
+
+
 def body_digest(document: bytes) -> str:
     """The key of a page's search document: equal means the index would hold the same."""
     return hashlib.blake2b(document, digest_size=12).hexdigest()
@@ -162,13 +185,11 @@ def shard_key(entries: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def index_shard(out: Path, shard: int, pages: list[str], stage: Path) -> dict[str, dict[str, Any]]:
-    """(Re)make `out/pagefind/<shard>/` from `pages`; returns the files it now holds, with
-    their sha256 and size.
-
-    Pagefind reads a folder, so each shard has a persistent staging folder holding the
-    search document of each of its pages (same relative paths, so result URLs are right).
-    """
+def index_shard(
+    out: Path, shard: int, pages: list[tuple[str, str]], stage: Path
+) -> dict[str, dict[str, Any]]:
+    """(Re)make `out/pagefind/<shard>/` from `pages` (path, URL); returns the files it now
+    holds, with their sha256 and size."""
     sync_stage(out, stage, pages)
     final = out / "pagefind" / str(shard)
     fresh = out / "pagefind" / f".{shard}.tmp"
@@ -222,27 +243,29 @@ def stage_document(target: Path, document: bytes) -> None:
     os.rename(tmp, target)
 
 
-def sync_stage(out: Path, stage: Path, pages: list[str]) -> None:
-    """Make `stage` hold exactly the search documents of `pages`.
+def sync_stage(out: Path, stage: Path, pages: list[tuple[str, str]]) -> None:
+    """Make `stage` hold exactly the search documents of `pages` (path, URL).
 
     Render workers write the document of every searchable page they render, after the
     page itself, so a document at least as new as its page is current; a missing or older
-    one (or a hard link, as earlier builds staged) is made again from the page on disk."""
-    wanted = set(pages)
+    one is made again from the page on disk. A stage in an earlier layout (a folder per
+    page) is dropped and made again."""
+    names = {document_name(path): (path, url) for path, url in pages}
     if stage.is_dir():
-        for existing in stage.rglob("*.html"):
-            if existing.relative_to(stage).as_posix() not in wanted:
-                existing.unlink()
-    for relative in pages:
-        source = os.stat(out / relative)
-        target = stage / relative
+        for existing in os.scandir(stage):
+            if existing.is_dir(follow_symlinks=False):
+                shutil.rmtree(existing.path)
+            elif existing.name not in names:
+                os.unlink(existing.path)
+    for name, (path, url) in names.items():
+        source = os.stat(out / path)
+        target = stage / name
         try:
-            staged = os.stat(target)
-            if staged.st_ino != source.st_ino and staged.st_mtime_ns >= source.st_mtime_ns:
+            if os.stat(target).st_mtime_ns >= source.st_mtime_ns:
                 continue
         except FileNotFoundError:
             pass
-        stage_document(target, search_document((out / relative).read_bytes()))
+        stage_document(target, staged_document((out / path).read_bytes(), url))
 
 
 def remove_stage(stage: Path) -> None:
@@ -264,10 +287,12 @@ def update_index(
     """Re-index the shards whose searchable text changed; record every index file in the
     manifest. Returns whether anything was indexed."""
     groups: dict[int, list[tuple[str, str]]] = {}
+    urls: dict[str, str] = {}
     for page in pages:
         if page.searchable:
             body = manifest.pages[page.path].get("body", "")
             groups.setdefault(shard_of(page.path, shards), []).append((page.path, body))
+            urls[page.path] = page.url
     old_keys: dict[str, str] = previous.search.get("shards", {})
     keys: dict[str, str] = {}
     files: dict[str, dict[str, Any]] = {}
@@ -294,7 +319,9 @@ def update_index(
     # through its single-threaded stretches.
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
         made = pool.map(
-            lambda shard: index_shard(out, shard, [p for p, _ in groups[shard]], stages / str(shard)),
+            lambda shard: index_shard(
+                out, shard, [(p, urls[p]) for p, _ in groups[shard]], stages / str(shard)
+            ),
             todo,
         )
         for listed in made:

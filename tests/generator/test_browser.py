@@ -117,3 +117,27 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
             assert errors == []
         finally:
             browser.close()
+
+
+def test_the_search_page_finds_a_product_and_links_to_its_page(served: str) -> None:
+    """Pagefind's index, merged from its shards in the browser, answers with the product's
+    own URL (the staged search documents have other names)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{served}/search/?q=mug")
+            link = page.locator("[data-search-results] h2 a").first
+            link.wait_for(state="visible", timeout=15_000)
+            assert link.text_content() == "Stoneware Mug"
+            assert link.get_attribute("href") == "/products/stoneware-mug/"
+            link.click()
+            page.wait_for_url(f"{served}/products/stoneware-mug/")
+            assert page.locator("h1").text_content() == "Stoneware Mug"
+            assert errors == []
+        finally:
+            browser.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from shop.config import Settings
 from shop.generator import search
@@ -12,13 +15,27 @@ from shop.generator.pipeline import build_site
 from tests.generator.conftest import FixtureCatalog
 
 
-def _index(site: Path, into: Path) -> dict[str, bytes]:
+def _records(site: Path, into: Path) -> dict[str, dict[str, Any]]:
+    """Index `site` with Pagefind; every indexed page's record (its fragment: text, word
+    count, filters, metadata and anchors), by the URL a search result links to (the `url`
+    metadata where a page has it, else the page's own URL)."""
     subprocess.run(
         [str(search.executable()), "--site", str(site), "--output-path", str(into), "--silent"],
         check=True,
         capture_output=True,
     )
-    return {p.relative_to(into).as_posix(): p.read_bytes() for p in into.rglob("*") if p.is_file()}
+    return _fragments(into)
+
+
+def _fragments(index: Path) -> dict[str, dict[str, Any]]:
+    records = {}
+    for fragment in (index / "fragment").iterdir():
+        data = gzip.decompress(fragment.read_bytes())
+        assert data.startswith(b"pagefind_dcd")
+        record = json.loads(data[len(b"pagefind_dcd") :])
+        own = record.pop("url")
+        records[record["meta"].pop("url", own)] = record
+    return records
 
 
 def test_the_index_of_the_search_documents_equals_the_index_of_the_full_pages(
@@ -27,24 +44,33 @@ def test_the_index_of_the_search_documents_equals_the_index_of_the_full_pages(
     build_site(settings, jobs=1)
     out = settings.output_path
     full, documents = tmp_path / "full", tmp_path / "documents"
+    documents.mkdir()
     for page in out.glob("products/*/index.html"):
         relative = page.relative_to(out)
         (full / relative).parent.mkdir(parents=True)
         shutil.copyfile(page, full / relative)
-        (documents / relative).parent.mkdir(parents=True)
         document = search.search_document(page.read_bytes())
         assert len(document) < page.stat().st_size / 2  # the header, nav and footer are left out
-        (documents / relative).write_bytes(document)
-    from_pages = _index(full, tmp_path / "index-full")
-    assert any(name.startswith("fragment/") for name in from_pages)
-    assert _index(documents, tmp_path / "index-documents") == from_pages
-    # And the build's own index is that one too.
-    built = {
-        p.relative_to(out / "pagefind" / "0").as_posix(): p.read_bytes()
-        for p in (out / "pagefind" / "0").rglob("*")
-        if p.is_file()
-    }
-    assert built == from_pages
+        url = "/" + relative.parent.as_posix() + "/"
+        staged = search.staged_document(page.read_bytes(), url)
+        (documents / search.document_name(relative.as_posix())).write_bytes(staged)
+    from_pages = _records(full, tmp_path / "index-full")
+    assert len(from_pages) == len(list(out.glob("products/*/index.html"))) > 1
+    assert all(record["word_count"] > 10 for record in from_pages.values())
+    # Flat, hash-named documents with the URL as metadata index to the same records.
+    assert _records(documents, tmp_path / "index-documents") == from_pages
+    # And the build's own index holds those records too.
+    assert _fragments(out / "pagefind" / "0") == from_pages
+
+
+def test_a_staged_document_names_its_page_url_for_the_search_page() -> None:
+    page = b"<html><body><main data-pagefind-body><h1>Cap</h1></main></body></html>"
+    staged = search.staged_document(page, '/products/a"b/')
+    assert staged.endswith(
+        b'<span hidden data-pagefind-meta="url:/products/a&quot;b/"></span>\n</body>\n</html>\n'
+    )
+    assert search.document_name("products/cap/index.html").endswith(".html")
+    assert search.document_name("products/cap/index.html") != search.document_name("products/cup/index.html")
 
 
 def test_a_search_document_keeps_the_language_title_and_body_without_ignored_elements() -> None:

@@ -37,8 +37,10 @@
       const text = document.createElement("div");
       const heading = document.createElement("h2");
       const link = document.createElement("a");
-      link.href = item.url;
-      link.textContent = (item.meta && item.meta.title) || item.url;
+      // The build gives Pagefind each page's URL as metadata (its staged copy has another name).
+      const url = (item.meta && item.meta.url) || item.url;
+      link.href = url;
+      link.textContent = (item.meta && item.meta.title) || url;
       heading.append(link);
       const price = document.createElement("p");
       price.className = "muted";
