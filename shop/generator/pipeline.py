@@ -187,6 +187,9 @@ def build_site(
         for i, page in enumerate(pages)
         if everything or _is_dirty(page, previous, changed_templates, prefix)
     ]
+    # Searchable pages first, shard by shard, so that each search shard is complete, and
+    # indexed by Pagefind, while the rest renders.
+    dirty.sort(key=lambda i: search.shard_of(pages[i].path, shards) if pages[i].searchable else shards)
     if progress:
         progress("pages", 0, len(dirty))
 
@@ -215,6 +218,17 @@ def build_site(
             _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
         clock.laps["machine files (during render)"] = time.perf_counter() - started
 
+    indexer = search.Indexer(
+        out,
+        stages,
+        pages,
+        (pages[i].path for i in dirty),
+        previous,
+        shards,
+        full=full,
+        jobs=jobs,
+        progress=progress,
+    )
     rendered: list[Rendered] = []  # render_all removes its own staged files when it fails
     try:
         rendered = render_all(
@@ -223,40 +237,44 @@ def build_site(
             jobs=jobs,
             progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
             meanwhile=machine_files,
+            each=lambda result: indexer.rendered(result.path, result.body),
         )
         clock.lap("render")
         _record_pages(manifest, previous, pages, rendered, summary)
     except BaseException:
+        indexer.abort()
         discard(rendered)
         for _, tmp in staged_extra:
             os.unlink(tmp)
         raise
 
-    # Commit: everything rendered; move it into place.
-    for result in rendered:
-        if result.staged:
-            os.replace(result.staged, out / result.path)
-    for name, tmp in staged_extra:
-        os.replace(tmp, out / name)
-
-    clock.lap("write")
-    summary.images_written, summary.images_reused = images.place_all(
-        [i for p in catalog.products.values() for i in p.images],
-        settings.media_path,
-        out,
-        work / "cache",
-        previous,
-        manifest,
-        jobs=jobs,
-        progress=progress,
-    )
-    clock.lap("images")
-    _delete_stale(out, previous, manifest, summary)
+    try:
+        # Commit: everything rendered; move it into place.
+        for result in rendered:
+            if result.staged:
+                os.replace(result.staged, out / result.path)
+        for name, tmp in staged_extra:
+            os.replace(tmp, out / name)
+        clock.lap("write")
+        summary.images_written, summary.images_reused = images.place_all(
+            [i for p in catalog.products.values() for i in p.images],
+            settings.media_path,
+            out,
+            work / "cache",
+            previous,
+            manifest,
+            jobs=jobs,
+            progress=progress,
+        )
+        clock.lap("images")
+        _delete_stale(out, previous, manifest, summary)
+    except BaseException:
+        indexer.abort()
+        raise
     manifest.image_sources = summary.images_written + summary.images_reused
     try:
-        summary.search_indexed = search.update_index(
-            out, stages, pages, manifest, previous, shards, full=full, jobs=jobs, progress=progress
-        )
+        # What Pagefind has not finished while the pages rendered.
+        summary.search_indexed = indexer.commit(manifest)
     except BaseException:
         # The pages are in place: record them (without the stamp, so the next build looks
         # again and re-indexes), then report the failure.

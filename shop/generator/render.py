@@ -101,11 +101,14 @@ def render_all(
     jobs: int,
     progress: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    each: Callable[[Rendered], None] | None = None,
 ) -> list[Rendered]:
     """Render `indices` of `job.pages`; on any error remove what was staged and raise.
 
-    `meanwhile` runs in this process while the workers render (before rendering when there
-    are no workers); if it raises, what the workers rendered is removed and it is re-raised."""
+    `meanwhile` runs in this process while the workers render (after rendering when there
+    are no workers, so that it overlaps the search shards `each` started); if it raises,
+    what was rendered is removed and it is re-raised. `each` is told of every page rendered,
+    in this process, as the results come in."""
     results: list[Rendered] = []
     shared: dict[tuple[str, ...], list[str]] = {}
     error: str | None = None
@@ -117,6 +120,9 @@ def render_all(
             for result in batch:  # most pages used the same templates: keep one list of each
                 result.templates = shared.setdefault(tuple(result.templates), result.templates)
             results += batch
+            if each:
+                for result in batch:
+                    each(result)
             if progress:
                 progress(len(batch))
     except BaseException:
@@ -134,13 +140,13 @@ def _batches(
     global _JOB
     chunks = [indices[i : i + CHUNK] for i in range(0, len(indices), CHUNK)]
     if jobs <= 1 or len(indices) < POOL_THRESHOLD:
-        if meanwhile:
-            meanwhile()
         for chunk in chunks:
             batch = _render_chunk_with(job, chunk)
             yield batch
             if isinstance(batch, str):
                 return
+        if meanwhile:
+            meanwhile()
         return
     _JOB = job
     # Objects that exist now are shared with the workers copy-on-write; frozen, the garbage

@@ -24,7 +24,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -185,13 +185,13 @@ def shard_key(entries: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def index_shard(
-    out: Path, shard: int, pages: list[tuple[str, str]], stage: Path
-) -> dict[str, dict[str, Any]]:
-    """(Re)make `out/pagefind/<shard>/` from `pages` (path, URL); returns the files it now
-    holds, with their sha256 and size."""
-    sync_stage(out, stage, pages)
-    final = out / "pagefind" / str(shard)
+def make_shard(
+    out: Path, shard: int, pages: list[tuple[str, str]], stage: Path, rendered: frozenset[str]
+) -> Path:
+    """Index `pages` (path, URL) into a fresh folder beside `out/pagefind/<shard>/` and
+    return it; `place_shard` puts it in place once the pages are. The documents of the
+    pages in `rendered` were staged by this build's render workers."""
+    sync_stage(out, stage, pages, rendered)
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
@@ -206,6 +206,13 @@ def index_shard(
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
         raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
+    return fresh
+
+
+def place_shard(out: Path, shard: int, fresh: Path) -> dict[str, dict[str, Any]]:
+    """Swap a fresh index in as `out/pagefind/<shard>/`; returns the files it now holds,
+    with their sha256 and size."""
+    final = out / "pagefind" / str(shard)
     old = out / "pagefind" / f".{shard}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
@@ -243,13 +250,15 @@ def stage_document(target: Path, document: bytes) -> None:
     os.rename(tmp, target)
 
 
-def sync_stage(out: Path, stage: Path, pages: list[tuple[str, str]]) -> None:
+def sync_stage(
+    out: Path, stage: Path, pages: list[tuple[str, str]], rendered: frozenset[str] = frozenset()
+) -> None:
     """Make `stage` hold exactly the search documents of `pages` (path, URL).
 
-    Render workers write the document of every searchable page they render, after the
-    page itself, so a document at least as new as its page is current; a missing or older
-    one is made again from the page on disk. A stage in an earlier layout (a folder per
-    page) is dropped and made again."""
+    Render workers write the document of every searchable page they render (`rendered`, not
+    yet moved into place), after the page itself, so a document at least as new as its page
+    is current; a missing or older one is made again from the page on disk. A stage in an
+    earlier layout (a folder per page) is dropped and made again."""
     names = {document_name(path): (path, url) for path, url in pages}
     if stage.is_dir():
         for existing in os.scandir(stage):
@@ -258,6 +267,8 @@ def sync_stage(out: Path, stage: Path, pages: list[tuple[str, str]]) -> None:
             elif existing.name not in names:
                 os.unlink(existing.path)
     for name, (path, url) in names.items():
+        if path in rendered:
+            continue
         source = os.stat(out / path)
         target = stage / name
         try:
@@ -272,70 +283,131 @@ def remove_stage(stage: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def update_index(
-    out: Path,
-    stages: Path,
-    pages: list[Page],
-    manifest: Manifest,
-    previous: Manifest,
-    shards: int,
-    *,
-    full: bool,
-    jobs: int,
-    progress: Callable[[str, int, int], None] | None,
-) -> bool:
-    """Re-index the shards whose searchable text changed; record every index file in the
-    manifest. Returns whether anything was indexed."""
-    groups: dict[int, list[tuple[str, str]]] = {}
-    urls: dict[str, str] = {}
-    for page in pages:
-        if page.searchable:
-            body = manifest.pages[page.path].get("body", "")
-            groups.setdefault(shard_of(page.path, shards), []).append((page.path, body))
-            urls[page.path] = page.url
-    old_keys: dict[str, str] = previous.search.get("shards", {})
-    keys: dict[str, str] = {}
-    files: dict[str, dict[str, Any]] = {}
-    todo = []
-    indexed: dict[str, dict[str, dict[str, Any]]] = {}  # shard -> its files in the last build
-    for name, entry in previous.files.items():
-        if name.startswith("pagefind/"):
-            indexed.setdefault(name.split("/", 2)[1], {})[name] = entry
-    for shard, entries in groups.items():
-        keys[str(shard)] = shard_key(entries)
-        kept = indexed.get(str(shard), {})
+class Indexer:
+    """The search index, made while the pages render.
+
+    A shard is settled as soon as every page of it that this build renders has been
+    rendered: kept when its searchable text is what the last build indexed, else given to
+    Pagefind at once (a subprocess, from a thread), so that indexing overlaps the rest of
+    the rendering instead of following it. Each shard is indexed into a fresh folder that
+    `commit` swaps into place only after the pages are in place; `abort` removes them.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        stages: Path,
+        pages: list[Page],
+        rendering: Iterable[str],
+        previous: Manifest,
+        shards: int,
+        *,
+        full: bool,
+        jobs: int,
+        progress: Callable[[str, int, int], None] | None,
+    ) -> None:
+        self._out, self._stages, self._full, self._progress = out, stages, full, progress
+        self._rendering = frozenset(rendering)
+        self._shard_of: dict[str, int] = {}
+        self._groups: dict[int, list[Page]] = {}
+        for page in pages:
+            if page.searchable:
+                shard = shard_of(page.path, shards)
+                self._shard_of[page.path] = shard
+                self._groups.setdefault(shard, []).append(page)
+        self._bodies = {
+            path: previous.pages.get(path, {}).get("body", "")
+            for path in self._shard_of
+            if path not in self._rendering
+        }
+        self._waiting = dict.fromkeys(self._groups, 0)
+        for path in self._rendering:
+            if path in self._shard_of:
+                self._waiting[self._shard_of[path]] += 1
+        self._old_keys: dict[str, str] = previous.search.get("shards", {})
+        self._previous = previous
+        self._indexed: dict[str, dict[str, dict[str, Any]]] = {}  # shard -> its files last time
+        for name, entry in previous.files.items():
+            if name.startswith("pagefind/"):
+                self._indexed.setdefault(name.split("/", 2)[1], {})[name] = entry
+        self.keys: dict[str, str] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        # Pagefind runs as a separate process per shard; as many at a time as render workers.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        self._made: dict[int, Future[Path]] = {}
+        if progress:
+            progress("search", 0, len(self._groups))
+        # Shards with no page to render are settled with the first page rendered: by then
+        # the render workers are forked, and a fork never copies a running Pagefind thread.
+        self._idle = [shard for shard, count in self._waiting.items() if count == 0]
+
+    def _settle_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for shard in idle:
+            self._settle(shard)
+
+    def rendered(self, path: str, body: str) -> None:
+        """A page of this build was rendered, with this search document digest."""
+        self._settle_idle()
+        shard = self._shard_of.get(path)
+        if shard is None:
+            return
+        self._bodies[path] = body
+        self._waiting[shard] -= 1
+        if self._waiting[shard] == 0:
+            self._settle(shard)
+
+    def _settle(self, shard: int) -> None:
+        group = self._groups[shard]
+        key = shard_key((page.path, self._bodies[page.path]) for page in group)
+        self.keys[str(shard)] = key
+        kept = self._indexed.get(str(shard), {})
         if (
-            not full
-            and old_keys.get(str(shard)) == keys[str(shard)]
+            not self._full
+            and self._old_keys.get(str(shard)) == key
             and kept
-            and (out / "pagefind" / str(shard)).is_dir()
+            and (self._out / "pagefind" / str(shard)).is_dir()
         ):
-            files.update(kept)
-        else:
-            todo.append(shard)
-    if progress:
-        progress("search", 0, len(todo))
-    # Pagefind runs as a separate process per shard; two at a time keep both cores busy
-    # through its single-threaded stretches.
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-        made = pool.map(
-            lambda shard: index_shard(
-                out, shard, [(p, urls[p]) for p, _ in groups[shard]], stages / str(shard)
-            ),
-            todo,
-        )
-        for listed in made:
-            files.update(listed)
-            if progress:
-                progress("search", 1, len(todo))
-    if stages.is_dir():
-        for folder in stages.iterdir():
-            if not folder.name.isdigit() or int(folder.name) not in groups:
-                remove_stage(folder)
-    for name in previous.files:  # shards no longer used
-        if name.startswith("pagefind/") and name not in files:
-            (out / name).unlink(missing_ok=True)
-            prune_empty_dirs(out, (out / name).parent)
-    manifest.files.update(files)
-    manifest.search = {"shards": keys}
-    return bool(todo)
+            self.files.update(kept)
+            if self._progress:
+                self._progress("search", 1, len(self._groups))
+            return
+        pages = [(page.path, page.url) for page in group]
+        stage = self._stages / str(shard)
+        self._made[shard] = self._pool.submit(make_shard, self._out, shard, pages, stage, self._rendering)
+
+    def commit(self, manifest: Manifest) -> bool:
+        """Wait for Pagefind, put every fresh shard in place and record the index in the
+        manifest; returns whether anything was indexed. Call once the pages are in place."""
+        self._settle_idle()
+        unsettled = [shard for shard, count in self._waiting.items() if count]
+        if unsettled:  # pragma: no cover - every page rendered means every shard settled
+            self.abort()
+            raise BuildError(f"search shards {unsettled} were never complete")
+        try:
+            fresh = {shard: made.result() for shard, made in self._made.items()}
+        except BaseException:
+            self.abort()
+            raise
+        self._pool.shutdown()
+        for shard, folder in sorted(fresh.items()):
+            self.files.update(place_shard(self._out, shard, folder))
+            if self._progress:
+                self._progress("search", 1, len(self._groups))
+        if self._stages.is_dir():
+            for folder in self._stages.iterdir():
+                if not folder.name.isdigit() or int(folder.name) not in self._groups:
+                    remove_stage(folder)
+        for name in self._previous.files:  # shards no longer used
+            if name.startswith("pagefind/") and name not in self.files:
+                (self._out / name).unlink(missing_ok=True)
+                prune_empty_dirs(self._out, (self._out / name).parent)
+        manifest.files.update(self.files)
+        manifest.search = {"shards": self.keys}
+        return bool(self._made)
+
+    def abort(self) -> None:
+        """The build failed: stop, and remove every fresh index (the old ones stay)."""
+        self._pool.shutdown(cancel_futures=True)
+        for shard in self._made:
+            shutil.rmtree(self._out / "pagefind" / f".{shard}.tmp", ignore_errors=True)

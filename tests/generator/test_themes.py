@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from shop.config import Settings
+from shop.core.catalog.models import Product
+from shop.core.db import make_session_factory, unit_of_work
+from shop.generator import render
 from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pipeline import build_site
 from shop.generator.templating import BuildError
@@ -112,6 +116,27 @@ def test_a_runtime_error_names_file_and_line_and_leaves_no_temporary_files(
     out = settings.output_path
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
     assert not (settings.dir / ".shop" / "build-manifest.json").exists()
+
+
+def test_an_error_after_the_product_pages_leaves_the_last_index_and_no_fresh_one(
+    settings: Settings, catalog: FixtureCatalog, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Search shards are indexed while the listings still render: when a listing then
+    fails, the fresh indexes are removed and the last build's stays as it was."""
+    monkeypatch.setattr(render, "CHUNK", 1)  # the product pages' results come in first
+    build_site(settings, jobs=1)
+    out = settings.output_path
+    before = {p: p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.get_one(Product, catalog.mug).title = "Stoneware Jug"  # its search shard changes
+    make_theme(settings, "broken", {"listing.html": "{{ no_such_variable }}\n"})
+    broken = settings.model_copy(update={"theme": "broken"})
+    with pytest.raises(BuildError, match=r"listing\.html:1"):
+        build_site(broken, jobs=1)
+    after = {p: p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in (out / "pagefind").iterdir() if p.name.startswith(".")]
+    assert "Stoneware Mug" in (out / "products" / "stoneware-mug" / "index.html").read_text()
 
 
 def test_theme_chain_and_new_theme(settings: Settings) -> None:
