@@ -285,10 +285,12 @@ def build_site(
         # again and re-indexes), then report the failure.
         manifest.search = {}
         manifest.save(mpath)
+        indexer.close()
         raise
     clock.lap("search")
     manifest.stamp = stamp
     manifest.save(mpath)
+    indexer.close()
     summary.seconds = time.perf_counter() - started
     summary.timings = clock.laps
     return summary

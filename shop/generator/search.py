@@ -187,10 +187,11 @@ def shard_key(entries: Iterable[tuple[str, str]]) -> str:
 
 def make_shard(
     out: Path, shard: int, pages: list[tuple[str, str]], stage: Path, rendered: frozenset[str]
-) -> Path:
-    """Index `pages` (path, URL) into a fresh folder beside `out/pagefind/<shard>/` and
-    return it; `place_shard` puts it in place once the pages are. The documents of the
-    pages in `rendered` were staged by this build's render workers."""
+) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """Index `pages` (path, URL) into a fresh folder beside `out/pagefind/<shard>/`; returns
+    it with the files it holds (named as they will be once in place, with their sha256 and
+    size). `place_shard` puts it in place once the pages are. The documents of the pages in
+    `rendered` were staged by this build's render workers."""
     sync_stage(out, stage, pages, rendered)
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
@@ -206,26 +207,28 @@ def make_shard(
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
         raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
-    return fresh
+    final = Path("pagefind") / str(shard)
+    files: dict[str, dict[str, Any]] = {}
+    for folder, _, names in os.walk(fresh):
+        for name in names:
+            path = Path(folder) / name
+            entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
+            files[(final / path.relative_to(fresh)).as_posix()] = entry
+    return fresh, dict(sorted(files.items()))
 
 
-def place_shard(out: Path, shard: int, fresh: Path) -> dict[str, dict[str, Any]]:
-    """Swap a fresh index in as `out/pagefind/<shard>/`; returns the files it now holds,
-    with their sha256 and size."""
+def place_shard(out: Path, shard: int, fresh: Path) -> Path | None:
+    """Swap a fresh index in as `out/pagefind/<shard>/`; returns the folder the old one was
+    moved to, for the caller to remove (it is not served any more)."""
     final = out / "pagefind" / str(shard)
     old = out / "pagefind" / f".{shard}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
+        fresh.rename(final)
+        return old
     fresh.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-    files: dict[str, dict[str, Any]] = {}
-    for folder, _, names in os.walk(final):
-        for name in names:
-            path = Path(folder) / name
-            entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
-            files[path.relative_to(out).as_posix()] = entry
-    return dict(sorted(files.items()))
+    return None
 
 
 def stage_document(target: Path, document: bytes) -> None:
@@ -334,7 +337,8 @@ class Indexer:
         self.files: dict[str, dict[str, Any]] = {}
         # Pagefind runs as a separate process per shard; as many at a time as render workers.
         self._pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        self._made: dict[int, Future[Path]] = {}
+        self._made: dict[int, Future[tuple[Path, dict[str, dict[str, Any]]]]] = {}
+        self._removing: list[Future[None]] = []
         if progress:
             progress("search", 0, len(self._groups))
         # Shards with no page to render are settled with the first page rendered: by then
@@ -389,9 +393,11 @@ class Indexer:
         except BaseException:
             self.abort()
             raise
-        self._pool.shutdown()
-        for shard, folder in sorted(fresh.items()):
-            self.files.update(place_shard(self._out, shard, folder))
+        for shard, (folder, files) in sorted(fresh.items()):
+            old = place_shard(self._out, shard, folder)
+            if old is not None:  # thousands of small files: removed while the build finishes
+                self._removing.append(self._pool.submit(shutil.rmtree, old, True))
+            self.files.update(files)
             if self._progress:
                 self._progress("search", 1, len(self._groups))
         if self._stages.is_dir():
@@ -405,6 +411,12 @@ class Indexer:
         manifest.files.update(self.files)
         manifest.search = {"shards": self.keys}
         return bool(self._made)
+
+    def close(self) -> None:
+        """Wait until the replaced indexes are removed."""
+        self._pool.shutdown()
+        for removing in self._removing:
+            removing.result()
 
     def abort(self) -> None:
         """The build failed: stop, and remove every fresh index (the old ones stay)."""
