@@ -96,26 +96,12 @@ class ProductData:
     rating_average: float = 0.0
     card_key: str = ""  # what a listing card shows
     page_key: str = ""  # what the product page shows of this product itself
-
-    @property
-    def price_min(self) -> int:
-        return min((v.price for v in self.variants), default=0)
-
-    @property
-    def price_max(self) -> int:
-        return max((v.price for v in self.variants), default=0)
-
-    @property
-    def compare_at(self) -> int | None:
-        """The struck-through price of the cheapest variant, if it is higher."""
-        cheapest = min(self.variants, key=lambda v: v.price, default=None)
-        if cheapest and cheapest.compare_at_price and cheapest.compare_at_price > cheapest.price:
-            return cheapest.compare_at_price
-        return None
-
-    @property
-    def sold_out(self) -> bool:
-        return all(v.sold_out for v in self.variants)
+    # Derived from the variants by `fingerprint`, once: a card reads them several times and
+    # is shown on several pages.
+    price_min: int = 0
+    price_max: int = 0
+    compare_at: int | None = None  # the struck-through price of the cheapest variant, if higher
+    sold_out: bool = True
 
     @property
     def image(self) -> ImageData | None:
@@ -185,9 +171,20 @@ class Catalog:
 
 
 def fingerprint(product: ProductData) -> None:
-    """Cheap keys of what a card and a product page show, from row versions and derived state."""
+    """Derive what the variants decide (prices, sold out) and cheap keys of what a card and a
+    product page show, from row versions and derived state. Call once the variants are read."""
     image = product.image
     variants = product.variants
+    prices = [v.price for v in variants]
+    product.price_min = min(prices, default=0)
+    product.price_max = max(prices, default=0)
+    cheapest = min(variants, key=lambda v: v.price, default=None)
+    product.compare_at = (
+        cheapest.compare_at_price
+        if cheapest and cheapest.compare_at_price and cheapest.compare_at_price > cheapest.price
+        else None
+    )
+    product.sold_out = all(v.sold_out for v in variants)
     product.card_key = (
         f"{product.id}.{product.version}.{product.price_min}.{product.price_max}.{product.compare_at}"
         f".{int(product.sold_out)}.{image.id if image else 0}.{image.version if image else 0}"
