@@ -86,7 +86,8 @@ def build_site(
     jobs = max(1, jobs or os.cpu_count() or 1)
     work = settings.dir / ".shop"
     mpath = manifest_path(settings.dir, out, settings.output_path)
-    previous = Manifest.load(mpath)
+    with _collector_paused():
+        previous = Manifest.load(mpath)
 
     clock = _Clock()
     try:
