@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shop.config import Settings
@@ -39,7 +39,8 @@ from shop.core.payments.models import Payment
 from shop.core.payments.providers import PaymentPage
 from shop.core.payments.registry import get_provider
 from shop.core.security import new_token
-from shop.core.site.services import next_order_number
+from shop.core.site.models import ORDER_NUMBERS
+from shop.core.site.services import next_order_number, order_numbers_from_sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,27 +60,6 @@ class PlacedOrder:
 
 class NotForSale(Conflict):
     code = "not-for-sale"
-
-
-def _draw_order_number(session: Session) -> int:
-    """The next order number, without making every checkout queue behind the counter.
-
-    On PostgreSQL the number is drawn in its own short transaction, so the counter's row
-    lock is held for one statement instead of the whole checkout; like a database sequence,
-    a checkout refused afterwards leaves a gap. SQLite serialises writers anyway, and a
-    session bound to an outer connection (tests) cannot open a second transaction: there
-    the number is drawn in the caller's transaction, without gaps.
-    """
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
-        with Session(bind=bind) as own, own.begin():
-            # Its commit need not wait for the disk (an fsync, several milliseconds here): the
-            # order that uses the number commits synchronously later, and PostgreSQL writes
-            # its log in order, so that commit makes the counter's durable first. A crash in
-            # between loses only a number no committed order carries.
-            own.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            return next_order_number(own)
-    return next_order_number(session)
 
 
 def place_order(
@@ -122,9 +102,10 @@ def place_order(
         raise NotForSale(f"no longer for sale: {', '.join(gone)}", field="lines", skus=gone)
 
     totals = priced.quote.totals
-    number = _draw_order_number(session)
+    # On PostgreSQL the INSERT draws the number from the sequence itself.
+    from_sequence = order_numbers_from_sequence(session)
     order_values: dict[str, Any] = {
-        "number": number,
+        "number": None if from_sequence else next_order_number(session),
         "token": new_token(),
         "customer_id": customer_id or cart.customer_id,
         "email": email,
@@ -175,7 +156,13 @@ def place_order(
     # statements it ran. The Order handed back is built from the same values, outside the
     # session (a provider reads it; nothing is flushed from it).
     connection = session.connection()
-    order_id = connection.execute(_INSERT_ORDER, order_values).scalar_one()
+    if from_sequence:
+        del order_values["number"]
+        order_id, number = connection.execute(_INSERT_ORDER_NUMBERED, order_values).one()
+        order_values["number"] = number
+    else:
+        number = order_values["number"]
+        order_id = connection.execute(_INSERT_ORDER, order_values).scalar_one()
     for values in line_values:
         values["order_id"] = order_id
     connection.execute(_INSERT_LINES, line_values)
@@ -218,6 +205,9 @@ def place_order(
 
 
 _INSERT_ORDER = insert(Order).returning(Order.id)
+_INSERT_ORDER_NUMBERED = (
+    insert(Order).values(number=ORDER_NUMBERS.next_value()).returning(Order.id, Order.number)
+)
 _INSERT_LINES = insert(OrderLine)
 _CLOSE_CART = (
     update(Cart)
