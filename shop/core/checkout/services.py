@@ -193,11 +193,19 @@ def place_order(
         at=now,
     )
     wanted: dict[int, int] = {}
+    # SKU and inventory policy of each variant, read with the cart in this transaction.
+    known = {item.variant.variant_id: (item.variant.sku, item.variant.backorder) for item in priced.items}
     for values in line_values:
         wanted[values["variant_id"]] = wanted.get(values["variant_id"], 0) + values["quantity"]
     # No savepoint: a shortage raises out of here and the edge rolls back everything.
     allocate_lines(
-        session, order_id=order_id, order_number=number, wanted=wanted, actor="checkout", savepoint=False
+        session,
+        order_id=order_id,
+        order_number=number,
+        wanted=wanted,
+        actor="checkout",
+        savepoint=False,
+        variants=known,
     )
     return _placed(
         order, provider.name, payment.redirect_url if payment else None, needs_payment_page=not payment

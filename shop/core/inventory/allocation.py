@@ -99,10 +99,12 @@ def allocate_lines(
     wanted: dict[int, int],
     actor: str,
     savepoint: bool = True,
+    variants: dict[int, tuple[str, bool]] | None = None,
 ) -> None:
     """`allocate_order` for an order given by its id, number and units wanted per variant id,
     for a caller that wrote the order without the ORM (checkout). Nothing pending in the
-    session is flushed first.
+    session is flushed first. `variants` (variant id -> SKU, whether it may be allocated
+    beyond stock), when the caller read them in this transaction already.
 
     Checkout runs this on every order, so it speaks Core on the session's connection: one
     read of the variants, one of every level, a guarded UPDATE per level it takes from and
@@ -112,7 +114,8 @@ def allocate_lines(
         return
     reference = str(order_number)
     ids = sorted(wanted)
-    variants = _variants(session, ids)
+    if variants is None or not all(variant_id in variants for variant_id in ids):
+        variants = _variants(session, ids)
     levels = _levels(session, ids)
     short: list[tuple[int, str, int, int]] = []  # variant id, sku, requested, taken before running short
     movements: list[dict[str, object]] = []
