@@ -154,7 +154,7 @@ def get_cart(token: Token, request: Request, settings: SettingsDep) -> Response:
     # thread, rather than as a dependency that needs a second trip to the threadpool to
     # give its connection back; the cart, its lines and their stock come in one statement.
     with read_unit(request.app.state.read_sessions) as session:
-        cart, items = services.read_cart(session, token, now=now)
+        cart, items = services.read_cart(session, token, now=now, settings=settings)
         answer = _answer(session, cart, settings, now, items)
     # Serialised here: the model was just built from our own values, so FastAPI's second
     # validation against response_model (which still documents the answer) is skipped.

@@ -76,13 +76,15 @@ def place_order(
     idempotency_key: str,
     customer_id: int | None = None,
 ) -> PlacedOrder:
-    try:
-        cart, items = read_cart(session, cart_token, now=now, lock=True)
-    except NotFound as exc:
-        raise NotFound(exc.detail, field="cart_token") from None
     email = email.strip().lower()
     country = str(shipping_address.get("country", "")).upper()
     region = str(shipping_address.get("region") or "") or None
+    try:
+        cart, items = read_cart(
+            session, cart_token, now=now, settings=settings, country=country, region=region, lock=True
+        )
+    except NotFound as exc:
+        raise NotFound(exc.detail, field="cart_token") from None
     priced = price_cart(
         session,
         cart,
