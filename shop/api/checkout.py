@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from shop.api.auth import OptionalCustomer
-from shop.api.deps import SettingsDep
 from shop.api.metrics import ORDERS_PLACED, STOCK_CONFLICTS
 from shop.api.ratelimit import rate_limit
 from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, problems
@@ -82,7 +81,6 @@ class CheckoutOut(BaseModel):
 def checkout(
     body: CheckoutIn,
     request: Request,
-    settings: SettingsDep,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
     customer: OptionalCustomer,
 ) -> Response:
@@ -98,6 +96,8 @@ def checkout(
     to the threadpool.
     """
     sessions: sessionmaker[Session] = request.app.state.sessions
+    # From the app's state rather than SettingsDep: a dependency costs its own resolution.
+    settings: Settings = request.app.state.settings
     digest = request_hash(body.model_dump(mode="json"))
     with unit_of_work(sessions) as session:
         claimed = claim(session, scope=SCOPE, key=idempotency_key, digest=digest)
