@@ -148,13 +148,15 @@ def create_cart(session: SessionDep, settings: SettingsDep) -> CartOut:
 
 
 @router.get("/{token}", response_model=CartOut, responses=problems(404))
-def get_cart(token: Token, request: Request, settings: SettingsDep) -> Response:
+def get_cart(token: Token, request: Request) -> Response:
     now = utcnow()
+    # From the app's state rather than SettingsDep: a dependency costs its own resolution.
+    settings: Settings = request.app.state.settings
     # The hottest path of the API: the read session is opened here, in the route's own
     # thread, rather than as a dependency that needs a second trip to the threadpool to
     # give its connection back; the cart, its lines and their stock come in one statement.
     with read_unit(request.app.state.read_sessions) as session:
-        cart, items = services.read_cart(session, token, now=now)
+        cart, items = services.read_cart(session, token, now=now, settings=settings)
         answer = _answer(session, cart, settings, now, items)
     # Serialised here: the model was just built from our own values, so FastAPI's second
     # validation against response_model (which still documents the answer) is skipped.

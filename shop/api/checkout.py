@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from shop.api.auth import OptionalCustomer
-from shop.api.deps import SettingsDep
 from shop.api.metrics import ORDERS_PLACED, STOCK_CONFLICTS
 from shop.api.ratelimit import rate_limit
 from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, problems
@@ -81,11 +81,9 @@ class CheckoutOut(BaseModel):
 def checkout(
     body: CheckoutIn,
     request: Request,
-    settings: SettingsDep,
-    response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
     customer: OptionalCustomer,
-) -> CheckoutOut:
+) -> Response:
     """One transaction with a local provider (manual). With a remote one (Stripe): the order,
     its allocation and the key's claim commit first; the payment page is opened with no
     transaction open (SQLite's write lock and the stock rows' locks are never held across a
@@ -93,21 +91,24 @@ def checkout(
 
     The transactions are this route's own, not a dependency's: the commit runs in this
     thread, so the stock rows' locks are not held across a trip back to the event loop.
+    The answer is serialised here, once, from the dict the key remembers: FastAPI's second
+    validation against response_model (which still documents it) would cost another trip
+    to the threadpool.
     """
     sessions: sessionmaker[Session] = request.app.state.sessions
+    # From the app's state rather than SettingsDep: a dependency costs its own resolution.
+    settings: Settings = request.app.state.settings
     digest = request_hash(body.model_dump(mode="json"))
     with unit_of_work(sessions) as session:
         claimed = claim(session, scope=SCOPE, key=idempotency_key, digest=digest)
         if isinstance(claimed, StoredAnswer):
-            response.status_code = claimed.status_code
-            response.headers["Idempotent-Replayed"] = "true"
-            return CheckoutOut.model_validate(claimed.body)
+            return _json(claimed.body, claimed.status_code, replayed=True)
         if claimed.order_id is None:
             placed = _place(session, body, settings, idempotency_key, customer)
             if not placed.needs_payment_page:
                 answer = _out(placed)
-                remember(session, claimed, status_code=201, body=answer.model_dump(mode="json"))
-                return answer
+                remember(session, claimed, status_code=201, body=answer)
+                return _json(answer, 201)
             hold(session, claimed, order_id=placed.order_id)
             order = placed.order
         else:
@@ -130,8 +131,19 @@ def checkout(
     with unit_of_work(sessions) as session:
         placed = record_payment_page(session, order.id, page, settings=settings)
         answer = _out(placed)
-        remember(session, claimed, status_code=201, body=answer.model_dump(mode="json"))
-    return answer
+        remember(session, claimed, status_code=201, body=answer)
+    return _json(answer, 201)
+
+
+def _json(answer: dict[str, Any], status_code: int, *, replayed: bool = False) -> Response:
+    response = Response(
+        json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode(),
+        status_code=status_code,
+        media_type="application/json",
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _place(
@@ -158,12 +170,13 @@ def _place(
     return placed
 
 
-def _out(placed: PlacedOrder) -> CheckoutOut:
-    return CheckoutOut(
-        order_number=placed.order_number,
-        order_token=placed.order_token,
-        status=placed.status,
-        total=placed.total,
-        currency=placed.currency,
-        payment=PaymentOut(provider=placed.provider, redirect_url=placed.redirect_url),
-    )
+def _out(placed: PlacedOrder) -> dict[str, Any]:
+    """The answer (CheckoutOut's shape) as plain JSON values."""
+    return {
+        "order_number": placed.order_number,
+        "order_token": placed.order_token,
+        "status": placed.status,
+        "total": placed.total,
+        "currency": placed.currency,
+        "payment": {"provider": placed.provider, "redirect_url": placed.redirect_url},
+    }

@@ -117,9 +117,15 @@ def make_session_factory(
     no BEGIN and COMMIT around them: two round trips fewer for a request that reads a few
     independent things (a cart, the shipping methods, the tax rate)."""
     bind = engine.execution_options(shop_read_only=True) if read_only else engine
+    info: dict[str, Any] = {}
     if read_only and not snapshot and engine.dialect.name == "postgresql":
         bind = bind.execution_options(isolation_level="AUTOCOMMIT")
-    return sessionmaker(bind=bind, expire_on_commit=False)
+        info[_AUTOCOMMIT] = True
+    return sessionmaker(bind=bind, expire_on_commit=False, info=info)
+
+
+# Session.info key: the session's statements run without a transaction (AUTOCOMMIT).
+_AUTOCOMMIT = "shop_autocommit"
 
 
 @contextmanager
@@ -147,7 +153,10 @@ def end_read(session: Session) -> None:
     rolled back re-planned every statement on every request.
     """
     try:
-        if session.in_transaction():
+        # Without a database transaction (AUTOCOMMIT) there is nothing to end: close() then
+        # sends no ROLLBACK (psycopg skips it on an idle connection), and a commit would
+        # only run the session's bookkeeping.
+        if session.in_transaction() and not session.info.get(_AUTOCOMMIT):
             session.commit()
     finally:
         session.close()

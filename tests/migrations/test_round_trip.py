@@ -13,9 +13,10 @@ from sqlalchemy import Connection, MetaData, Table, inspect, text
 from sqlalchemy import types as sa_types
 
 from shop.core import migrate
-from shop.core.db import make_engine
+from shop.core.db import make_engine, make_session_factory
 from shop.core.models import Base
 from shop.core.search import belongs_to
+from shop.core.site.services import ORDER_NUMBER, next_order_number, next_value
 from tests.conftest import require_postgres
 
 
@@ -127,5 +128,22 @@ def test_0003_moves_the_variant_image_link_and_keeps_every_row(empty_database: s
             back = dict(conn.execute(text("SELECT id, variant_id FROM product_images")).all())
             assert back == {photos[0]: black, photos[1]: white, photos[2]: None}
             assert conn.execute(text("SELECT COUNT(*) FROM stock_levels")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0004_order_numbers_go_on_from_the_counter_and_back(empty_database: str) -> None:
+    migrate.upgrade(empty_database, "0003")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO counters (name, value) VALUES ('order_number', 1041)"))
+        migrate.upgrade(empty_database, "0004")
+        with make_session_factory(engine)() as session, session.begin():
+            assert next_order_number(session) == 1042
+        migrate.downgrade(empty_database, "0003")
+        with make_session_factory(engine)() as session, session.begin():
+            # SQLite drew 1042 from the counter already; PostgreSQL's counter takes over from the sequence.
+            assert next_value(session, ORDER_NUMBER, start=1001) == 1043
     finally:
         engine.dispose()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shop.core.audit.models import AuditLog
+from shop.core.db import utcnow
 
 
 def record_audit(
@@ -31,3 +34,35 @@ def record_audit(
     )
     session.add(entry)
     return entry
+
+
+_INSERT = insert(AuditLog)
+
+
+def write_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: dict[str, Any] | None = None,
+    actor_id: int | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """`record_audit` as one Core INSERT on the session's connection, for hot paths (checkout)
+    that keep no AuditLog object."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "actor": actor,
+            "actor_id": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "changes": changes,
+            "ip": ip,
+            "created_at": at or utcnow(),
+        },
+    )

@@ -12,6 +12,7 @@ from shop.core.carts.models import Cart, CartLine
 from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus, Variant
 from shop.core.inventory.models import Location, StockLevel
 from shop.core.pricing.calculator import LineInput
+from shop.core.pricing.tables import PricingTables, read_tables, tables_columns, tables_params, tax_regions
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,9 @@ def _columns() -> tuple[Any, ...]:
     )
 
 
+_WIDTH = len(_columns())
+
+
 def _variant(row: Any, offset: int = 0) -> SellableVariant:
     (
         variant_id,
@@ -86,7 +90,7 @@ def _variant(row: Any, offset: int = 0) -> SellableVariant:
         policy,
         status,
         stock,
-    ) = row[offset:]
+    ) = row[offset : offset + _WIDTH]
     return SellableVariant(
         variant_id=variant_id,
         product_id=product_id,
@@ -120,8 +124,9 @@ _CART_LINES = (
 )
 
 
-# A cart read in one statement: the cart's own columns on every row, and per line its
-# variant with live stock (a cart without lines gives one row with NULL line columns).
+# A cart read in one statement: the cart's own columns on every row, per line its variant
+# with live stock (a cart without lines gives one row with NULL line columns), and last
+# the shipping methods and tax rates its price needs (pricing.tables).
 CART_COLUMNS = (
     Cart.id,
     Cart.token,
@@ -135,7 +140,7 @@ CART_COLUMNS = (
     Cart.shipping_country,
 )
 _CART_WITH_LINES = (
-    select(*CART_COLUMNS, CartLine.id, CartLine.quantity, *_columns())
+    select(*CART_COLUMNS, CartLine.id, CartLine.quantity, *_columns(), *tables_columns(Cart.shipping_country))
     .select_from(Cart)
     .outerjoin(CartLine, CartLine.cart_id == Cart.id)
     .outerjoin(Variant, Variant.id == CartLine.variant_id)
@@ -153,19 +158,28 @@ CartLineRow = tuple[int, int, SellableVariant]
 
 
 def cart_with_lines(
-    session: Session, token: str, *, lock: bool = False
-) -> tuple[Any, list[CartLineRow]] | None:
-    """The cart's columns (in CART_COLUMNS order) and its lines as `cart_lines` gives them;
-    None when no cart has `token`."""
+    session: Session,
+    token: str,
+    *,
+    default_country: str,
+    country: str | None = None,
+    region: str | None = None,
+    lock: bool = False,
+) -> tuple[Any, list[CartLineRow], PricingTables] | None:
+    """The cart's columns (in CART_COLUMNS order), its lines as `cart_lines` gives them, and
+    the pricing tables for `country` (else the cart's destination, else `default_country`)
+    and `region`; None when no cart has `token`."""
     query = _CART_WITH_LINES_LOCKED if lock else _CART_WITH_LINES
-    rows: list[Any] = list(session.connection().execute(query, {"token": token}))
+    params = {"token": token, **tables_params(country, default_country, region)}
+    rows: list[Any] = list(session.connection().execute(query, params))
     if not rows:
         return None
     width = len(CART_COLUMNS)
     lines: list[CartLineRow] = [
         (row[width], row[width + 1], _variant(row, width + 2)) for row in rows if row[width] is not None
     ]
-    return rows[0][:width], lines
+    tax_country, shipping, tax = rows[0][-3:]
+    return rows[0][:width], lines, read_tables(tax_country, tax_regions(region), shipping, tax)
 
 
 def variants_by_sku(session: Session, skus: list[str]) -> dict[str, SellableVariant]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from shop.core.errors import Conflict, InvalidInput, NotFound
 from shop.core.pricing.discounts import find_discount
 from shop.core.pricing.quote import Quote, quote
 from shop.core.pricing.shipping import shipping_rates
+from shop.core.pricing.tables import PricingTables
 from shop.core.security import new_token
 
 MAX_LINE_QUANTITY = 999
@@ -57,6 +59,8 @@ class CartView:
     discount_code: str | None
     shipping_method_code: str | None
     shipping_country: str | None
+    # Read with the cart: the shipping methods and tax rates its price needs.
+    tables: PricingTables | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +103,28 @@ def get_cart(session: Session, token: str, *, now: datetime, lock: bool = False)
 
 
 def read_cart(
-    session: Session, token: str, *, now: datetime, lock: bool = False
+    session: Session,
+    token: str,
+    *,
+    now: datetime,
+    settings: Settings,
+    country: str | None = None,
+    region: str | None = None,
+    lock: bool = False,
 ) -> tuple[CartView, tuple[CartItem, ...]]:
     """The open cart behind `token` with its items, in one statement (cart reads, checkout);
-    NotFound exactly when `get_cart` would say so. `lock` as for `get_cart`."""
-    found = cart_with_lines(session, token, lock=lock) if token else None
-    cart = CartView(*found[0]) if found is not None else None
+    NotFound exactly when `get_cart` would say so. `lock` as for `get_cart`. The statement
+    also reads the pricing tables for `country` and `region` (checkout: the address's;
+    else where the cart ships), which `price_cart` then uses."""
+    found = (
+        cart_with_lines(
+            session, token, default_country=settings.country, country=country, region=region, lock=lock
+        )
+        if token
+        else None
+    )
+    columns: tuple[Any, ...] = (*found[0], found[2]) if found is not None else ()
+    cart = CartView(*columns) if found is not None else None
     if found is None or cart is None or cart.completed_at is not None or cart.expires_at <= now:
         raise NotFound("cart not found: it may have expired or been checked out", field="token")
     return cart, tuple(
@@ -281,5 +301,6 @@ def price_cart(
         shipping_method=shipping_method if shipping_method is not None else cart.shipping_method_code,
         now=now,
         strict=strict,
+        tables=cart.tables if isinstance(cart, CartView) else None,
     )
     return PricedCart(cart=cart, items=items, quote=priced)

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,13 +76,34 @@ class Claim:
 _PENDING_ORDER = "pending_order_id"
 
 
-def _insert_if_new(session: Session) -> Any:
+def _insert_if_new(module: Any) -> Any:
     # INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement whether the key is new or
     # not, and no savepoint (SAVEPOINT and RELEASE were two round trips of their own). A
     # competing transaction's uncommitted row still makes this one wait for its outcome.
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(IdempotencyKey).on_conflict_do_nothing(index_elements=["scope", "key"])
+    return (
+        module.insert(IdempotencyKey)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotencyKey.id)
+    )
+
+
+# Built once per dialect: every checkout runs these, and building a statement (and its cache
+# key) cost about as much as running it.
+_CLAIM = {"postgresql": _insert_if_new(postgresql), "sqlite": _insert_if_new(sqlite)}
+_WINNER = select(
+    IdempotencyKey.id,
+    IdempotencyKey.request_hash,
+    IdempotencyKey.status_code,
+    IdempotencyKey.response,
+).where(IdempotencyKey.scope == bindparam("scope"), IdempotencyKey.key == bindparam("key"))
+_REMEMBER = (
+    update(IdempotencyKey)
+    .where(IdempotencyKey.id == bindparam("claim_id"))
+    .values(
+        status_code=bindparam("answer_status"),
+        response=bindparam("answer", type_=IdempotencyKey.response.type),
+    )
+)
 
 
 def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | StoredAnswer:
@@ -91,20 +112,12 @@ def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | Sto
     key = _check_key(key)
     connection = session.connection()
     inserted = connection.execute(
-        _insert_if_new(session)
-        .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
-        .returning(IdempotencyKey.id)
+        _CLAIM[connection.dialect.name],
+        {"scope": scope, "key": key, "request_hash": digest, "created_at": utcnow()},
     ).scalar()
     if inserted is not None:
         return Claim(inserted)
-    winner = connection.execute(
-        select(
-            IdempotencyKey.id,
-            IdempotencyKey.request_hash,
-            IdempotencyKey.status_code,
-            IdempotencyKey.response,
-        ).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    ).one_or_none()
+    winner = connection.execute(_WINNER, {"scope": scope, "key": key}).one_or_none()
     if winner is None:  # pragma: no cover - the winner rolled back between our two statements
         raise Conflict(f"a request with this {HEADER} is still being processed; retry shortly", field=HEADER)
     row_id, request_hash, status_code, response = winner
@@ -113,9 +126,7 @@ def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | Sto
 
 def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[str, Any]) -> None:
     session.connection().execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claimed.id)
-        .values(status_code=status_code, response=body)
+        _REMEMBER, {"claim_id": claimed.id, "answer_status": status_code, "answer": body}
     )
 
 

@@ -24,22 +24,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shop.config import Settings
-from shop.core.audit.services import record_audit
+from shop.core.audit.services import record_audit, write_audit
 from shop.core.carts.models import Cart
 from shop.core.carts.services import price_cart, read_cart
 from shop.core.errors import Conflict, InvalidInput, NotFound
-from shop.core.inventory.allocation import allocate_order
-from shop.core.orders.models import Order, OrderLine, OrderStatus
+from shop.core.inventory.allocation import allocate_lines
+from shop.core.orders.models import FulfillmentStatus, Order, OrderLine, OrderStatus, PaymentStatus
 from shop.core.orders.services import REASON_PAYMENT_FAILED, release_order
 from shop.core.payments.models import Payment
 from shop.core.payments.providers import PaymentPage
 from shop.core.payments.registry import get_provider
 from shop.core.security import new_token
-from shop.core.site.services import next_order_number
+from shop.core.site.models import ORDER_NUMBERS
+from shop.core.site.services import next_order_number, order_numbers_from_sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,27 +62,6 @@ class NotForSale(Conflict):
     code = "not-for-sale"
 
 
-def _draw_order_number(session: Session) -> int:
-    """The next order number, without making every checkout queue behind the counter.
-
-    On PostgreSQL the number is drawn in its own short transaction, so the counter's row
-    lock is held for one statement instead of the whole checkout; like a database sequence,
-    a checkout refused afterwards leaves a gap. SQLite serialises writers anyway, and a
-    session bound to an outer connection (tests) cannot open a second transaction: there
-    the number is drawn in the caller's transaction, without gaps.
-    """
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
-        with Session(bind=bind) as own, own.begin():
-            # Its commit need not wait for the disk (an fsync, several milliseconds here): the
-            # order that uses the number commits synchronously later, and PostgreSQL writes
-            # its log in order, so that commit makes the counter's durable first. A crash in
-            # between loses only a number no committed order carries.
-            own.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            return next_order_number(own)
-    return next_order_number(session)
-
-
 def place_order(
     session: Session,
     *,
@@ -96,13 +76,15 @@ def place_order(
     idempotency_key: str,
     customer_id: int | None = None,
 ) -> PlacedOrder:
-    try:
-        cart, items = read_cart(session, cart_token, now=now, lock=True)
-    except NotFound as exc:
-        raise NotFound(exc.detail, field="cart_token") from None
     email = email.strip().lower()
     country = str(shipping_address.get("country", "")).upper()
     region = str(shipping_address.get("region") or "") or None
+    try:
+        cart, items = read_cart(
+            session, cart_token, now=now, settings=settings, country=country, region=region, lock=True
+        )
+    except NotFound as exc:
+        raise NotFound(exc.detail, field="cart_token") from None
     priced = price_cart(
         session,
         cart,
@@ -122,47 +104,72 @@ def place_order(
         raise NotForSale(f"no longer for sale: {', '.join(gone)}", field="lines", skus=gone)
 
     totals = priced.quote.totals
-    order = Order(
-        number=_draw_order_number(session),
-        token=new_token(),
-        customer_id=customer_id or cart.customer_id,
-        email=email,
-        currency=cart.currency,
-        subtotal=totals.subtotal,
-        discount_total=totals.discount,
-        shipping_total=totals.shipping,
-        tax_total=totals.tax,
-        total=totals.total,
-        prices_include_tax=totals.prices_include_tax,
-        discount_code=totals.discount_code,
-        shipping_method_code=shipping_method,
-        shipping_method_name=priced.quote.shipping_method_name,
-        shipping_address=shipping_address,
-        billing_address=billing_address or shipping_address,
-        customer_note=customer_note,
-        payment_provider=settings.payment_provider,
-        placed_at=now,
-        expires_at=now + timedelta(minutes=settings.pending_order_ttl_minutes),
-    )
-    for item, line in zip(priced.items, totals.lines, strict=True):
-        order.lines.append(
-            OrderLine(
-                variant_id=item.variant.variant_id,
-                product_id=item.variant.product_id,
-                title=item.variant.title,
-                variant_title=item.variant.variant_title,
-                sku=item.variant.sku,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                discount_total=line.discount,
-                tax_total=line.tax,
-                line_total=line.total,
-                requires_shipping=item.variant.requires_shipping,
-                taxable=item.variant.taxable,
-            )
-        )
-    session.add(order)
-    session.flush()
+    # On PostgreSQL the INSERT draws the number from the sequence itself.
+    from_sequence = order_numbers_from_sequence(session)
+    order_values: dict[str, Any] = {
+        "number": None if from_sequence else next_order_number(session),
+        "token": new_token(),
+        "customer_id": customer_id or cart.customer_id,
+        "email": email,
+        "status": OrderStatus.PENDING_PAYMENT,
+        "payment_status": PaymentStatus.PENDING,
+        "fulfillment_status": FulfillmentStatus.UNFULFILLED,
+        "currency": cart.currency,
+        "subtotal": totals.subtotal,
+        "discount_total": totals.discount,
+        "shipping_total": totals.shipping,
+        "tax_total": totals.tax,
+        "total": totals.total,
+        "prices_include_tax": totals.prices_include_tax,
+        "discount_code": totals.discount_code,
+        "shipping_method_code": shipping_method,
+        "shipping_method_name": priced.quote.shipping_method_name,
+        "shipping_address": shipping_address,
+        "billing_address": billing_address or shipping_address,
+        "customer_note": customer_note,
+        "payment_provider": settings.payment_provider,
+        "placed_at": now,
+        "expires_at": now + timedelta(minutes=settings.pending_order_ttl_minutes),
+        "paid_at": None,
+        "cancelled_at": None,
+        "cancel_reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    line_values: list[dict[str, Any]] = [
+        {
+            "variant_id": item.variant.variant_id,
+            "product_id": item.variant.product_id,
+            "title": item.variant.title,
+            "variant_title": item.variant.variant_title,
+            "sku": item.variant.sku,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "discount_total": line.discount,
+            "tax_total": line.tax,
+            "line_total": line.total,
+            "requires_shipping": item.variant.requires_shipping,
+            "taxable": item.variant.taxable,
+            "quantity_fulfilled": 0,
+        }
+        for item, line in zip(priced.items, totals.lines, strict=True)
+    ]
+    # Core INSERTs on the session's connection: the ORM's unit of work cost more than the
+    # statements it ran. The Order handed back is built from the same values, outside the
+    # session (a provider reads it; nothing is flushed from it).
+    connection = session.connection()
+    if from_sequence:
+        del order_values["number"]
+        order_id, number = connection.execute(_INSERT_ORDER_NUMBERED, order_values).one()
+        order_values["number"] = number
+    else:
+        number = order_values["number"]
+        order_id = connection.execute(_INSERT_ORDER, order_values).scalar_one()
+    for values in line_values:
+        values["order_id"] = order_id
+    connection.execute(_INSERT_LINES, line_values)
+    order = Order(id=order_id, **order_values)
+    order.lines = [OrderLine(**values) for values in line_values]
 
     provider = get_provider(settings.payment_provider, settings)
     # A local provider (manual) records its payment here; a remote one (Stripe) is asked for
@@ -172,28 +179,51 @@ def place_order(
         if provider.remote
         else provider.start_payment(session, order, idempotency_key=payment_key(idempotency_key))
     )
-    session.connection().execute(
-        update(Cart).where(Cart.id == cart.id).values(completed_at=now, email=email, updated_at=now)
-    )
-    record_audit(
+    connection.execute(_CLOSE_CART, {"cart_id": cart.id, "now": now, "cart_email": email})
+    write_audit(
         session,
         actor=email,
         action="place",
         object_type="order",
-        object_id=order.number,
+        object_id=number,
         changes={
-            "total": order.total,
-            "currency": order.currency,
-            "lines": len(order.lines),
+            "total": totals.total,
+            "currency": cart.currency,
+            "lines": len(line_values),
             "provider": provider.name,
         },
+        at=now,
     )
-    # No savepoint: a shortage raises out of here and the edge rolls back everything. It
-    # flushes the payment and audit rows first.
-    allocate_order(session, order, actor="checkout", savepoint=False)
+    wanted: dict[int, int] = {}
+    # SKU and inventory policy of each variant, read with the cart in this transaction.
+    known = {item.variant.variant_id: (item.variant.sku, item.variant.backorder) for item in priced.items}
+    for values in line_values:
+        wanted[values["variant_id"]] = wanted.get(values["variant_id"], 0) + values["quantity"]
+    # No savepoint: a shortage raises out of here and the edge rolls back everything.
+    allocate_lines(
+        session,
+        order_id=order_id,
+        order_number=number,
+        wanted=wanted,
+        actor="checkout",
+        savepoint=False,
+        variants=known,
+    )
     return _placed(
         order, provider.name, payment.redirect_url if payment else None, needs_payment_page=not payment
     )
+
+
+_INSERT_ORDER = insert(Order).returning(Order.id)
+_INSERT_ORDER_NUMBERED = (
+    insert(Order).values(number=ORDER_NUMBERS.next_value()).returning(Order.id, Order.number)
+)
+_INSERT_LINES = insert(OrderLine)
+_CLOSE_CART = (
+    update(Cart)
+    .where(Cart.id == bindparam("cart_id"))
+    .values(completed_at=bindparam("now"), email=bindparam("cart_email"), updated_at=bindparam("now"))
+)
 
 
 def payment_key(idempotency_key: str) -> str:

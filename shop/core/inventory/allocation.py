@@ -78,10 +78,6 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
     every short SKU; nothing stays allocated then, even if the caller catches the error.
     A caller that rolls back its whole transaction on any error (checkout) may pass
     `savepoint=False` to save the two statements of the savepoint.
-
-    Checkout runs this on every order, so it speaks Core on the session's connection: one
-    read of the variants, one of every level, a guarded UPDATE per level it takes from and
-    one INSERT for all the ledger rows (the ORM's bookkeeping cost more than the statements).
     """
     wanted: dict[int, int] = defaultdict(int)
     for line in order.lines:
@@ -90,8 +86,36 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
     if not wanted:
         return
     session.flush()  # what follows bypasses autoflush
+    allocate_lines(
+        session, order_id=order.id, order_number=order.number, wanted=wanted, actor=actor, savepoint=savepoint
+    )
+
+
+def allocate_lines(
+    session: Session,
+    *,
+    order_id: int,
+    order_number: int,
+    wanted: dict[int, int],
+    actor: str,
+    savepoint: bool = True,
+    variants: dict[int, tuple[str, bool]] | None = None,
+) -> None:
+    """`allocate_order` for an order given by its id, number and units wanted per variant id,
+    for a caller that wrote the order without the ORM (checkout). Nothing pending in the
+    session is flushed first. `variants` (variant id -> SKU, whether it may be allocated
+    beyond stock), when the caller read them in this transaction already.
+
+    Checkout runs this on every order, so it speaks Core on the session's connection: one
+    read of the variants, one of every level, a guarded UPDATE per level it takes from and
+    one INSERT for all the ledger rows (the ORM's bookkeeping cost more than the statements).
+    """
+    if not wanted:
+        return
+    reference = str(order_number)
     ids = sorted(wanted)
-    variants = _variants(session, ids)
+    if variants is None or not all(variant_id in variants for variant_id in ids):
+        variants = _variants(session, ids)
     levels = _levels(session, ids)
     short: list[tuple[int, str, int, int]] = []  # variant id, sku, requested, taken before running short
     movements: list[dict[str, object]] = []
@@ -103,7 +127,8 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
         sku, backorder = variants[variant_id]
         taken = _allocate_variant(
             session,
-            order,
+            order_id,
+            reference,
             variant_id,
             wanted[variant_id],
             backorder=backorder,
@@ -127,7 +152,7 @@ def allocate_order(session: Session, order: Order, *, actor: str, savepoint: boo
             ]
         )
     if movements:
-        session.connection().execute(insert(StockMovement), movements)
+        session.connection().execute(_INSERT_MOVEMENTS, movements)
     _expire_levels(session, touched)
     if nested is not None:
         nested.commit()
@@ -149,6 +174,7 @@ _LEVELS = (
     .where(StockLevel.variant_id.in_(bindparam("ids", expanding=True)), Location.active.is_(True))
     .order_by(StockLevel.variant_id, Location.priority, Location.id)
 )
+_INSERT_MOVEMENTS = insert(StockMovement)
 _N: BindParameter[int] = bindparam("n", type_=Integer())
 _GUARDED_ALLOCATE = (
     update(StockLevel)
@@ -174,7 +200,8 @@ def _levels(session: Session, variant_ids: list[int]) -> dict[int, list[tuple[in
 
 def _allocate_variant(
     session: Session,
-    order: Order,
+    order_id: int,
+    reference: str,
     variant_id: int,
     quantity: int,
     *,
@@ -198,7 +225,7 @@ def _allocate_variant(
                 continue
             if _guarded_allocate(session, level_id, take):
                 touched.append(level_id)
-                movements.append(_movement(order, variant_id, location_id, take, actor))
+                movements.append(_movement(order_id, reference, variant_id, location_id, take, actor))
                 remaining -= take
         if remaining == 0:
             return quantity
@@ -212,22 +239,24 @@ def _allocate_variant(
                 .values(allocated=StockLevel.allocated + remaining)
             )
             touched.append(level_id)
-            movements.append(_movement(order, variant_id, location_id, remaining, actor))
+            movements.append(_movement(order_id, reference, variant_id, location_id, remaining, actor))
             return quantity
         if sum(max(0, available) for _, _, available in levels) < remaining:
             break  # not a race: the stock simply is not there
     return quantity - remaining
 
 
-def _movement(order: Order, variant_id: int, location_id: int, n: int, actor: str) -> dict[str, object]:
+def _movement(
+    order_id: int, reference: str, variant_id: int, location_id: int, n: int, actor: str
+) -> dict[str, object]:
     return {
         "variant_id": variant_id,
         "location_id": location_id,
         "delta": 0,
         "allocated_delta": n,
         "reason": MovementReason.ALLOCATED,
-        "reference": str(order.number),
-        "order_id": order.id,
+        "reference": reference,
+        "order_id": order_id,
         "actor": actor,
     }
 

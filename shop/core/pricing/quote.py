@@ -16,6 +16,7 @@ from shop.core.errors import InvalidInput
 from shop.core.pricing.calculator import Discount, LineInput, ShippingRate, Totals, calculate
 from shop.core.pricing.discounts import DiscountNotApplicable, find_discount
 from shop.core.pricing.shipping import shipping_rates
+from shop.core.pricing.tables import PricingTables
 from shop.core.pricing.tax import tax_for
 
 
@@ -49,12 +50,15 @@ def quote(
     shipping_method: str | None,
     now: datetime,
     strict: bool = False,
+    tables: PricingTables | None = None,
 ) -> Quote:
     """Totals for `lines` shipped to `country`.
 
     strict=False (a cart): an inapplicable code is reported in `discount_error` and left
     out; with no method chosen the first one is the estimate. strict=True (checkout):
-    both are InvalidInput naming `discount_code` or `shipping_method`.
+    both are InvalidInput naming `discount_code` or `shipping_method`. `tables`: the
+    shipping methods and tax rates read already (with the cart), used when they were read
+    for this destination and region.
     """
     country = country.upper()
     discount: Discount | None = None
@@ -76,9 +80,11 @@ def quote(
                 raise
             discount_error = exc.detail
 
-    rates = shipping_rates(session, country)
+    if tables is not None and tables.serves(country, region):
+        rates, tax = tables.shipping_rates(country), tables.tax_for()
+    else:
+        rates, tax = shipping_rates(session, country), tax_for(session, country, region)
     rate = _choose(rates, shipping_method, country=country, strict=strict)
-    tax = tax_for(session, country, region)
     totals = calculate(lines, discount=discount, shipping=rate, tax=tax)
 
     discounted = totals.subtotal - totals.discount

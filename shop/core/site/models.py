@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Sequence, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.core.db import Base, utcnow
+
+FIRST_ORDER_NUMBER = 1001
+
+# Order numbers on PostgreSQL: nextval() takes no row lock and is never rolled back, so
+# concurrent checkouts do not queue behind one counter row until they commit (a checkout
+# refused afterwards leaves a gap, as any database sequence does). SQLite has no sequences
+# and serialises its writers anyway: there the `order_number` counter row is used.
+ORDER_NUMBERS = Sequence("order_numbers", start=FIRST_ORDER_NUMBER, metadata=Base.metadata)
 
 
 class Counter(Base):

@@ -6,10 +6,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shop.core.site.models import Counter
+from shop.core.site.models import FIRST_ORDER_NUMBER, ORDER_NUMBERS, Counter
 
 ORDER_NUMBER = "order_number"
-FIRST_ORDER_NUMBER = 1001
+_NEXT_ORDER_NUMBER = select(ORDER_NUMBERS.next_value())
 
 
 def next_value(session: Session, name: str, *, start: int) -> int:
@@ -33,7 +33,15 @@ def next_value(session: Session, name: str, *, start: int) -> int:
     raise RuntimeError(f"counter {name!r} could not be advanced")
 
 
+def order_numbers_from_sequence(session: Session) -> bool:
+    """True on PostgreSQL, whose order numbers come from the `order_numbers` sequence."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def next_order_number(session: Session) -> int:
+    """The next order number: the sequence's on PostgreSQL, the counter row's on SQLite."""
+    if order_numbers_from_sequence(session):
+        return int(session.connection().execute(_NEXT_ORDER_NUMBER).scalar_one())
     return next_value(session, ORDER_NUMBER, start=FIRST_ORDER_NUMBER)
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
+from shop.config import Settings
+from shop.core.carts.services import add_line, create_cart, price_cart, read_cart
 from shop.core.db import utcnow
 from shop.core.discounts.models import DiscountCode, DiscountKind
 from shop.core.errors import InvalidInput
@@ -12,6 +15,7 @@ from shop.core.orders.services import mark_order_paid
 from shop.core.pricing.calculator import DiscountType, LineInput
 from shop.core.pricing.discounts import DiscountNotApplicable, find_discount
 from shop.core.pricing.quote import Quote, quote
+from shop.core.pricing.shipping import shipping_rates
 from shop.core.pricing.tax import tax_for
 from shop.core.shipping.models import ShippingMethod
 from shop.core.tax.models import TaxRate
@@ -120,3 +124,53 @@ def test_strict_quotes_name_the_field(session: Session) -> None:
         assert caught.value.field == field
     loose = strict("DE", "air", is_strict=False)
     assert loose.totals.shipping_method == "local" and loose.totals.shipping == 300
+
+
+def test_tables_read_with_the_cart_price_it_as_separate_reads_do(
+    session: Session, settings: Settings
+) -> None:
+    session.add_all(
+        [
+            ShippingMethod(name="Express", code="express", price=900, countries="de, at", position=2),
+            ShippingMethod(name="Standard", code="standard", price=490, free_over=5000, position=1),
+            ShippingMethod(name="Local", code="local", price=300, countries="DE", position=1),
+            ShippingMethod(name="Old", code="old", price=100, active=False),
+            TaxRate(
+                name="GST", country="CA", rate_bps=500, prices_include_tax=False, applies_to_shipping=False
+            ),
+            TaxRate(name="HST", country="CA", region="ON", rate_bps=1300, prices_include_tax=False),
+            TaxRate(name="VAT", country="DE", rate_bps=1900, prices_include_tax=True),
+        ]
+    )
+    product = make_product(session, price=2500)
+    cart = create_cart(session, settings=settings, now=utcnow())
+    add_line(session, cart, sku=product.variants[0].sku, quantity=3, settings=settings, now=utcnow())
+    for cart_country in (None, "ca", "US"):
+        cart.shipping_country = cart_country
+        session.flush()
+        for country, region in [
+            (None, None),
+            ("DE", None),
+            ("at", None),
+            ("CA", "on"),
+            ("CA", "QC"),
+            ("", None),
+        ]:
+            view, items = read_cart(
+                session, cart.token, now=utcnow(), settings=settings, country=country, region=region
+            )
+            assert view.tables is not None
+            kept = view.tables
+            with_tables = price_cart(
+                session, view, settings=settings, now=utcnow(), country=country, region=region, items=items
+            )
+            view = dataclasses.replace(view, tables=None)
+            separately = price_cart(
+                session, view, settings=settings, now=utcnow(), country=country, region=region, items=items
+            )
+            expected = (country or cart_country or settings.country).upper()
+            assert kept.serves(expected, region), (kept.country, expected)
+            assert with_tables.quote == separately.quote
+            assert [o.code for o in with_tables.quote.shipping_options] == [
+                r.code for r in shipping_rates(session, expected)
+            ]
