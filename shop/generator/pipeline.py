@@ -81,6 +81,23 @@ def build_site(
     jobs: int | None = None,
     progress: Progress | None = None,
 ) -> BuildSummary:
+    """Build the storefront into `out` (the store's output folder by default)."""
+    try:
+        return _build(settings, out=out, full=full, jobs=jobs, progress=progress)
+    finally:
+        # The catalog and the page models were frozen (below): hand them back to the
+        # collector, so that a long-running process (the preview) frees them.
+        gc.unfreeze()
+
+
+def _build(
+    settings: Settings,
+    *,
+    out: Path | None,
+    full: bool,
+    jobs: int | None,
+    progress: Progress | None,
+) -> BuildSummary:
     started = time.perf_counter()
     out = (out or settings.output_path).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -180,6 +197,10 @@ def build_site(
     _compile(env, pages, roots)
 
     clock.lap("plan")
+    # From here on the catalog and the pages only live until the build ends: frozen, they are
+    # left out of every collection the rest of the build triggers (which would otherwise walk
+    # millions of objects each time, a third of a second when saving the manifest).
+    gc.freeze()
     everything = full or previous.global_key != global_key
     if everything:  # every page is rendered: the last build's page entries are not needed
         previous.pages = {}
@@ -246,6 +267,7 @@ def build_site(
             each=lambda result: indexer.rendered(result.path, result.body),
         )
         clock.lap("render")
+        gc.freeze()  # render_all unfroze what it froze for its workers
         _record_pages(manifest, previous, pages, rendered, summary)
     except BaseException:
         indexer.abort()
