@@ -838,46 +838,38 @@ def hugo_site(store: Path) -> Path:
 
 def hugo_build(hugo: str, site: Path) -> dict:
     shutil.rmtree(site / "public", ignore_errors=True)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-    started = time.perf_counter()
-    result = subprocess.run(
-        [hugo, "--quiet", "-s", str(site), "-d", str(site / "public")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"hugo failed:\n{result.stderr[-2000:]}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    seconds, cpu, peak_kb = timed_child([hugo, "--quiet", "-s", str(site), "-d", str(site / "public")])
     pages = sum(1 for _ in (site / "public").rglob("*.html"))
     # What a Hugo-built shop runs next for its search page: Pagefind over the written
     # pages (the product pages mark their body and their related products as ours do).
     from shop.generator.search import executable
 
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(executable()), "--site", str(site / "public"), "--silent"],
-        capture_output=True,
-        text=True,
-        check=False,
+    search_seconds, search_cpu, _ = timed_child(
+        [str(executable()), "--site", str(site / "public"), "--silent"]
     )
-    search_seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"pagefind failed:\n{result.stderr[-2000:]}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    search_cpu = usage.ru_utime + usage.ru_stime - cpu_before - cpu
     return {
         "seconds": seconds,
         "pages": pages,
-        "peak_mb": max(usage.ru_maxrss, before) / 1024,
+        "peak_mb": peak_kb / 1024,
         "cpu": cpu,
         "search_seconds": search_seconds,
         "search_cpu": search_cpu,
         "product_page_bytes": average_product_page(site / "public"),
     }
+
+
+def timed_child(args: list[str]) -> tuple[float, float, int]:
+    """Run `args`; its wall seconds, CPU seconds and the peak RSS (kB) of this process's
+    children so far (Hugo's own, when it runs first and is the largest)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{Path(args[0]).name} failed:\n{result.stderr[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, after.ru_maxrss
 
 
 def average_product_page(public: Path) -> float:

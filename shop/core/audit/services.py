@@ -23,15 +23,7 @@ def record_audit(
     actor_id: int | None = None,
     ip: str | None = None,
 ) -> AuditLog:
-    entry = AuditLog(
-        actor=actor,
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        changes=changes,
-        ip=ip,
-    )
+    entry = AuditLog(**_values(actor, action, object_type, object_id, changes, actor_id, ip))
     session.add(entry)
     return entry
 
@@ -53,16 +45,25 @@ def write_audit(
 ) -> None:
     """`record_audit` as one Core INSERT on the session's connection, for hot paths (checkout)
     that keep no AuditLog object."""
-    session.connection().execute(
-        _INSERT,
-        {
-            "actor": actor,
-            "actor_id": actor_id,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "changes": changes,
-            "ip": ip,
-            "created_at": at or utcnow(),
-        },
-    )
+    values = _values(actor, action, object_type, object_id, changes, actor_id, ip)
+    session.connection().execute(_INSERT, {**values, "created_at": at or utcnow()})
+
+
+def _values(
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: dict[str, Any] | None,
+    actor_id: int | None,
+    ip: str | None,
+) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "changes": changes,
+        "ip": ip,
+    }

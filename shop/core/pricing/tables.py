@@ -18,7 +18,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from shop.core.pricing.calculator import ShippingRate, Tax
-from shop.core.shipping.models import ShippingMethod, ships_to
+from shop.core.pricing.shipping import RATE_COLUMNS, rates_to
+from shop.core.shipping.models import ShippingMethod
 from shop.core.tax.models import TaxRate
 
 
@@ -60,13 +61,7 @@ class PricingTables:
 
     def shipping_rates(self, country: str) -> list[ShippingRate]:
         """As `shipping.shipping_rates` would read them."""
-        return [
-            ShippingRate(
-                code=code, name=name, price=price, free_over=free_over, delivery_estimate=delivery_estimate
-            )
-            for code, name, price, free_over, delivery_estimate, countries in self.shipping
-            if ships_to(countries, country)
-        ]
+        return rates_to(self.shipping, country)
 
     def tax_for(self) -> Tax | None:
         """As `tax.tax_for` would read it."""
@@ -95,18 +90,7 @@ def tables_columns(cart_country: Any) -> tuple[Any, ...]:
         )
     )
     shipping = (
-        select(
-            json_rows(
-                ShippingMethod.code,
-                ShippingMethod.name,
-                ShippingMethod.price,
-                ShippingMethod.free_over,
-                ShippingMethod.delivery_estimate,
-                ShippingMethod.countries,
-                ShippingMethod.position,
-                ShippingMethod.id,
-            )
-        )
+        select(json_rows(*RATE_COLUMNS, ShippingMethod.position, ShippingMethod.id))
         .where(ShippingMethod.active.is_(True))
         .scalar_subquery()
     )
