@@ -235,7 +235,8 @@ def _build(
     feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
 
     def machine_files() -> None:
-        """Sitemap, robots, feed and assets: staged by this process while the workers render."""
+        """Sitemap, robots, feed and assets: staged by this process while the workers render
+        (after the pages when there are none, while Pagefind indexes their shards)."""
         started = time.perf_counter()
         with _collector_paused():  # the feed's cache of items is one large unpickling
             for name, data in _machine_files(site, pages):
