@@ -12,7 +12,8 @@ from shop.core.carts.models import Cart, CartLine
 from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus, Variant
 from shop.core.inventory.models import Location, StockLevel
 from shop.core.pricing.calculator import LineInput
-from shop.core.pricing.tables import PricingTables, read_tables, tables_columns, tables_params, tax_regions
+from shop.core.pricing.tables import PricingTables, read_tables, tables_columns, tables_params
+from shop.core.pricing.tax import tax_regions
 
 
 @dataclass(frozen=True, slots=True)

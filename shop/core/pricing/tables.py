@@ -19,6 +19,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from shop.core.pricing.calculator import ShippingRate, Tax
 from shop.core.pricing.shipping import RATE_COLUMNS, rates_to
+from shop.core.pricing.tax import RATE_COLUMNS as TAX_COLUMNS
+from shop.core.pricing.tax import best_rate, tax_regions
 from shop.core.shipping.models import ShippingMethod
 from shop.core.tax.models import TaxRate
 
@@ -42,11 +44,6 @@ def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> s
     return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
 
 
-def tax_regions(region: str | None) -> tuple[str, ...]:
-    """The regions whose rates apply (a region's rate wins over the whole country's, "")."""
-    return ("",) if not region else (region.strip().upper(), "")
-
-
 @dataclass(frozen=True, slots=True)
 class PricingTables:
     """Active shipping methods (all destinations) and the tax rates of one destination."""
@@ -65,16 +62,7 @@ class PricingTables:
 
     def tax_for(self) -> Tax | None:
         """As `tax.tax_for` would read it."""
-        best = sorted(self.tax, key=lambda row: row[4] == "")
-        if not best:
-            return None
-        rate_bps, inclusive, applies_to_shipping, name, _region = best[0]
-        return Tax(
-            rate_bps=rate_bps,
-            inclusive=bool(inclusive),
-            applies_to_shipping=bool(applies_to_shipping),
-            name=name,
-        )
+        return best_rate(self.tax)
 
 
 def tables_columns(cart_country: Any) -> tuple[Any, ...]:
@@ -95,15 +83,7 @@ def tables_columns(cart_country: Any) -> tuple[Any, ...]:
         .scalar_subquery()
     )
     tax = (
-        select(
-            json_rows(
-                TaxRate.rate_bps,
-                TaxRate.prices_include_tax,
-                TaxRate.applies_to_shipping,
-                TaxRate.name,
-                TaxRate.region,
-            )
-        )
+        select(json_rows(*TAX_COLUMNS))
         .where(
             TaxRate.country == country,
             func.upper(TaxRate.region).in_(bindparam("tax_regions", expanding=True)),
