@@ -159,7 +159,8 @@ def _build(
     searchable = [p.path for p in pages if p.searchable]
     shards = search.shard_count(len(searchable))
     # Shards that hold at least one page (the search page merges exactly these).
-    live_shards = sorted({search.shard_of(path, shards) for path in searchable})
+    shard_by_path = {path: search.shard_of(path, shards) for path in searchable}
+    live_shards = sorted(set(shard_by_path.values()))
 
     (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
     env = make_environment(chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates")
@@ -215,7 +216,7 @@ def _build(
     ]
     # Searchable pages first, shard by shard, so that each search shard is complete, and
     # indexed by Pagefind, while the rest renders.
-    dirty.sort(key=lambda i: search.shard_of(pages[i].path, shards) if pages[i].searchable else shards)
+    dirty.sort(key=lambda i: shard_by_path.get(pages[i].path, shards))
     if progress:
         progress("pages", 0, len(dirty))
 
@@ -252,7 +253,7 @@ def _build(
         pages,
         (pages[i].path for i in dirty),
         previous,
-        shards,
+        shard_by_path,
         full=full,
         jobs=jobs,
         progress=progress,

@@ -303,21 +303,20 @@ class Indexer:
         pages: list[Page],
         rendering: Iterable[str],
         previous: Manifest,
-        shards: int,
+        shard_by_path: dict[str, int],
         *,
         full: bool,
         jobs: int,
         progress: Callable[[str, int, int], None] | None,
     ) -> None:
+        """`shard_by_path`: the shard of every searchable page."""
         self._out, self._stages, self._full, self._progress = out, stages, full, progress
         self._rendering = frozenset(rendering)
-        self._shard_of: dict[str, int] = {}
+        self._shard_of = shard_by_path
         self._groups: dict[int, list[Page]] = {}
         for page in pages:
             if page.searchable:
-                shard = shard_of(page.path, shards)
-                self._shard_of[page.path] = shard
-                self._groups.setdefault(shard, []).append(page)
+                self._groups.setdefault(shard_by_path[page.path], []).append(page)
         self._bodies = {
             path: previous.pages.get(path, {}).get("body", "")
             for path in self._shard_of
