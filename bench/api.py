@@ -67,12 +67,16 @@ class Result:
     latencies: list[float]
     failures: int
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process group
+    # Each client's mean latency: clients keep one connection each, and a connection stays
+    # with the uvicorn worker that accepted it, so a lopsided split shows here.
+    client_means: list[float] = field(default_factory=list)
 
     def add(self, part: Result) -> None:
         self.requests += part.requests
         self.seconds += part.seconds
         self.latencies += part.latencies
         self.failures += part.failures
+        self.client_means += part.client_means
         for group, seconds in part.cpu.items():
             self.cpu[group] = self.cpu.get(group, 0.0) + seconds
 
@@ -88,6 +92,15 @@ class Result:
         return (
             f"{self.name:<28} {self.rate:>9.0f} req/s   p50 {self.percentile(0.50):>7.1f} ms   "
             f"p99 {self.percentile(0.99):>7.1f} ms   n={self.requests:<6} failed={self.failures}"
+        )
+
+    def spread_line(self) -> str:
+        if len(self.client_means) < 2:
+            return ""
+        means = sorted(self.client_means)
+        return (
+            f"{'':<28} clients' mean latency {means[0] * 1000:.0f}-{means[-1] * 1000:.0f} ms "
+            f"(connections split unevenly between workers widen this)"
         )
 
     def cpu_line(self) -> str:
@@ -136,23 +149,28 @@ async def run(
     """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all);
     an answer other than 2xx (or `expect`) counts as failed."""
     latencies: list[float] = []
+    client_means: list[float] = []
     failures = 0
     counter = iter(range(limit if limit is not None else 10**12))
     deadline = time.perf_counter() + seconds
 
     async def loop() -> None:
         nonlocal failures
+        mine: list[float] = []
         async with Connection(base) as client:
             while time.perf_counter() < deadline:
                 index = next(counter, None)
                 if index is None:
-                    return
+                    break
                 started = time.perf_counter()
                 status = await request(client, index)
-                latencies.append(time.perf_counter() - started)
+                mine.append(time.perf_counter() - started)
                 ok = status == expect if expect is not None else 200 <= status < 300
                 if not ok:
                     failures += 1
+        latencies.extend(mine)
+        if mine:
+            client_means.append(statistics.fmean(mine))
 
     meter = CpuMeter(GROUPS) if GROUPS is not None else None
     if meter:
@@ -161,7 +179,7 @@ async def run(
     await asyncio.gather(*(loop() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     cpu = meter.stop() if meter else {}
-    return Result(name, len(latencies), elapsed, latencies, failures, cpu)
+    return Result(name, len(latencies), elapsed, latencies, failures, cpu, client_means)
 
 
 async def make_carts(base: str, count: int, lines: int) -> list[str]:
@@ -300,8 +318,9 @@ def main() -> int:
     )
     for result in results:
         print(result.line())
-        if result.cpu_line():
-            print(result.cpu_line())
+        for extra in (result.cpu_line(), result.spread_line()):
+            if extra:
+                print(extra)
     health, cart_read, _nothing, _add, checkout, _alone = results
     if health.cpu and cart_read.cpu:
         # The same ratio from CPU spent per request (server + PostgreSQL), which another

@@ -8,13 +8,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
+from shop.api.admission import Gate
 from shop.api.auth import OptionalCustomer
 from shop.api.metrics import ORDERS_PLACED, STOCK_CONFLICTS
 from shop.api.ratelimit import rate_limit
 from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, problems
 from shop.config import Settings
-from shop.core.checkout.idempotency import StoredAnswer, claim, forget, hold, remember, request_hash
+from shop.core.checkout.idempotency import (
+    Claim,
+    StoredAnswer,
+    claim,
+    forget,
+    hold,
+    remember,
+    request_hash,
+)
 from shop.core.checkout.services import (
     PlacedOrder,
     abandon_checkout,
@@ -23,11 +33,12 @@ from shop.core.checkout.services import (
     place_order,
     record_payment_page,
 )
-from shop.core.customers.models import Customer
 from shop.core.db import unit_of_work, utcnow
 from shop.core.errors import DomainError
 from shop.core.inventory.allocation import InsufficientStock
+from shop.core.orders.models import Order
 from shop.core.payments.errors import PaymentProviderUnreachable
+from shop.core.payments.providers import PaymentPage
 from shop.core.payments.registry import get_provider
 
 router = APIRouter(tags=["checkout"])
@@ -78,7 +89,7 @@ class CheckoutOut(BaseModel):
     dependencies=[Depends(rate_limit("checkout"))],
     responses=problems(404, 409, 413, 422, 429, 502, 503),
 )
-def checkout(
+async def checkout(
     body: CheckoutIn,
     request: Request,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
@@ -89,50 +100,83 @@ def checkout(
     transaction open (SQLite's write lock and the stock rows' locks are never held across a
     network call); a second short transaction stores it with the answer.
 
-    The transactions are this route's own, not a dependency's: the commit runs in this
-    thread, so the stock rows' locks are not held across a trip back to the event loop.
-    The answer is serialised here, once, from the dict the key remembers: FastAPI's second
-    validation against response_model (which still documents it) would cost another trip
-    to the threadpool.
+    Each transaction runs in the threadpool behind the process's checkout gate (at most
+    `checkout_concurrency` at once, the rest in arrival order); the call to the provider
+    does not hold a place at the gate. The transactions are this route's own, not a
+    dependency's: the commit runs in the same thread, so the stock rows' locks are not held
+    across a trip back to the event loop. The answer is serialised here, once, from the dict
+    the key remembers: FastAPI's second validation against response_model (which still
+    documents it) would cost another trip to the threadpool.
     """
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    # From the app's state rather than SettingsDep: a dependency costs its own resolution.
-    settings: Settings = request.app.state.settings
-    digest = request_hash(body.model_dump(mode="json"))
-    with unit_of_work(sessions) as session:
-        claimed = claim(session, scope=SCOPE, key=idempotency_key, digest=digest)
-        if isinstance(claimed, StoredAnswer):
-            return _json(claimed.body, claimed.status_code, replayed=True)
-        if claimed.order_id is None:
-            placed = _place(session, body, settings, idempotency_key, customer)
-            if not placed.needs_payment_page:
-                answer = _out(placed)
-                remember(session, claimed, status_code=201, body=answer)
-                return _json(answer, 201)
-            hold(session, claimed, order_id=placed.order_id)
-            order = placed.order
-        else:
-            # An earlier request with this key placed the order; its payment page is missing.
-            order = order_awaiting_payment(session, claimed.order_id)
+    state = request.app.state
+    gate: Gate = state.checkout_gate
+    customer_id = customer.id if customer else None
+    async with gate:
+        opened = await run_in_threadpool(_open, state, body, idempotency_key, customer_id)
+    if isinstance(opened, Response):
+        return opened
+    order, claimed = opened
+    settings: Settings = state.settings
     provider = get_provider(settings.payment_provider, settings)
     try:
-        page = provider.open_page(order, idempotency_key=payment_key(idempotency_key))
+        page = await run_in_threadpool(
+            provider.open_page, order, idempotency_key=payment_key(idempotency_key)
+        )
     except PaymentProviderUnreachable:
         # The order stays pending with its stock; a retry with the same key finishes it, and
         # the reaper releases it if none comes within the pending-order time.
         raise
     except Exception as exc:
         # Refused (or anything else that a retry would only repeat): the stock goes back now.
-        with unit_of_work(sessions) as session:
-            reason = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-            abandon_checkout(session, order.id, cart_token=body.cart_token, reason=reason)
-            forget(session, claimed)
+        reason = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        async with gate:
+            await run_in_threadpool(_abandon, state.sessions, order.id, body.cart_token, reason, claimed)
         raise
+    async with gate:
+        return await run_in_threadpool(_record, state, order.id, page, claimed)
+
+
+def _open(
+    state: Any, body: CheckoutIn, idempotency_key: str, customer_id: int | None
+) -> Response | tuple[Order, Claim]:
+    """The first transaction: claim the key, then replay its answer, place the order (and
+    answer at once when the provider is local), or find the order an earlier try placed.
+    With a remote provider: (the order, the claim) for the payment page."""
+    sessions: sessionmaker[Session] = state.sessions
+    # From the app's state rather than SettingsDep: a dependency costs its own resolution.
+    settings: Settings = state.settings
+    digest = request_hash(body.model_dump(mode="json"))
     with unit_of_work(sessions) as session:
-        placed = record_payment_page(session, order.id, page, settings=settings)
+        claimed = claim(session, scope=SCOPE, key=idempotency_key, digest=digest)
+        if isinstance(claimed, StoredAnswer):
+            return _json(claimed.body, claimed.status_code, replayed=True)
+        if claimed.order_id is not None:
+            # An earlier request with this key placed the order; its payment page is missing.
+            return order_awaiting_payment(session, claimed.order_id), claimed
+        placed = _place(session, body, settings, idempotency_key, customer_id)
+        if not placed.needs_payment_page:
+            answer = _out(placed)
+            remember(session, claimed, status_code=201, body=answer)
+            return _json(answer, 201)
+        hold(session, claimed, order_id=placed.order_id)
+        return placed.order, claimed
+
+
+def _record(state: Any, order_id: int, page: PaymentPage, claimed: Claim) -> Response:
+    """The second transaction: the payment page and the answer the key remembers."""
+    with unit_of_work(state.sessions) as session:
+        placed = record_payment_page(session, order_id, page, settings=state.settings)
         answer = _out(placed)
         remember(session, claimed, status_code=201, body=answer)
     return _json(answer, 201)
+
+
+def _abandon(
+    sessions: sessionmaker[Session], order_id: int, cart_token: str, reason: str, claimed: Claim
+) -> None:
+    with unit_of_work(sessions) as session:
+        abandon_checkout(session, order_id, cart_token=cart_token, reason=reason)
+        forget(session, claimed)
 
 
 def _json(answer: dict[str, Any], status_code: int, *, replayed: bool = False) -> Response:
@@ -147,7 +191,7 @@ def _json(answer: dict[str, Any], status_code: int, *, replayed: bool = False) -
 
 
 def _place(
-    session: Session, body: CheckoutIn, settings: Settings, idempotency_key: str, customer: Customer | None
+    session: Session, body: CheckoutIn, settings: Settings, idempotency_key: str, customer_id: int | None
 ) -> PlacedOrder:
     try:
         placed = place_order(
@@ -161,7 +205,7 @@ def _place(
             settings=settings,
             now=utcnow(),
             idempotency_key=idempotency_key,
-            customer_id=customer.id if customer else None,
+            customer_id=customer_id,
         )
     except InsufficientStock:
         STOCK_CONFLICTS.inc()

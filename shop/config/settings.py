@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         20, ge=1, description="PostgreSQL connections each API process keeps (twice this at a peak)"
     )
+    checkout_concurrency: int = Field(
+        2,
+        ge=1,
+        description="checkout transactions each API process runs at once; the rest wait in arrival order",
+    )
     pending_order_ttl_minutes: int = Field(30, ge=1)
     cart_ttl_days: int = Field(30, ge=1)
     access_token_minutes: int = Field(60, ge=1)
