@@ -154,12 +154,13 @@ def _open(
             # An earlier request with this key placed the order; its payment page is missing.
             return order_awaiting_payment(session, claimed.order_id), claimed
         placed = _place(session, body, settings, idempotency_key, customer_id)
-        if not placed.needs_payment_page:
-            answer = _out(placed)
-            remember(session, claimed, status_code=201, body=answer)
-            return _json(answer, 201)
-        hold(session, claimed, order_id=placed.order_id)
-        return placed.order, claimed
+        if placed.needs_payment_page:
+            hold(session, claimed, order_id=placed.order_id)
+            return placed.order, claimed
+        answer = _out(placed)
+        remember(session, claimed, status_code=201, body=answer)
+    ORDERS_PLACED.inc()  # committed, with its answer
+    return _json(answer, 201)
 
 
 def _record(state: Any, order_id: int, page: PaymentPage, claimed: Claim) -> Response:
@@ -168,6 +169,8 @@ def _record(state: Any, order_id: int, page: PaymentPage, claimed: Claim) -> Res
         placed = record_payment_page(session, order_id, page, settings=state.settings)
         answer = _out(placed)
         remember(session, claimed, status_code=201, body=answer)
+    # Counted here, not when the order was written: the provider may still have refused it.
+    ORDERS_PLACED.inc()
     return _json(answer, 201)
 
 
@@ -210,7 +213,6 @@ def _place(
     except InsufficientStock:
         STOCK_CONFLICTS.inc()
         raise
-    ORDERS_PLACED.inc()
     return placed
 
 

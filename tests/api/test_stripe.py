@@ -212,14 +212,17 @@ def test_stripe_refusing_the_session_leaves_no_open_order_and_no_allocation(
     )
     token = client.post("/api/v1/carts").json()["token"]
     client.post(f"/api/v1/carts/{token}/lines", json={"sku": "MUG", "quantity": 2})
+    placed = REGISTRY.get_sample_value("shop_orders_placed_total") or 0
     answer = client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"})
     assert answer.status_code == 502
     assert answer.headers["content-type"] == "application/problem+json"
     assert "Invalid currency" in answer.json()["detail"]
     _no_open_order_and_no_allocation(db)
+    assert (REGISTRY.get_sample_value("shop_orders_placed_total") or 0) == placed  # not an order
     # The cart is open again and the key forgotten: the same request now goes through.
     again = client.post("/api/v1/checkout", json=checkout_body(token), headers={"Idempotency-Key": "k"})
     assert again.status_code == 201, again.text
+    assert REGISTRY.get_sample_value("shop_orders_placed_total") == placed + 1
     with db() as s:
         assert s.scalar(select(func.sum(StockLevel.allocated))) == 2
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
