@@ -8,12 +8,13 @@ job or a test opens; services only ever receive the session.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -97,7 +98,6 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # Kept connections are made on demand; a pool smaller than a worker's concurrent requests
     # opens and closes an overflow connection (a PostgreSQL backend fork) per request.
     kwargs.setdefault("pool_size", 20)
@@ -106,7 +106,40 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
     # (their backend's caches and psycopg's prepared statements), instead of every pooled
     # connection taking turns and each paying its own warm-up.
     kwargs.setdefault("pool_use_lifo", True)
-    return create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection used this recently is taken as alive; one idle longer is pinged first.
+IDLE_PING_SECONDS = 10.0
+_RETURNED = "shop_returned_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """`pool_pre_ping`, for connections that sat idle only. The pre-ping cost a round trip
+    before every request, while what it guards against (a database restart, a connection
+    closed by an idle timeout or a firewall) strikes connections that waited unused. A dead
+    one is replaced before the request sees it: the pool retries with a new connection."""
+    dialect = engine.dialect
+
+    def returned(_dbapi: Any, record: Any, *_: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED, 0.0) <= IDLE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi, None):
+                raise exc.DisconnectionError(str(error)) from error
+            raise
+
+    event.listen(engine, "connect", returned)
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
 
 
 def make_session_factory(

@@ -116,7 +116,6 @@ def allocate_lines(
     ids = sorted(wanted)
     if variants is None or not all(variant_id in variants for variant_id in ids):
         variants = _variants(session, ids)
-    levels = _levels(session, ids)
     short: list[tuple[int, str, int, int]] = []  # variant id, sku, requested, taken before running short
     movements: list[dict[str, object]] = []
     touched: list[int] = []
@@ -125,6 +124,11 @@ def allocate_lines(
     # queue instead of deadlocking on PostgreSQL.
     for variant_id in ids:
         sku, backorder = variants[variant_id]
+        first = _take_from_first_location(session, variant_id, wanted[variant_id])
+        if first is not None:
+            touched.append(first[0])
+            movements.append(_movement(order_id, reference, variant_id, first[1], wanted[variant_id], actor))
+            continue
         taken = _allocate_variant(
             session,
             order_id,
@@ -132,7 +136,7 @@ def allocate_lines(
             variant_id,
             wanted[variant_id],
             backorder=backorder,
-            levels=levels.get(variant_id, []),
+            levels=_levels(session, [variant_id]).get(variant_id, []),
             actor=actor,
             movements=movements,
             touched=touched,
@@ -180,6 +184,20 @@ _GUARDED_ALLOCATE = (
     update(StockLevel)
     .where(StockLevel.id == bindparam("level_id"), StockLevel.on_hand - StockLevel.allocated >= _N)
     .values(allocated=StockLevel.allocated + _N)
+)
+_FIRST_LEVEL = (
+    select(StockLevel.id)
+    .join(Location, Location.id == StockLevel.location_id)
+    .where(StockLevel.variant_id == bindparam("of_variant"), Location.active.is_(True))
+    .order_by(Location.priority, Location.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_ALLOCATE_AT_FIRST = (
+    update(StockLevel)
+    .where(StockLevel.id == _FIRST_LEVEL, StockLevel.on_hand - StockLevel.allocated >= _N)
+    .values(allocated=StockLevel.allocated + _N)
+    .returning(StockLevel.id, StockLevel.location_id)
 )
 
 
@@ -267,6 +285,14 @@ def _expire_levels(session: Session, level_ids: list[int]) -> None:
         level = session.identity_map.get(identity_key(StockLevel, level_id))
         if level is not None:
             session.expire(level, ["allocated"])
+
+
+def _take_from_first_location(session: Session, variant_id: int, n: int) -> tuple[int, int] | None:
+    """The common case in one statement: the first active location has all `n` units, and
+    they are taken there (what the general path would do too). (stock level id, location id),
+    or None when it has not (or the variant has no level yet): the general path decides."""
+    row = session.connection().execute(_ALLOCATE_AT_FIRST, {"of_variant": variant_id, "n": n}).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def _guarded_allocate(session: Session, level_id: int, n: int) -> bool:
