@@ -134,6 +134,15 @@ def _answer(
     )
 
 
+def _current(session: Session, token: str, settings: Settings, now: datetime) -> CartOut:
+    """The answer to a change: the cart as it now stands in this transaction, read as a cart
+    read reads it (one statement: the cart, its lines with live stock, and the pricing
+    tables) rather than line by line and table by table."""
+    session.flush()  # the change, made through the ORM, before a statement that bypasses it
+    cart, items = services.read_cart(session, token, now=now, settings=settings)
+    return _answer(session, cart, settings, now, items)
+
+
 @router.post(
     "",
     status_code=201,
@@ -144,7 +153,7 @@ def _answer(
 def create_cart(session: SessionDep, settings: SettingsDep) -> CartOut:
     now = utcnow()
     cart = services.create_cart(session, settings=settings, now=now)
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
 
 
 @router.get("/{token}", response_model=CartOut, responses=problems(404))
@@ -176,7 +185,7 @@ def update_cart(token: Token, body: CartDetails, session: SessionDep, settings: 
         shipping_country=body.shipping_country,
         shipping_method=body.shipping_method,
     )
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
 
 
 @router.post(
@@ -186,7 +195,7 @@ def add_line(token: Token, body: NewLine, session: SessionDep, settings: Setting
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
     services.add_line(session, cart, sku=body.sku, quantity=body.quantity, settings=settings, now=now)
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
 
 
 @router.patch("/{token}/lines/{line_id}", response_model=CartOut, responses=problems(404, 409, 413, 422))
@@ -196,7 +205,7 @@ def update_line(
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
     services.update_line(session, cart, line_id, quantity=body.quantity, settings=settings, now=now)
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
 
 
 @router.delete("/{token}/lines/{line_id}", response_model=CartOut, responses=problems(404))
@@ -204,7 +213,7 @@ def remove_line(token: Token, line_id: LineId, session: SessionDep, settings: Se
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
     services.remove_line(session, cart, line_id, settings=settings, now=now)
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
 
 
 # Rate limited like cart creation: codes must not be guessable by brute force.
@@ -218,7 +227,7 @@ def apply_discount(token: Token, body: DiscountIn, session: SessionDep, settings
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
     services.apply_discount(session, cart, code=body.code, settings=settings, now=now)
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
 
 
 @router.delete("/{token}/discount", response_model=CartOut, responses=problems(404))
@@ -226,4 +235,4 @@ def remove_discount(token: Token, session: SessionDep, settings: SettingsDep) ->
     now = utcnow()
     cart = services.get_cart(session, token, now=now, lock=True)
     services.remove_discount(session, cart, settings=settings, now=now)
-    return _answer(session, cart, settings, now)
+    return _current(session, cart.token, settings, now)
