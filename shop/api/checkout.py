@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from shop.api.admission import Gate
 from shop.api.auth import OptionalCustomer
@@ -137,7 +138,7 @@ async def checkout(
 
 
 def _open(
-    state: Any, body: CheckoutIn, idempotency_key: str, customer_id: int | None
+    state: State, body: CheckoutIn, idempotency_key: str, customer_id: int | None
 ) -> Response | tuple[Order, Claim]:
     """The first transaction: claim the key, then replay its answer, place the order (and
     answer at once when the provider is local), or find the order an earlier try placed.
@@ -163,7 +164,7 @@ def _open(
     return _json(answer, 201)
 
 
-def _record(state: Any, order_id: int, page: PaymentPage, claimed: Claim) -> Response:
+def _record(state: State, order_id: int, page: PaymentPage, claimed: Claim) -> Response:
     """The second transaction: the payment page and the answer the key remembers."""
     with unit_of_work(state.sessions) as session:
         placed = record_payment_page(session, order_id, page, settings=state.settings)
