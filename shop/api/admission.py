@@ -11,15 +11,19 @@ at a higher rate (bench/api.py).
 from __future__ import annotations
 
 import asyncio
+import time
 from types import TracebackType
+
+from prometheus_client import Histogram
 
 
 class Gate:
     """An asyncio semaphore (FIFO) made on first use in the running loop: the app may be driven
     by several event loops over its life (tests' clients, uvicorn's reloads)."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, waited: Histogram | None = None) -> None:
         self.slots = slots
+        self._waited = waited  # each entry's wait, for tuning `slots`
         self._loop: asyncio.AbstractEventLoop | None = None
         self._semaphore: asyncio.Semaphore | None = None
 
@@ -30,7 +34,10 @@ class Gate:
         return self._semaphore
 
     async def __aenter__(self) -> None:
+        started = time.perf_counter()
         await self._current().acquire()
+        if self._waited is not None:
+            self._waited.observe(time.perf_counter() - started)
 
     async def __aexit__(
         self,

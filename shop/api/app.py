@@ -30,6 +30,7 @@ from shop.api import (
 )
 from shop.api.admission import Gate
 from shop.api.bodylimit import WEBHOOK_BODY_LIMIT, BodySizeLimit
+from shop.api.metrics import CHECKOUT_GATE_WAIT
 from shop.api.observability import ObservabilityMiddleware
 from shop.api.ratelimit import RateLimits
 from shop.config import Settings, check_production, get_settings
@@ -72,7 +73,7 @@ def create_app(
     # API reads (a cart, availability, an order's status) need no snapshot across statements.
     app.state.read_sessions = make_session_factory(engine, read_only=True, snapshot=False)
     app.state.rate_limits = RateLimits(settings)
-    app.state.checkout_gate = Gate(settings.checkout_concurrency)
+    app.state.checkout_gate = Gate(settings.checkout_concurrency, CHECKOUT_GATE_WAIT)
 
     problems.install(app)
     # Added first, so it runs inside CORS: a 413 still carries the CORS headers a browser needs.

@@ -37,6 +37,11 @@ PAYMENTS_FAILED = Counter("shop_payments_failed_total", "Payment attempts a prov
 STOCK_CONFLICTS = Counter(
     "shop_stock_allocation_conflicts_total", "Checkouts refused because stock ran short"
 )
+CHECKOUT_GATE_WAIT = Histogram(
+    "shop_checkout_gate_wait_seconds",
+    "Time a checkout transaction waited for a place at its process's checkout gate",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 WEBHOOK_EVENTS = Counter(
     "shop_webhook_events_total",
     "Provider webhook events received, by outcome",

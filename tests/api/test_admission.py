@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 from sqlalchemy import Engine
 
 from shop.api import checkout as checkout_route
@@ -45,6 +46,25 @@ def test_the_gate_admits_its_slots_at_once_in_arrival_order() -> None:
     # A later event loop (another test client, a reload) gets a gate of its own.
     asyncio.run(main())
     assert most == 2 and len(entered) == 14
+
+
+def test_the_gate_records_how_long_each_entry_waited() -> None:
+    registry = CollectorRegistry()
+    waited = Histogram("waited_seconds", "wait", registry=registry, buckets=(0.02, 1.0))
+    gate = Gate(1, waited)
+
+    async def visitor() -> None:
+        async with gate:
+            await asyncio.sleep(0.05)
+
+    async def main() -> None:
+        await asyncio.gather(visitor(), visitor())
+
+    asyncio.run(main())
+    assert registry.get_sample_value("waited_seconds_count") == 2
+    # The first went straight in; the second waited for the first's 50 ms.
+    assert registry.get_sample_value("waited_seconds_bucket", {"le": "0.02"}) == 1
+    assert (registry.get_sample_value("waited_seconds_sum") or 0) >= 0.04
 
 
 def test_a_failure_inside_gives_the_place_back() -> None:
@@ -111,5 +131,7 @@ def test_checkouts_run_no_more_than_the_configured_number_at_once(
             )
         return [answer.status_code for answer in answers]
 
+    waits = REGISTRY.get_sample_value("shop_checkout_gate_wait_seconds_count") or 0
     assert asyncio.run(place_all()) == [201] * 4
     assert most == slots
+    assert REGISTRY.get_sample_value("shop_checkout_gate_wait_seconds_count") == waits + 4
