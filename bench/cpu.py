@@ -40,10 +40,11 @@ def _processes() -> dict[int, tuple[int, str, float]]:
 
 
 def server_session(port: int) -> int | None:
-    """The session id of the uvicorn listening on `port` (its supervisor's pid)."""
+    """The session id of the server listening on `port` (`shop serve`'s or uvicorn's
+    supervisor, whose workers share its session)."""
     needle = f"--port {port} "
     for session, cmdline, _ in _processes().values():
-        if "uvicorn" in cmdline and needle in cmdline + " ":
+        if ("uvicorn" in cmdline or " serve " in cmdline) and needle in cmdline + " ":
             return session
     return None
 

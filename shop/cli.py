@@ -218,7 +218,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API (/api/v1) and the admin (/admin)."""
-    import uvicorn
+    from shop import server
 
     settings = load_settings()
     processes = workers or settings.workers
@@ -227,9 +227,10 @@ def serve(
     except ConfigError as exc:
         fail(str(exc))
     factory = "shop.api.asgi:site_app" if site else "shop.api.asgi:app"
-    uvicorn.run(
-        factory, host=host, port=port, workers=processes, factory=True, log_level=settings.log_level.lower()
-    )
+    try:
+        server.serve(factory, host=host, port=port, workers=processes, log_level=settings.log_level.lower())
+    except server.ServeError as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -44,22 +44,20 @@ def live_server(
         **(env or {}),
     }
     log = (store_dir / f"uvicorn-{port}.log").open("wb")
+    # `shop serve`, as a deployment runs it: one uvicorn per worker process, each with its own
+    # SO_REUSEPORT socket on Linux.
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "shop.api.asgi:app",
+            "shop.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
         ],
         env=environment,
         stdout=log,

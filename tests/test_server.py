@@ -1,0 +1,129 @@
+"""`shop serve` with several workers: each listens on its own SO_REUSEPORT socket, the kernel
+spreads connections over them, a dead worker is replaced, a taken port is one clear error."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from shop.server import STARTUP_SECONDS, balanced
+from tests.live_server import free_port, live_server
+
+pytestmark = pytest.mark.skipif(not balanced(), reason="SO_REUSEPORT balancing is Linux's")
+
+
+def _supervisor(port: int) -> int:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        args = _cmdline(int(entry.name)).split(b"\0")
+        if b"serve" in args and str(port).encode() in args:
+            return int(entry.name)
+    raise AssertionError(f"no `shop serve` on port {port}")
+
+
+def _workers(supervisor: int) -> list[int]:
+    """The worker processes (not multiprocessing's resource tracker, also a child)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return sorted(int(pid) for pid in children if b"spawn_main" in _cmdline(int(pid)))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone since it was listed
+        return b""
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _tcp(port: int) -> list[tuple[str, str, str]]:
+    """(local port, state, inode) of every IPv4 TCP socket on `port`, local side."""
+    rows = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port:
+            rows.append((fields[2], fields[3], fields[9]))
+    return rows
+
+
+LISTEN = "0A"
+
+
+def test_each_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: Path, db_url: str) -> None:
+    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base:
+        port = int(urlsplit(base).port or 0)
+        workers = _workers(_supervisor(port))
+        assert len(workers) == 2
+        listening = {inode for _, state, inode in _tcp(port) if state == LISTEN}
+        owned = [_socket_inodes(pid) & listening for pid in workers]
+        # Two listening sockets on one port, one in each worker: the SO_REUSEPORT group.
+        assert all(len(mine) == 1 for mine in owned) and owned[0] != owned[1]
+
+        clients = [httpx.Client(base_url=base, timeout=30) for _ in range(32)]
+        try:
+            for client in clients:
+                assert client.get("/api/v1/health").status_code == 200
+            accepted = {inode for _, state, inode in _tcp(port) if state == "01"}  # established
+            per_worker = [len(_socket_inodes(pid) & accepted) for pid in workers]
+        finally:
+            for client in clients:
+                client.close()
+        # All 32 on one worker happens with probability 2**-31 when the kernel spreads them.
+        assert sum(per_worker) == 32 and min(per_worker) >= 1, per_worker
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path: Path, db_url: str) -> None:
+    with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base:
+        supervisor = _supervisor(int(urlsplit(base).port or 0))
+        before = _workers(supervisor)
+        time.sleep(STARTUP_SECONDS + 0.5)  # past the start-up window, where a death stops all
+        os.kill(before[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _workers(supervisor)
+            if len(now) == 2 and before[0] not in now:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"workers {before} -> {_workers(supervisor)}")
+        # The new worker serves: every connection is answered, whichever socket it lands on.
+        for _ in range(8):
+            with httpx.Client(base_url=base, timeout=30) as client:
+                assert client.get("/api/v1/health").status_code == 200
+
+
+def test_a_taken_port_is_one_clear_error(tmp_path: Path, db_url: str) -> None:
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "shop.cli", "serve", "--port", str(port), "--workers", "2"],
+            env={**os.environ, "SHOP_DIR": str(tmp_path), "SHOP_DATABASE_URL": db_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
