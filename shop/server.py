@@ -9,9 +9,10 @@ requests waited twice as long (checkout p99 110-160 ms against 98 ms for an even
 On Linux each worker here binds a socket of its own with SO_REUSEPORT, and the kernel spreads
 new connections over them (by a hash of the addresses): in the same benchmark every client's
 mean latency stayed within a factor of two of the others' and checkout p99 was 98-143 ms over
-five runs (median 116 ms, against 132 ms through one shared socket). Elsewhere (macOS and BSD give SO_REUSEPORT no
-balancing), or with one worker, uvicorn runs as it always did. A worker that dies is started
-again; SIGINT and SIGTERM stop every worker gracefully (uvicorn finishes their requests).
+five runs (median 116 ms, against 132 ms through one shared socket). Elsewhere (macOS and
+BSD give SO_REUSEPORT no balancing), or with one worker, uvicorn runs as it always did. A
+worker that dies is started again; SIGINT and SIGTERM stop every worker gracefully (uvicorn
+finishes their requests).
 """
 
 from __future__ import annotations
