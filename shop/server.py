@@ -30,6 +30,8 @@ import uvicorn
 # A worker that exits this soon after starting could not serve (a port already taken, an
 # app that fails to import): stop everything and say so, rather than restart it forever.
 STARTUP_SECONDS = 10.0
+# On stopping: how long workers that had the signal themselves get before being sent SIGTERM.
+GRACE_SECONDS = 2.0
 
 
 class ServeError(Exception):
@@ -106,8 +108,13 @@ class Supervisor:
             self.workers = [self._start() for _ in range(self.count)]
             self._watch()
         finally:
+            # A Ctrl-C or a signal to the process group reached the workers too, and a second
+            # signal would make uvicorn skip its graceful shutdown: give them a moment first.
+            deadline = time.monotonic() + GRACE_SECONDS
             for process, _ in self.workers:
-                if process.is_alive() and process.pid is not None:
+                process.join(max(0.0, deadline - time.monotonic()))
+            for process, _ in self.workers:
+                if process.is_alive():
                     process.terminate()  # SIGTERM: uvicorn's graceful shutdown
             for process, _ in self.workers:
                 process.join(30)

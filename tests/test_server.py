@@ -127,3 +127,33 @@ def test_a_taken_port_is_one_clear_error(tmp_path: Path, db_url: str) -> None:
         )
     assert done.returncode != 0
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+
+
+def test_stopping_the_supervisor_alone_stops_its_workers(tmp_path: Path, db_url: str) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shop.cli", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "SHOP_DIR": str(tmp_path), "SHOP_DATABASE_URL": db_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "shop serve did not answer"
+            time.sleep(0.1)
+        workers = _workers(server.pid)
+        assert len(workers) == 2
+        server.send_signal(signal.SIGTERM)  # the supervisor only, as `kill PID` does
+        assert server.wait(timeout=30) == 0
+        assert not any(_cmdline(pid) for pid in workers)  # no worker left behind
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
