@@ -1,4 +1,4 @@
-"""Benchmark the commerce API on a real server: uvicorn with several workers on PostgreSQL.
+"""Benchmark the commerce API on a real server: `shop serve` (uvicorn) with several workers on PostgreSQL.
 
     SHOP_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/shop_bench \
         .venv/bin/python bench/api.py [--workers 4] [--clients 16] [--seconds 5]
@@ -68,7 +68,7 @@ class Result:
     failures: int
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process group
     # Each client's mean latency: clients keep one connection each, and a connection stays
-    # with the uvicorn worker that accepted it, so a lopsided split shows here.
+    # with the worker that accepted it, so a lopsided split shows here.
     client_means: list[float] = field(default_factory=list)
 
     def add(self, part: Result) -> None:
@@ -314,7 +314,7 @@ def main() -> int:
         )
         results = runner.run(bench(base, args.clients, args.seconds))
     print(
-        f"uvicorn x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
+        f"shop serve x{args.workers} workers, PostgreSQL, {args.clients} concurrent clients, "
         f"{args.seconds:.0f} s per scenario, "
         "load generator in this process (raw asyncio HTTP/1.1 keep-alive client on uvloop)"
     )

@@ -1,4 +1,4 @@
-"""A real uvicorn with several worker processes, for race tests and the benchmark."""
+"""A real `shop serve` with several worker processes, for race tests and the benchmark."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def live_server(
     env: dict[str, str] | None = None,
     startup_timeout: float = 30.0,
 ) -> Iterator[str]:
-    """Serve the API from `workers` uvicorn processes; yields the base URL (no trailing slash)."""
+    """Serve the API from `workers` processes of `shop serve`; yields the base URL (no trailing slash)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -70,7 +70,7 @@ def live_server(
         while True:
             if process.poll() is not None:
                 raise RuntimeError(
-                    f"uvicorn exited with {process.returncode}: "
+                    f"shop serve exited with {process.returncode}: "
                     f"{(store_dir / f'uvicorn-{port}.log').read_text()[-2000:]}"
                 )
             try:
@@ -79,7 +79,7 @@ def live_server(
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer /api/v1/health in time")
+                raise RuntimeError("shop serve did not answer /api/v1/health in time")
             time.sleep(0.1)
         yield base
     finally:

@@ -106,9 +106,10 @@ def allocate_lines(
     session is flushed first. `variants` (variant id -> SKU, whether it may be allocated
     beyond stock), when the caller read them in this transaction already.
 
-    Checkout runs this on every order, so it speaks Core on the session's connection: one
-    read of the variants, one of every level, a guarded UPDATE per level it takes from and
-    one INSERT for all the ledger rows (the ORM's bookkeeping cost more than the statements).
+    Checkout runs this on every order, so it speaks Core on the session's connection: per
+    variant one guarded UPDATE at its first active location (reading the levels and taking
+    from several only when that location is short), and one INSERT for all the ledger rows
+    (the ORM's bookkeeping cost more than the statements).
     """
     if not wanted:
         return
@@ -167,6 +168,8 @@ def allocate_lines(
 _VARIANTS = select(Variant.id, Variant.sku, Variant.inventory_policy).where(
     Variant.id.in_(bindparam("ids", expanding=True))
 )
+# The order locations give their units in, for the general path and the one-statement one.
+_ALLOCATION_ORDER = (Location.priority, Location.id)
 _LEVELS = (
     select(
         StockLevel.variant_id,
@@ -176,7 +179,7 @@ _LEVELS = (
     )
     .join(Location, Location.id == StockLevel.location_id)
     .where(StockLevel.variant_id.in_(bindparam("ids", expanding=True)), Location.active.is_(True))
-    .order_by(StockLevel.variant_id, Location.priority, Location.id)
+    .order_by(StockLevel.variant_id, *_ALLOCATION_ORDER)
 )
 _INSERT_MOVEMENTS = insert(StockMovement)
 _N: BindParameter[int] = bindparam("n", type_=Integer())
@@ -189,7 +192,7 @@ _FIRST_LEVEL = (
     select(StockLevel.id)
     .join(Location, Location.id == StockLevel.location_id)
     .where(StockLevel.variant_id == bindparam("of_variant"), Location.active.is_(True))
-    .order_by(Location.priority, Location.id)
+    .order_by(*_ALLOCATION_ORDER)
     .limit(1)
     .scalar_subquery()
 )
