@@ -5,7 +5,8 @@
 
 The database is emptied and seeded first. This process is the load generator (asyncio on
 uvloop with a raw HTTP/1.1 keep-alive client, bench/httpload.py, one connection per client);
-the server runs in its own processes. Printed per
+the server runs in its own processes. Each scenario first runs untimed for a second on the
+same connections (its first requests plan statements and fill caches). Printed per
 scenario: requests/s, p50 and p99 latency, and non-2xx answers, with /health as the
 ceiling of what this server and client can do at all. Aims (issue 5): cart reads at least
 half of health's rate; checkout p99 under 100 ms at 16 clients.
@@ -43,6 +44,8 @@ from shop.core.tax.models import TaxRate
 from tests.live_server import live_server
 
 SKUS = [f"BENCH-{i}" for i in range(8)]
+# Seconds each scenario runs on its connections before it is timed (see `run`).
+WARMUP = 1.0
 ADDRESS = {
     "first_name": "Bea",
     "last_name": "Bench",
@@ -145,26 +148,52 @@ async def run(
     request: Request,
     limit: int | None = None,
     expect: int | None = None,
+    warmup: float = 0.0,
 ) -> Result:
     """`clients` loops sending `request` back to back for `seconds` (or `limit` requests in all);
-    an answer other than 2xx (or `expect`) counts as failed."""
+    an answer other than 2xx (or `expect`) counts as failed. With `warmup`, the same
+    connections first send requests for that long, neither timed nor counted (a server's
+    first requests on a connection plan their statements and fill its caches; a server in
+    use is past that), and the clock and CPU meter start once every client is done with it."""
     latencies: list[float] = []
     client_means: list[float] = []
     failures = 0
     counter = iter(range(limit if limit is not None else 10**12))
-    deadline = time.perf_counter() + seconds
+    warm_until = time.perf_counter() + warmup
+    deadline = float("inf")
+    warmed = 0
+    go = asyncio.Event()
+    meter = CpuMeter(GROUPS) if GROUPS is not None else None
+    started = 0.0
+
+    def begin() -> None:
+        nonlocal deadline, started
+        if meter:
+            meter.start()
+        started = time.perf_counter()
+        deadline = started + seconds
+        go.set()
 
     async def loop() -> None:
-        nonlocal failures
+        nonlocal failures, warmed
         mine: list[float] = []
         async with Connection(base) as client:
+            while time.perf_counter() < warm_until:
+                index = next(counter, None)
+                if index is None:
+                    break
+                await request(client, index)
+            warmed += 1
+            if warmed == clients:
+                begin()
+            await go.wait()
             while time.perf_counter() < deadline:
                 index = next(counter, None)
                 if index is None:
                     break
-                started = time.perf_counter()
+                sent = time.perf_counter()
                 status = await request(client, index)
-                mine.append(time.perf_counter() - started)
+                mine.append(time.perf_counter() - sent)
                 ok = status == expect if expect is not None else 200 <= status < 300
                 if not ok:
                     failures += 1
@@ -172,10 +201,6 @@ async def run(
         if mine:
             client_means.append(statistics.fmean(mine))
 
-    meter = CpuMeter(GROUPS) if GROUPS is not None else None
-    if meter:
-        meter.start()
-    started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     cpu = meter.stop() if meter else {}
@@ -225,13 +250,16 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
     rounds = 5
     ceiling = Result("GET /health (ceiling)", 0, 0.0, [], 0)
     reads = Result("GET /carts/{token}", 0, 0.0, [], 0)
-    for _ in range(rounds):
+    for round_ in range(rounds):
         for total, request in ((ceiling, health), (reads, read)):
-            total.add(await run(total.name, base, clients, seconds / rounds, request))
+            warmup = 0.0 if round_ else WARMUP
+            total.add(await run(total.name, base, clients, seconds / rounds, request, warmup=warmup))
     results += [ceiling, reads]
     # For scale, not an aim: the framework alone (middlewares, routing, a 404 problem+json),
     # no database and no threadpool.
-    results.append(await run("GET unknown route (404)", base, clients, seconds / 2, nothing, expect=404))
+    results.append(
+        await run("GET unknown route (404)", base, clients, seconds / 2, nothing, expect=404, warmup=WARMUP)
+    )
 
     line_carts = await make_carts(base, 256, 0)
 
@@ -243,7 +271,7 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
             )
         )[0]
 
-    results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add))
+    results.append(await run("POST /carts/{token}/lines", base, clients, seconds, add, warmup=WARMUP))
 
     # Enough for 5 s at 16 clients on a fast run (about 250 checkouts a second here), each cart
     # checked out once.
@@ -268,9 +296,19 @@ async def bench(base: str, clients: int, seconds: float) -> list[Result]:
 
     single = 150  # carts kept for one client alone: a checkout's own latency, without queueing
     results.append(
-        await run("POST /checkout", base, clients, seconds, checkout, limit=len(checkout_carts) - single)
+        await run(
+            "POST /checkout",
+            base,
+            clients,
+            seconds,
+            checkout,
+            limit=len(checkout_carts) - single,
+            warmup=WARMUP,
+        )
     )
-    results.append(await run("POST /checkout (1 client)", base, 1, seconds / 2, checkout, limit=single))
+    results.append(
+        await run("POST /checkout (1 client)", base, 1, seconds / 2, checkout, limit=single, warmup=0.3)
+    )
     if checkout_failure:
         print(f"first failed checkout: {checkout_failure[0]}", file=sys.stderr)
     return results

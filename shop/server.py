@@ -1,37 +1,48 @@
-"""`shop serve`: uvicorn in one process, or in several that share the port evenly.
+"""`shop serve`: uvicorn in one process, or in several that are dealt connections evenly.
 
-uvicorn's own `--workers` binds one socket in a supervisor and every worker accepts from it.
-A worker that wakes first takes every connection waiting, so connections opened together (a
-browser's, a proxy's pool, a burst of shoppers) pile onto one process: measured with 16 keep-
-alive clients on 2 workers, splits of 11/5 to 15/1 were common, and the crowded worker's
-requests waited twice as long (checkout p99 110-160 ms against 98 ms for an even split).
+How connections reach several workers decides the tail latency, because each worker is one
+interpreter: a worker holding more keep-alive connections than the others serves each of
+them less often. Measured with 16 keep-alive clients on 2 workers (bench/api.py):
 
-On Linux each worker here binds a socket of its own with SO_REUSEPORT, and the kernel spreads
-new connections over them (by a hash of the addresses): in the same benchmark every client's
-mean latency stayed within a factor of two of the others' and checkout p99 was 98-143 ms over
-five runs (median 116 ms, against 132 ms through one shared socket). Elsewhere (macOS and
-BSD give SO_REUSEPORT no balancing), or with one worker, uvicorn runs as it always did. A
-worker that dies is started again; SIGINT and SIGTERM stop every worker gracefully (uvicorn
-finishes their requests).
+- uvicorn's own `--workers` binds one socket that every worker accepts from. The worker that
+  wakes first takes every connection waiting, so connections opened together (a browser's,
+  a proxy's pool, a burst of shoppers) pile onto one process: splits of 11/5 to 15/1.
+- One SO_REUSEPORT socket per worker lets the kernel pick a worker by a hash of the
+  addresses: a random split, even only about one time in five with 16 clients (9/7 and 10/6
+  are common), and the crowded worker's clients waited up to twice as long as the others.
+- Here the supervisor accepts every connection itself and hands it (its file descriptor,
+  over a Unix socket) to the worker holding the fewest open connections; each worker tells
+  the supervisor when one of its connections closes. Node's cluster module deals
+  connections from its primary process the same way. The supervisor touches no request: a
+  connection costs it one accept and one sendmsg.
+
+Off POSIX, or with one worker, uvicorn runs as it always did. A worker that dies is started
+again; SIGINT and SIGTERM stop every worker gracefully (uvicorn finishes their requests).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import multiprocessing
+import selectors
 import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
 import uvicorn
 
-# A worker that exits this soon after starting could not serve (a port already taken, an
-# app that fails to import): stop everything and say so, rather than restart it forever.
+# A worker that exits this soon after starting could not serve (an app that fails to import,
+# a database that refuses it): stop everything and say so, rather than restart it forever.
 STARTUP_SECONDS = 10.0
-# On stopping: how long workers that had the signal themselves get before being sent SIGTERM.
-GRACE_SECONDS = 2.0
+# On stopping: how long workers get to finish their requests before they are made to stop.
+SHUTDOWN_SECONDS = 30.0
+# What a worker sends the supervisor when one of its connections has closed.
+CLOSED = b"c"
 
 
 class ServeError(Exception):
@@ -39,7 +50,7 @@ class ServeError(Exception):
 
 
 def balanced() -> bool:
-    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+    return hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 
 def serve(factory: str, *, host: str, port: int, workers: int, log_level: str) -> None:
@@ -57,83 +68,217 @@ def serve(factory: str, *, host: str, port: int, workers: int, log_level: str) -
     Supervisor(factory, host=host, port=port, workers=workers, log_level=log_level).run()
 
 
-def _listen(host: str, port: int, *, shared: bool = True) -> socket.socket:
+def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if shared:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
     return sock
 
 
-def _worker(factory: str, host: str, port: int, log_level: str) -> None:
-    """One worker process: its own socket in the port's SO_REUSEPORT group, one uvicorn."""
-    try:
-        sock = _listen(host, port)
-    except OSError as exc:
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
-        sys.exit(3)
-    config = uvicorn.Config(factory, factory=True, log_level=log_level, access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+# -- a worker -------------------------------------------------------------------------------
+
+
+def _worker(factory: str, host: str, port: int, log_level: str, channel: socket.socket) -> None:
+    """One worker process: one uvicorn that serves the connections the supervisor hands it."""
+    config = uvicorn.Config(
+        factory, factory=True, host=host, port=port, log_level=log_level, access_log=False
+    )
+    HandedConnections(config, channel).run(sockets=[])
+
+
+class HandedConnections(uvicorn.Server):
+    """A uvicorn server that listens on no socket of its own: connections arrive as file
+    descriptors on `channel`, and it writes CLOSED there as each one closes."""
+
+    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
+        super().__init__(config)
+        self.channel = channel
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])
+        if self.should_exit:
+            return
+        loop = asyncio.get_running_loop()
+        config, state, lifespan, closed = self.config, self.server_state, self.lifespan, self._closed
+
+        class Protocol(config.http_protocol_class):  # type: ignore[name-defined]
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                closed()
+
+        self._protocol = lambda: Protocol(
+            config=config, server_state=state, app_state=lifespan.state, _loop=loop
+        )
+        self.channel.setblocking(False)
+        loop.add_reader(self.channel.fileno(), self._receive, loop)
+
+    def _receive(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(self.channel, 64, 64)
+            except BlockingIOError:
+                return
+            except OSError:
+                data, fds = b"", []
+            for fd in fds:
+                loop.create_task(self._take(loop, socket.socket(fileno=fd)))
+            if not data:  # the supervisor is gone: finish what is open, take nothing more
+                loop.remove_reader(self.channel.fileno())
+                self.should_exit = True
+                return
+
+    async def _take(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        try:
+            await loop.connect_accepted_socket(self._protocol, sock)
+        except OSError:  # the client left before it could be served
+            sock.close()
+            self._closed()
+
+    def _closed(self) -> None:
+        # OSError: the supervisor is gone, or so far behind that one count can be lost.
+        with contextlib.suppress(OSError):
+            self.channel.send(CLOSED)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        with contextlib.suppress(ValueError, OSError):  # never added: the app failed to start
+            asyncio.get_running_loop().remove_reader(self.channel.fileno())
+        await super().shutdown(sockets=sockets)
+
+
+# -- the supervisor -------------------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    process: BaseProcess
+    channel: socket.socket
+    started: float
+    open: int = 0  # connections handed over and not yet reported closed
 
 
 class Supervisor:
     def __init__(self, factory: str, *, host: str, port: int, workers: int, log_level: str) -> None:
-        self.args = (factory, host, port, log_level)
-        self.host, self.port, self.count = host, port, workers
+        self.factory, self.host, self.port, self.log_level = factory, host, port, log_level
+        self.count = workers
         self.context = multiprocessing.get_context("spawn")
-        self.workers: list[tuple[BaseProcess, float]] = []
+        self.slots: list[_Slot] = []
+        self.selector = selectors.DefaultSelector()
         self.stopping = False
 
-    def _start(self) -> tuple[BaseProcess, float]:
-        process = self.context.Process(target=_worker, args=self.args, name="shop-api-worker")
+    def _start(self) -> _Slot:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        process = self.context.Process(
+            target=_worker,
+            args=(self.factory, self.host, self.port, self.log_level, theirs),
+            name="shop-api-worker",
+        )
         process.start()
-        return process, time.monotonic()
+        theirs.close()
+        ours.settimeout(5)  # a worker too stuck to read for 5 s is treated as dead
+        slot = _Slot(process, ours, time.monotonic())
+        self.selector.register(ours, selectors.EVENT_READ, slot)
+        return slot
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
 
     def run(self) -> None:
-        # Fail at once, in this process, when anything listens on the port already. The probe
-        # does not set SO_REUSEPORT, so another server's workers (another `shop serve` on the
-        # same port) refuse it too, instead of quietly sharing their connections with ours.
         try:
-            _listen(self.host, self.port, shared=False).close()
+            listener = _listen(self.host, self.port)
         except OSError as exc:
             raise ServeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+        self.port = listener.getsockname()[1]
+        listener.setblocking(False)
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self.workers = [self._start() for _ in range(self.count)]
-            self._watch()
+            self.slots = [self._start() for _ in range(self.count)]
+            self.selector.register(listener, selectors.EVENT_READ, None)
+            self._loop(listener)
         finally:
-            # A Ctrl-C or a signal to the process group reached the workers too, and a second
-            # signal would make uvicorn skip its graceful shutdown: give them a moment first.
-            deadline = time.monotonic() + GRACE_SECONDS
-            for process, _ in self.workers:
-                process.join(max(0.0, deadline - time.monotonic()))
-            for process, _ in self.workers:
-                if process.is_alive():
-                    process.terminate()  # SIGTERM: uvicorn's graceful shutdown
-            for process, _ in self.workers:
-                process.join(30)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
+            listener.close()
+            self._stop_workers()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _watch(self) -> None:
+    def _loop(self, listener: socket.socket) -> None:
         while not self.stopping:
-            time.sleep(0.2)
-            for i, (process, started) in enumerate(self.workers):
-                if process.is_alive() or self.stopping:
-                    continue
-                if time.monotonic() - started < STARTUP_SECONDS:
-                    raise ServeError(f"an API worker exited with {process.exitcode} while starting")
-                print(
-                    f"warning: API worker {process.pid} exited with {process.exitcode}; starting another",
-                    file=sys.stderr,
-                )
-                self.workers[i] = self._start()
+            for key, _ in self.selector.select(timeout=0.2):
+                if key.data is None:
+                    self._accept(listener)
+                else:
+                    self._read_notices(key.data)
+            self._replace_dead()
+
+    def _accept(self, listener: socket.socket) -> None:
+        for _ in range(64):  # then let the workers' notices in
+            try:
+                connection, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. the client reset it while it waited; too many open files
+                return
+            with connection:
+                self._hand(connection)
+
+    def _hand(self, connection: socket.socket) -> None:
+        """Give the connection to the live worker with the fewest open; ties go to the first."""
+        for slot in sorted((s for s in self.slots if s.process.is_alive()), key=lambda s: s.open):
+            try:
+                socket.send_fds(slot.channel, [b"x"], [connection.fileno()])
+            except OSError:  # died or stuck: it is replaced below
+                self._retire(slot)
+                continue
+            slot.open += 1
+            return
+        # No worker could take it: closing it tells the client at once.
+
+    def _read_notices(self, slot: _Slot) -> None:
+        try:
+            data = slot.channel.recv(4096)
+        except (BlockingIOError, TimeoutError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the worker's end closed: it died
+            self._retire(slot)
+            return
+        slot.open = max(0, slot.open - data.count(CLOSED))
+
+    def _retire(self, slot: _Slot) -> None:
+        if slot.channel.fileno() != -1:
+            self.selector.unregister(slot.channel)
+            slot.channel.close()
+        if slot.process.is_alive():
+            slot.process.kill()
+        slot.process.join(5)
+
+    def _replace_dead(self) -> None:
+        for i, slot in enumerate(self.slots):
+            if self.stopping or (slot.process.is_alive() and slot.channel.fileno() != -1):
+                continue
+            self._retire(slot)
+            if time.monotonic() - slot.started < STARTUP_SECONDS:
+                raise ServeError(f"an API worker exited with {slot.process.exitcode} while starting")
+            pid, code = slot.process.pid, slot.process.exitcode
+            print(f"warning: API worker {pid} exited with {code}; starting another", file=sys.stderr)
+            self.slots[i] = self._start()
+
+    def _stop_workers(self) -> None:
+        # Closing a worker's channel is its signal to stop: it serves what it holds and exits,
+        # whether or not a Ctrl-C reached it too (a second signal would make uvicorn skip its
+        # graceful shutdown, so none is sent unless it overstays).
+        for slot in self.slots:
+            slot.channel.close()
+        self.selector.close()
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
+        for slot in self.slots:
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+        for slot in self.slots:
+            if slot.process.is_alive():
+                slot.process.terminate()
+                slot.process.join(5)
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join()

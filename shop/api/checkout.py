@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -154,14 +155,19 @@ def _open(
         if claimed.order_id is not None:
             # An earlier request with this key placed the order; its payment page is missing.
             return order_awaiting_payment(session, claimed.order_id), claimed
-        placed = _place(session, body, settings, idempotency_key, customer_id)
+        owned = claimed
+
+        def keep(placed: PlacedOrder) -> None:  # before the stock rows are locked
+            if placed.needs_payment_page:
+                hold(session, owned, order_id=placed.order_id)
+            else:
+                remember(session, owned, status_code=201, body=_out(placed))
+
+        placed = _place(session, body, settings, idempotency_key, customer_id, keep)
         if placed.needs_payment_page:
-            hold(session, claimed, order_id=placed.order_id)
             return placed.order, claimed
-        answer = _out(placed)
-        remember(session, claimed, status_code=201, body=answer)
     ORDERS_PLACED.inc()  # committed, with its answer
-    return _json(answer, 201)
+    return _json(_out(placed), 201)
 
 
 def _record(state: State, order_id: int, page: PaymentPage, claimed: Claim) -> Response:
@@ -195,7 +201,12 @@ def _json(answer: dict[str, Any], status_code: int, *, replayed: bool = False) -
 
 
 def _place(
-    session: Session, body: CheckoutIn, settings: Settings, idempotency_key: str, customer_id: int | None
+    session: Session,
+    body: CheckoutIn,
+    settings: Settings,
+    idempotency_key: str,
+    customer_id: int | None,
+    before_stock: Callable[[PlacedOrder], None],
 ) -> PlacedOrder:
     try:
         placed = place_order(
@@ -210,6 +221,7 @@ def _place(
             now=utcnow(),
             idempotency_key=idempotency_key,
             customer_id=customer_id,
+            before_stock=before_stock,
         )
     except InsufficientStock:
         STOCK_CONFLICTS.inc()
