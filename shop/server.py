@@ -166,6 +166,9 @@ class Supervisor:
         self.slots: list[_Slot] = []
         self.selector = selectors.DefaultSelector()
         self.stopping = False
+        # An accepted connection no worker had room for yet; while it waits, nothing more is
+        # accepted and new connections wait in the listen backlog (a burst while workers start).
+        self.pending: socket.socket | None = None
 
     def _start(self) -> _Slot:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -176,7 +179,7 @@ class Supervisor:
         )
         process.start()
         theirs.close()
-        ours.settimeout(5)  # a worker too stuck to read for 5 s is treated as dead
+        ours.setblocking(False)  # a worker whose queue is full is skipped, never waited for
         slot = _Slot(process, ours, time.monotonic())
         self.selector.register(ours, selectors.EVENT_READ, slot)
         return slot
@@ -204,11 +207,15 @@ class Supervisor:
 
     def _loop(self, listener: socket.socket) -> None:
         while not self.stopping:
-            for key, _ in self.selector.select(timeout=0.2):
+            for key, _ in self.selector.select(timeout=0.02 if self.pending else 0.2):
                 if key.data is None:
                     self._accept(listener)
                 else:
                     self._read_notices(key.data)
+            if self.pending is not None and self._hand(self.pending):
+                self.pending.close()
+                self.pending = None
+                self.selector.register(listener, selectors.EVENT_READ, None)
             self._replace_dead()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -219,20 +226,32 @@ class Supervisor:
                 return
             except OSError:  # e.g. the client reset it while it waited; too many open files
                 return
-            with connection:
-                self._hand(connection)
+            if not self._hand(connection):
+                self.pending = connection
+                self.selector.unregister(listener)
+                return
+            connection.close()  # the worker holds its own copy now
 
-    def _hand(self, connection: socket.socket) -> None:
-        """Give the connection to the live worker with the fewest open; ties go to the first."""
-        for slot in sorted((s for s in self.slots if s.process.is_alive()), key=lambda s: s.open):
+    def _hand(self, connection: socket.socket) -> bool:
+        """Give the connection to the live worker with the fewest open; ties go to the first.
+        False when every worker's queue is full; True once handed over, or when no worker is
+        alive at all (closing the connection then tells the client at once)."""
+        live = sorted((s for s in self.slots if self._alive(s)), key=lambda s: s.open)
+        for slot in live:
             try:
                 socket.send_fds(slot.channel, [b"x"], [connection.fileno()])
-            except OSError:  # died or stuck: it is replaced below
+            except (BrokenPipeError, ConnectionResetError):  # it died: replaced in _replace_dead
                 self._retire(slot)
                 continue
+            except OSError:  # its queue is full, or too many descriptors are in flight
+                continue
             slot.open += 1
-            return
-        # No worker could take it: closing it tells the client at once.
+            return True
+        return not any(self._alive(s) for s in live)
+
+    @staticmethod
+    def _alive(slot: _Slot) -> bool:
+        return slot.channel.fileno() != -1 and slot.process.is_alive()
 
     def _read_notices(self, slot: _Slot) -> None:
         try:
@@ -256,7 +275,7 @@ class Supervisor:
 
     def _replace_dead(self) -> None:
         for i, slot in enumerate(self.slots):
-            if self.stopping or (slot.process.is_alive() and slot.channel.fileno() != -1):
+            if self.stopping or self._alive(slot):
                 continue
             self._retire(slot)
             if time.monotonic() - slot.started < STARTUP_SECONDS:
@@ -269,6 +288,8 @@ class Supervisor:
         # Closing a worker's channel is its signal to stop: it serves what it holds and exits,
         # whether or not a Ctrl-C reached it too (a second signal would make uvicorn skip its
         # graceful shutdown, so none is sent unless it overstays).
+        if self.pending is not None:
+            self.pending.close()
         for slot in self.slots:
             slot.channel.close()
         self.selector.close()

@@ -4,6 +4,7 @@ the supervisor stops its workers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from shop.server import STARTUP_SECONDS, balanced
+from shop.server import STARTUP_SECONDS, Supervisor, _Slot, balanced
 from tests.live_server import free_port, live_server
 
 pytestmark = pytest.mark.skipif(
@@ -198,3 +199,54 @@ def test_stopping_the_supervisor_alone_stops_its_workers(tmp_path: Path, db_url:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+class _Running:
+    """Stands in for a worker process that is alive (the test reads its channel itself)."""
+
+    pid = 0
+    exitcode = None
+
+    def is_alive(self) -> bool:
+        return True
+
+    def join(self, _timeout: float | None = None) -> None:
+        pass
+
+
+def test_a_worker_with_a_full_queue_is_skipped_not_killed() -> None:
+    supervisor = Supervisor("shop.api.asgi:create_app", host="127.0.0.1", port=0, workers=2, log_level="info")
+    channels = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
+    for ours, _ in channels:
+        ours.setblocking(False)
+    supervisor.slots = [_Slot(_Running(), ours, time.monotonic()) for ours, _ in channels]  # type: ignore[arg-type]
+    with socket.socket() as listener, socket.socket() as client:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        client.connect(listener.getsockname())
+        connection, _ = listener.accept()
+        with connection:
+            handed = [0, 0]
+            while supervisor._hand(connection):  # nobody reads: both queues fill up
+                handed = [slot.open for slot in supervisor.slots]
+                assert sum(handed) < 100_000
+            # Dealt evenly while there was room, then refused without retiring anyone.
+            assert abs(handed[0] - handed[1]) <= 1 and sum(handed) > 2
+            assert all(slot.channel.fileno() != -1 for slot in supervisor.slots)
+            # The second worker reads what it was sent: it has room again and gets the next one.
+            theirs = channels[1][1]
+            theirs.setblocking(False)
+            received = 0
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    _, fds, _, _ = socket.recv_fds(theirs, 64, 64)
+                    for fd in fds:
+                        os.close(fd)
+                    received += len(fds)
+            assert received == supervisor.slots[1].open
+            before = supervisor.slots[1].open
+            assert supervisor._hand(connection)
+            assert supervisor.slots[1].open == before + 1
+    for ours, theirs in channels:
+        ours.close()
+        theirs.close()
