@@ -23,6 +23,8 @@ from tests.live_server import free_port, live_server
 pytestmark = pytest.mark.skipif(
     not balanced(), reason="handing connections to workers needs POSIX fd passing"
 )
+# These find the workers, their sockets and connections in /proc.
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
 
 
 def _supervisor(port: int) -> int:
@@ -101,6 +103,7 @@ def _server_inode(port: int, client: socket.socket) -> str:
     raise AssertionError(f"no server socket for client port {client_port}")
 
 
+@linux_only
 def test_connections_are_dealt_evenly_and_follow_closes(tmp_path: Path, db_url: str) -> None:
     with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base:
         port = int(urlsplit(base).port or 0)
@@ -135,6 +138,7 @@ def test_connections_are_dealt_evenly_and_follow_closes(tmp_path: Path, db_url: 
                 client.close()
 
 
+@linux_only
 def test_a_worker_that_dies_is_replaced(tmp_path: Path, db_url: str) -> None:
     with live_server(database_url=db_url, store_dir=tmp_path, workers=2) as base:
         supervisor = _supervisor(int(urlsplit(base).port or 0))
@@ -171,6 +175,7 @@ def test_a_taken_port_is_one_clear_error(tmp_path: Path, db_url: str) -> None:
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
 
 
+@linux_only
 def test_stopping_the_supervisor_alone_stops_its_workers(tmp_path: Path, db_url: str) -> None:
     port = free_port()
     server = subprocess.Popen(
