@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import psycopg
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
@@ -57,6 +58,19 @@ ADDRESS = {
 
 # Set in main() once the server runs: whose CPU time is whose.
 GROUPS: Groups | None = None
+DATABASE: str | None = None  # for psycopg, to see checkpoints
+
+
+def checkpoints() -> int:
+    if DATABASE is None:
+        return 0
+    with psycopg.connect(DATABASE) as db:
+        # Both times grow when a checkpoint completes, the moment its fsyncs run.
+        row = db.execute(
+            "SELECT checkpoint_write_time + checkpoint_sync_time FROM pg_stat_bgwriter"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
 
 # A request: (the client's connection, running index) -> status code.
 Request = Callable[[Connection, int], Awaitable[int]]
@@ -73,8 +87,10 @@ class Result:
     # Each client's mean latency: clients keep one connection each, and a connection stays
     # with the worker that accepted it, so a lopsided split shows here.
     client_means: list[float] = field(default_factory=list)
+    checkpoints: int = 0  # > 0: a PostgreSQL checkpoint completed while it was timed
 
     def add(self, part: Result) -> None:
+        self.checkpoints += part.checkpoints
         self.requests += part.requests
         self.seconds += part.seconds
         self.latencies += part.latencies
@@ -104,6 +120,14 @@ class Result:
         return (
             f"{'':<28} clients' mean latency {means[0] * 1000:.0f}-{means[-1] * 1000:.0f} ms "
             f"(connections split unevenly between workers widen this)"
+        )
+
+    def checkpoint_line(self) -> str:
+        if not self.checkpoints:
+            return ""
+        return (
+            f"{'':<28} a PostgreSQL checkpoint completed meanwhile: its fsyncs (of every file the "
+            "seeding and other databases changed) can stall commits"
         )
 
     def cpu_line(self) -> str:
@@ -166,8 +190,11 @@ async def run(
     meter = CpuMeter(GROUPS) if GROUPS is not None else None
     started = 0.0
 
+    checkpoints_before = 0
+
     def begin() -> None:
-        nonlocal deadline, started
+        nonlocal deadline, started, checkpoints_before
+        checkpoints_before = checkpoints()
         if meter:
             meter.start()
         started = time.perf_counter()
@@ -204,7 +231,8 @@ async def run(
     await asyncio.gather(*(loop() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     cpu = meter.stop() if meter else {}
-    return Result(name, len(latencies), elapsed, latencies, failures, cpu, client_means)
+    ran = checkpoints() - checkpoints_before
+    return Result(name, len(latencies), elapsed, latencies, failures, cpu, client_means, ran)
 
 
 async def make_carts(base: str, count: int, lines: int) -> list[str]:
@@ -338,7 +366,8 @@ def main() -> int:
         )
         return 2
     seed(args.database_url)
-    global GROUPS
+    global GROUPS, DATABASE
+    DATABASE = make_url(args.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with (
         tempfile.TemporaryDirectory() as store,
         live_server(database_url=args.database_url, store_dir=Path(store), workers=args.workers) as base,
@@ -358,7 +387,7 @@ def main() -> int:
     )
     for result in results:
         print(result.line())
-        for extra in (result.cpu_line(), result.spread_line()):
+        for extra in (result.cpu_line(), result.spread_line(), result.checkpoint_line()):
             if extra:
                 print(extra)
     health, cart_read, _nothing, _add, checkout, _alone = results
