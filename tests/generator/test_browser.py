@@ -21,6 +21,7 @@ from shop.api import create_app
 from shop.config import Settings
 from shop.core.catalog.models import Variant
 from shop.core.inventory.models import StockLevel
+from shop.generator import search
 from shop.generator.pipeline import build_site
 from tests.generator.conftest import FixtureCatalog
 from tests.live_server import free_port
@@ -138,6 +139,37 @@ def test_the_search_page_finds_a_product_and_links_to_its_page(served: str) -> N
             link.click()
             page.wait_for_url(f"{served}/products/stoneware-mug/")
             assert page.locator("h1").text_content() == "Stoneware Mug"
+            assert errors == []
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def one_page_per_shard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)
+
+
+def test_the_search_page_merges_every_shard(one_page_per_shard: None, served: str) -> None:
+    """With a shard for about every product, each product is found: every shard was merged."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{served}/search/")
+            shards = (page.locator("[data-search]").get_attribute("data-shards") or "").split(",")
+            assert len(shards) >= 2, shards  # the four products hash into at least two
+            for word, title in [
+                ("mug", "Stoneware Mug"),
+                ("poster", "Mountain Poster"),
+                ("cap", "Canvas Cap"),
+            ]:
+                page.fill("[data-search-input]", word)
+                link = page.locator("[data-search-results] h2 a", has_text=title)
+                link.wait_for(state="visible", timeout=15_000)
             assert errors == []
         finally:
             browser.close()

@@ -10,17 +10,22 @@
   const status = root.querySelector("[data-search-status]");
   const indexBase = root.dataset.index;
   const shards = (root.dataset.shards || "").split(",").filter(Boolean);
-  let engine = null;
+  let loading = null;
 
-  async function load() {
-    if (engine) return engine;
-    if (!shards.length) throw new Error("this store has no search index yet");
-    engine = await import(indexBase + shards[0] + "/pagefind.js");
-    await engine.options({ baseUrl: (document.body.dataset.base || "") + "/" });
-    for (const shard of shards.slice(1)) {
-      await engine.mergeIndex(indexBase + shard + "/");
-    }
-    return engine;
+  // Once per page, and shared by every search typed meanwhile, so none runs on a half-merged
+  // index. The other shards are merged at once, not one after another: each costs a request
+  // or two (merged indexes reuse the first one's WebAssembly), and at 10,000 products there
+  // are 20 of them.
+  function load() {
+    loading = loading || (async () => {
+      if (!shards.length) throw new Error("this store has no search index yet");
+      const engine = await import(indexBase + shards[0] + "/pagefind.js");
+      await engine.options({ baseUrl: (document.body.dataset.base || "") + "/" });
+      await Promise.all(shards.slice(1).map((shard) => engine.mergeIndex(indexBase + shard + "/")));
+      return engine;
+    })();
+    loading.catch(() => { loading = null; }); // a failed load is tried again by the next search
+    return loading;
   }
 
   function render(items, query) {
