@@ -350,8 +350,9 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
 
 
 def _outputs_intact(out: Path, previous: Manifest) -> bool:
-    exists = os.path.exists
-    return bool(previous.files) and all(exists(out / name) for name in previous.files)
+    # Plain strings: building 20,000 Path objects cost more than the stat calls themselves.
+    exists, prefix = os.path.exists, f"{out}{os.sep}"
+    return bool(previous.files) and all(exists(prefix + name) for name in previous.files)
 
 
 class _Clock:
