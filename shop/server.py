@@ -95,6 +95,7 @@ class HandedConnections(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
         super().__init__(config)
         self.channel = channel
+        self._taking: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])
@@ -123,7 +124,9 @@ class HandedConnections(uvicorn.Server):
             except OSError:
                 data, fds = b"", []
             for fd in fds:
-                loop.create_task(self._take(loop, socket.socket(fileno=fd)))
+                task = loop.create_task(self._take(loop, socket.socket(fileno=fd)))
+                self._taking.add(task)
+                task.add_done_callback(self._taking.discard)
             if not data:  # the supervisor is gone: finish what is open, take nothing more
                 loop.remove_reader(self.channel.fileno())
                 self.should_exit = True
