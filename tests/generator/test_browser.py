@@ -10,7 +10,9 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -120,9 +122,9 @@ def test_product_page_renders_without_errors_and_the_option_picker_works(served:
             browser.close()
 
 
-def test_the_search_page_finds_a_product_and_links_to_its_page(served: str) -> None:
-    """Pagefind's index, merged from its shards in the browser, answers with the product's
-    own URL (the staged search documents have other names)."""
+@contextmanager
+def _page() -> Iterator[tuple[Any, list[str]]]:
+    """A page in Debian's Chromium, and the script errors it raises."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -131,17 +133,24 @@ def test_the_search_page_finds_a_product_and_links_to_its_page(served: str) -> N
             page = browser.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{served}/search/?q=mug")
-            link = page.locator("[data-search-results] h2 a").first
-            link.wait_for(state="visible", timeout=15_000)
-            assert link.text_content() == "Stoneware Mug"
-            assert link.get_attribute("href") == "/products/stoneware-mug/"
-            link.click()
-            page.wait_for_url(f"{served}/products/stoneware-mug/")
-            assert page.locator("h1").text_content() == "Stoneware Mug"
-            assert errors == []
+            yield page, errors
         finally:
             browser.close()
+
+
+def test_the_search_page_finds_a_product_and_links_to_its_page(served: str) -> None:
+    """Pagefind's index, merged from its shards in the browser, answers with the product's
+    own URL (the staged search documents have other names)."""
+    with _page() as (page, errors):
+        page.goto(f"{served}/search/?q=mug")
+        link = page.locator("[data-search-results] h2 a").first
+        link.wait_for(state="visible", timeout=15_000)
+        assert link.text_content() == "Stoneware Mug"
+        assert link.get_attribute("href") == "/products/stoneware-mug/"
+        link.click()
+        page.wait_for_url(f"{served}/products/stoneware-mug/")
+        assert page.locator("h1").text_content() == "Stoneware Mug"
+        assert errors == []
 
 
 @pytest.fixture
@@ -151,25 +160,12 @@ def one_page_per_shard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_search_page_merges_every_shard(one_page_per_shard: None, served: str) -> None:
     """With a shard for about every product, each product is found: every shard was merged."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{served}/search/")
-            shards = (page.locator("[data-search]").get_attribute("data-shards") or "").split(",")
-            assert len(shards) >= 2, shards  # the four products hash into at least two
-            for word, title in [
-                ("mug", "Stoneware Mug"),
-                ("poster", "Mountain Poster"),
-                ("cap", "Canvas Cap"),
-            ]:
-                page.fill("[data-search-input]", word)
-                link = page.locator("[data-search-results] h2 a", has_text=title)
-                link.wait_for(state="visible", timeout=15_000)
-            assert errors == []
-        finally:
-            browser.close()
+    with _page() as (page, errors):
+        page.goto(f"{served}/search/")
+        shards = (page.locator("[data-search]").get_attribute("data-shards") or "").split(",")
+        assert len(shards) >= 2, shards  # the four products hash into at least two
+        for word, title in [("mug", "Stoneware Mug"), ("poster", "Mountain Poster"), ("cap", "Canvas Cap")]:
+            page.fill("[data-search-input]", word)
+            link = page.locator("[data-search-results] h2 a", has_text=title)
+            link.wait_for(state="visible", timeout=15_000)
+        assert errors == []
