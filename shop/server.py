@@ -259,7 +259,7 @@ class Supervisor:
     def _read_notices(self, slot: _Slot) -> None:
         try:
             data = slot.channel.recv(4096)
-        except (BlockingIOError, TimeoutError):
+        except BlockingIOError:
             return
         except OSError:
             data = b""

@@ -44,8 +44,8 @@ def live_server(
         **(env or {}),
     }
     log = (store_dir / f"uvicorn-{port}.log").open("wb")
-    # `shop serve`, as a deployment runs it: one uvicorn per worker process, each with its own
-    # SO_REUSEPORT socket on Linux.
+    # `shop serve`, as a deployment runs it: a supervisor that deals connections to one uvicorn
+    # per worker process.
     process = subprocess.Popen(
         [
             sys.executable,

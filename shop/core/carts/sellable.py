@@ -158,7 +158,7 @@ _CART_WITH_LINES_LOCKED = _CART_WITH_LINES.with_for_update(of=Cart.__table__)
 
 CartLineRow = tuple[int, int, SellableVariant]
 
-_COMPILED: dict[tuple[int, str], SQLCompiler] = {}
+_COMPILED: dict[int, SQLCompiler] = {}  # by id() of the module-level statement (PostgreSQL)
 
 
 def _driver_rows(session: Session, query: Any, params: dict[str, Any]) -> list[Any]:
@@ -172,10 +172,9 @@ def _driver_rows(session: Session, query: Any, params: dict[str, Any]) -> list[A
     dialect = connection.dialect
     if dialect.name != "postgresql":
         return list(connection.execute(query, params))
-    key = (id(query), dialect.name)
-    compiled = _COMPILED.get(key)
+    compiled = _COMPILED.get(id(query))
     if compiled is None:
-        compiled = _COMPILED[key] = cast(SQLCompiler, query.compile(dialect=dialect))
+        compiled = _COMPILED[id(query)] = cast(SQLCompiler, query.compile(dialect=dialect))
     expanded = compiled.construct_expanded_state(params)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
