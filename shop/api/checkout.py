@@ -20,10 +20,12 @@ from shop.api.types import CountryCode, EmailAddress, ShortText, StrictModel, pr
 from shop.config import Settings
 from shop.core.checkout.idempotency import (
     Claim,
+    KeyAnswer,
     StoredAnswer,
+    answered,
     claim,
     forget,
-    hold,
+    pending,
     remember,
     request_hash,
 )
@@ -157,11 +159,10 @@ def _open(
             return order_awaiting_payment(session, claimed.order_id), claimed
         owned = claimed
 
-        def keep(placed: PlacedOrder) -> None:  # before the stock rows are locked
+        def keep(placed: PlacedOrder) -> KeyAnswer:
             if placed.needs_payment_page:
-                hold(session, owned, order_id=placed.order_id)
-            else:
-                remember(session, owned, status_code=201, body=_out(placed))
+                return pending(owned, order_id=placed.order_id)
+            return answered(owned, status_code=201, body=_out(placed))
 
         placed = _place(session, body, settings, idempotency_key, customer_id, keep)
         if placed.needs_payment_page:
@@ -206,7 +207,7 @@ def _place(
     settings: Settings,
     idempotency_key: str,
     customer_id: int | None,
-    before_stock: Callable[[PlacedOrder], None],
+    key_answer: Callable[[PlacedOrder], KeyAnswer],
 ) -> PlacedOrder:
     try:
         placed = place_order(
@@ -221,7 +222,7 @@ def _place(
             now=utcnow(),
             idempotency_key=idempotency_key,
             customer_id=customer_id,
-            before_stock=before_stock,
+            key_answer=key_answer,
         )
     except InsufficientStock:
         STOCK_CONFLICTS.inc()

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from shop.api import create_app
 from shop.config import Settings
-from shop.core.catalog.models import Product, ProductStatus
+from shop.core.audit.models import AuditLog
+from shop.core.carts.models import Cart
+from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.inventory.allocation import available_quantities
 from shop.core.inventory.models import StockMovement
 from shop.core.orders.models import Order, OrderStatus
-from shop.core.payments.models import Payment
+from shop.core.payments.models import Payment, PaymentState
 from shop.core.site.models import IdempotencyKey
 from tests.api.store import ADDRESS, Seeded, checkout_body, seed_store
 from tests.api.test_carts import _add, _new_cart, _problem
@@ -68,6 +70,37 @@ def test_checkout_places_a_pending_order_with_stock_allocated(
             ("MUG", 1, 1500),
         ]
         assert order.tax_total == sum(line.tax_total for line in order.lines) + 0
+        # Every column of what checkout writes beside the order (one statement on PostgreSQL).
+        tee = order.lines[0]
+        assert (tee.variant_id, tee.product_id, tee.unit_price, tee.discount_total) == (
+            seeded.variant_ids["TEE"],
+            session.get(Variant, seeded.variant_ids["TEE"]).product_id,  # type: ignore[union-attr]
+            2000,
+            0,
+        )
+        assert tee.title == "Tee" and tee.tax_total > 0 and tee.requires_shipping and tee.taxable
+        assert tee.quantity_fulfilled == 0 and tee.variant_title == ""
+        payment = session.scalars(select(Payment)).one()
+        assert (payment.order_id, payment.provider, payment.amount, payment.currency) == (
+            order.id,
+            "manual",
+            5500,
+            "EUR",
+        )
+        assert payment.status == PaymentState.PENDING and payment.provider_payment_id is None
+        assert payment.redirect_url == placed["payment"]["redirect_url"]
+        assert payment.details == {"idempotency_key": "checkout-key-1"}
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "place")).one()
+        assert (entry.actor, entry.object_type, entry.object_id) == (
+            "ada@example.com",
+            "order",
+            str(order.number),
+        )
+        assert entry.changes == {"total": 5500, "currency": "EUR", "lines": 2, "provider": "manual"}
+        cart = session.scalars(select(Cart).where(Cart.token == token)).one()
+        assert cart.completed_at is not None and cart.email == "ada@example.com"
+        key = session.scalars(select(IdempotencyKey)).one()
+        assert (key.status_code, key.response) == (201, placed)
         assert available_quantities(session, [seeded.variant_ids["TEE"], seeded.variant_ids["MUG"]]) == {
             seeded.variant_ids["TEE"]: 8,
             seeded.variant_ids["MUG"]: 2,

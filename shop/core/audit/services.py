@@ -28,11 +28,11 @@ def record_audit(
     return entry
 
 
-_INSERT = insert(AuditLog)
+# Checkout writes its entry with Core (an INSERT of its own, or a part of one statement).
+INSERT_ENTRY = insert(AuditLog)
 
 
-def write_audit(
-    session: Session,
+def audit_row(
     *,
     actor: str,
     action: str,
@@ -42,11 +42,13 @@ def write_audit(
     actor_id: int | None = None,
     ip: str | None = None,
     at: datetime | None = None,
-) -> None:
-    """`record_audit` as one Core INSERT on the session's connection, for hot paths (checkout)
-    that keep no AuditLog object."""
-    values = _values(actor, action, object_type, object_id, changes, actor_id, ip)
-    session.connection().execute(_INSERT, {**values, "created_at": at or utcnow()})
+) -> dict[str, Any]:
+    """The columns of the entry `record_audit` would add, for `INSERT_ENTRY`: hot paths keep
+    no AuditLog object (the ORM's bookkeeping cost more than the statement)."""
+    return {
+        **_values(actor, action, object_type, object_id, changes, actor_id, ip),
+        "created_at": at or utcnow(),
+    }
 
 
 def _values(

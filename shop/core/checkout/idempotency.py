@@ -9,7 +9,7 @@ a retry runs afresh (a refused checkout is not remembered, so it can succeed lat
 
 A checkout through a remote payment provider commits its order before it asks the provider
 for a payment page. Between the two, the key's row holds the order's id instead of an
-answer (`hold`); a retry with the key then finishes that order's payment (`Claim.order_id`)
+answer (`pending`); a retry with the key then finishes that order's payment (`Claim.order_id`)
 instead of placing another, and the provider, given the same key, opens no second page.
 """
 
@@ -96,11 +96,11 @@ _WINNER = select(
     IdempotencyKey.status_code,
     IdempotencyKey.response,
 ).where(IdempotencyKey.scope == bindparam("scope"), IdempotencyKey.key == bindparam("key"))
-_REMEMBER = (
+ANSWER = (
     update(IdempotencyKey)
     .where(IdempotencyKey.id == bindparam("claim_id"))
     .values(
-        status_code=bindparam("answer_status"),
+        status_code=bindparam("answer_status", type_=IdempotencyKey.status_code.type),
         response=bindparam("answer", type_=IdempotencyKey.response.type),
     )
 )
@@ -124,19 +124,35 @@ def claim(session: Session, *, scope: str, key: str, digest: str) -> Claim | Sto
     return _answer(row_id, request_hash, status_code, response, digest)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyAnswer:
+    """What a claimed key's row is to hold: the answer (status and body), or, with no status,
+    the order whose payment page is still to come (`pending`)."""
+
+    claim_id: int
+    status_code: int | None
+    body: dict[str, Any]
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of `ANSWER` (checkout's one statement on PostgreSQL runs it too)."""
+        return {"claim_id": self.claim_id, "answer_status": self.status_code, "answer": self.body}
+
+
+def answered(claimed: Claim, *, status_code: int, body: dict[str, Any]) -> KeyAnswer:
+    return KeyAnswer(claimed.id, status_code, body)
+
+
+def pending(claimed: Claim, *, order_id: int) -> KeyAnswer:
+    """This key placed `order_id`; its answer is still to come."""
+    return KeyAnswer(claimed.id, None, {_PENDING_ORDER: order_id})
+
+
+def store(session: Session, answer: KeyAnswer) -> None:
+    session.connection().execute(ANSWER, answer.params())
+
+
 def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[str, Any]) -> None:
-    session.connection().execute(
-        _REMEMBER, {"claim_id": claimed.id, "answer_status": status_code, "answer": body}
-    )
-
-
-def hold(session: Session, claimed: Claim, *, order_id: int) -> None:
-    """Remember that this key placed `order_id` and that its answer is still to come."""
-    session.connection().execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claimed.id)
-        .values(response={_PENDING_ORDER: order_id})
-    )
+    store(session, answered(claimed, status_code=status_code, body=body))
 
 
 def forget(session: Session, claimed: Claim) -> None:

@@ -25,19 +25,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shop.config import Settings
-from shop.core.audit.services import record_audit, write_audit
+from shop.core.audit.services import audit_row, record_audit
 from shop.core.carts.models import Cart
 from shop.core.carts.services import price_cart, read_cart
+from shop.core.checkout.idempotency import KeyAnswer
+from shop.core.checkout.order_rows import OrderRows, write_order_rows
 from shop.core.errors import Conflict, InvalidInput, NotFound
 from shop.core.inventory.allocation import allocate_lines
 from shop.core.orders.models import FulfillmentStatus, Order, OrderLine, OrderStatus, PaymentStatus
 from shop.core.orders.services import REASON_PAYMENT_FAILED, release_order
 from shop.core.payments.models import Payment
-from shop.core.payments.providers import PaymentPage
+from shop.core.payments.providers import PaymentPage, pending_payment_row
 from shop.core.payments.registry import get_provider
 from shop.core.security import new_token
 from shop.core.site.models import ORDER_NUMBERS
@@ -76,11 +78,11 @@ def place_order(
     now: datetime,
     idempotency_key: str,
     customer_id: int | None = None,
-    before_stock: Callable[[PlacedOrder], None] | None = None,
+    key_answer: Callable[[PlacedOrder], KeyAnswer],
 ) -> PlacedOrder:
-    """`before_stock` runs once the order is written and before its stock is taken, in the
-    same transaction: what the edge writes there (the idempotent answer) is not written while
-    the stock rows are locked, so the buyers queued on a popular SKU wait less."""
+    """`key_answer`: what the idempotency key's row is to hold for the order placed (written
+    with the order's rows, before its stock is taken: not while the stock rows are locked,
+    so the buyers queued on a popular SKU wait less)."""
     email = email.strip().lower()
     country = str(shipping_address.get("country", "")).upper()
     region = str(shipping_address.get("region") or "") or None
@@ -159,9 +161,9 @@ def place_order(
         }
         for item, line in zip(priced.items, totals.lines, strict=True)
     ]
-    # Core INSERTs on the session's connection: the ORM's unit of work cost more than the
-    # statements it ran. The Order handed back is built from the same values, outside the
-    # session (a provider reads it; nothing is flushed from it).
+    # Core on the session's connection: the ORM's unit of work cost more than the statements
+    # it ran. The Order handed back is built from the same values, outside the session (a
+    # provider reads it; nothing is flushed from it).
     connection = session.connection()
     if from_sequence:
         del order_values["number"]
@@ -172,43 +174,45 @@ def place_order(
         order_id = connection.execute(_INSERT_ORDER, order_values).scalar_one()
     for values in line_values:
         values["order_id"] = order_id
-    connection.execute(_INSERT_LINES, line_values)
     order = Order(id=order_id, **order_values)
     order.lines = [OrderLine(**values) for values in line_values]
 
     provider = get_provider(settings.payment_provider, settings)
-    # A local provider (manual) records its payment here; a remote one (Stripe) is asked for
-    # its page by the edge after this transaction commits (open_payment_page, record_payment_page).
-    payment = (
-        None
-        if provider.remote
-        else provider.start_payment(session, order, idempotency_key=payment_key(idempotency_key))
+    # A local provider (manual) has its payment recorded here; a remote one (Stripe) is asked
+    # for its page by the edge after this transaction commits (record_payment_page).
+    page = (
+        None if provider.remote else provider.open_page(order, idempotency_key=payment_key(idempotency_key))
     )
-    connection.execute(_CLOSE_CART, {"cart_id": cart.id, "now": now, "cart_email": email})
-    write_audit(
-        session,
-        actor=email,
-        action="place",
-        object_type="order",
-        object_id=number,
-        changes={
-            "total": totals.total,
-            "currency": cart.currency,
-            "lines": len(line_values),
-            "provider": provider.name,
-        },
-        at=now,
+    placed = _placed(order, provider.name, page.redirect_url if page else None, needs_payment_page=not page)
+    # Written before the stock is taken: none of it waits on, or holds, a stock row's lock.
+    write_order_rows(
+        connection,
+        OrderRows(
+            order_id=order_id,
+            lines=line_values,
+            payment=pending_payment_row(order, provider.name, page, now) if page else None,
+            cart={"cart_id": cart.id, "now": now, "cart_email": email},
+            audit=audit_row(
+                actor=email,
+                action="place",
+                object_type="order",
+                object_id=number,
+                changes={
+                    "total": totals.total,
+                    "currency": cart.currency,
+                    "lines": len(line_values),
+                    "provider": provider.name,
+                },
+                at=now,
+            ),
+            answer=key_answer(placed),
+        ),
     )
     wanted: dict[int, int] = {}
     # SKU and inventory policy of each variant, read with the cart in this transaction.
     known = {item.variant.variant_id: (item.variant.sku, item.variant.backorder) for item in priced.items}
     for values in line_values:
         wanted[values["variant_id"]] = wanted.get(values["variant_id"], 0) + values["quantity"]
-    placed = _placed(
-        order, provider.name, payment.redirect_url if payment else None, needs_payment_page=not payment
-    )
-    if before_stock is not None:
-        before_stock(placed)
     # No savepoint: a shortage raises out of here and the edge rolls back everything.
     allocate_lines(
         session,
@@ -225,12 +229,6 @@ def place_order(
 _INSERT_ORDER = insert(Order).returning(Order.id)
 _INSERT_ORDER_NUMBERED = (
     insert(Order).values(number=ORDER_NUMBERS.next_value()).returning(Order.id, Order.number)
-)
-_INSERT_LINES = insert(OrderLine)
-_CLOSE_CART = (
-    update(Cart)
-    .where(Cart.id == bindparam("cart_id"))
-    .values(completed_at=bindparam("now"), email=bindparam("cart_email"), updated_at=bindparam("now"))
 )
 
 

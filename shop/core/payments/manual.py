@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shop.config import Settings
-from shop.core.db import utcnow
 from shop.core.orders.models import Order
-from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
-from shop.core.payments.providers import PaymentPage
-
-_INSERT_PAYMENT = insert(Payment).returning(Payment.id)
+from shop.core.payments.models import Payment, Refund, RefundState
+from shop.core.payments.providers import PaymentPage, record_pending
 
 # Where the storefront shows a guest their order (the generator renders this page).
 ORDER_PAGE = "/order/"
@@ -44,39 +40,7 @@ class ManualProvider:
         )
 
     def record_page(self, session: Session, order: Order, page: PaymentPage) -> Payment:
-        payment = Payment(
-            order_id=order.id,
-            provider=self.name,
-            provider_reference=page.reference,
-            amount=order.total,
-            currency=order.currency,
-            status=PaymentState.PENDING,
-            redirect_url=page.redirect_url,
-            details=page.details,
-        )
-        session.add(payment)
-        return payment
-
-    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
-        """Checkout's call: one Core INSERT, and the Payment built from the same values is
-        handed back outside the session (the ORM's flush cost more than the statement)."""
-        page = self.open_page(order, idempotency_key=idempotency_key)
-        now = utcnow()
-        values = {
-            "order_id": order.id,
-            "provider": self.name,
-            "provider_reference": page.reference,
-            "provider_payment_id": None,
-            "amount": order.total,
-            "currency": order.currency,
-            "status": PaymentState.PENDING,
-            "redirect_url": page.redirect_url,
-            "details": page.details,
-            "created_at": now,
-            "updated_at": now,
-        }
-        payment_id = session.connection().execute(_INSERT_PAYMENT, values).scalar_one()
-        return Payment(id=payment_id, **values)
+        return record_pending(session, order, self.name, page)
 
     def cancel_payment(self, reference: str) -> None:
         """Nothing to close: a manual payment has no payment page."""

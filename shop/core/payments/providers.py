@@ -8,12 +8,14 @@ crash never charges or refunds twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from shop.core.db import utcnow
 from shop.core.orders.models import Order
-from shop.core.payments.models import Payment, Refund
+from shop.core.payments.models import Payment, PaymentState, Refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +42,6 @@ class PaymentProvider(Protocol):
         """Record the order's Payment (pending) for a page `open_page` gave."""
         ...
 
-    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
-        """Create the order's Payment (pending) and, for redirect providers, its redirect_url."""
-        ...
-
     def cancel_payment(self, reference: str) -> None:
         """Close the open payment page `reference` so the shopper can no longer pay; a page that
         is already closed is fine. Called by the outbox worker, outside any transaction."""
@@ -61,3 +59,29 @@ class PaymentProvider(Protocol):
     ) -> Refund:
         """Give back `amount` minor units of `payment`; the caller has checked the limit."""
         ...
+
+
+def pending_payment_row(order: Order, provider: str, page: PaymentPage, now: datetime) -> dict[str, Any]:
+    """The columns of the order's pending Payment for `page` (checkout writes a local
+    provider's with Core, in its own statement; `record_page` builds the Payment from it)."""
+    return {
+        "order_id": order.id,
+        "provider": provider,
+        "provider_reference": page.reference,
+        "provider_payment_id": None,
+        "amount": order.total,
+        "currency": order.currency,
+        "status": PaymentState.PENDING,
+        "redirect_url": page.redirect_url,
+        "details": page.details,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def record_pending(session: Session, order: Order, provider: str, page: PaymentPage) -> Payment:
+    """`record_page` for any provider: the pending Payment, added and flushed."""
+    payment = Payment(**pending_payment_row(order, provider, page, utcnow()))
+    session.add(payment)
+    session.flush()
+    return payment

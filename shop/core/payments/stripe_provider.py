@@ -26,8 +26,8 @@ from shop.core.errors import DomainError, InvalidInput
 from shop.core.orders.models import Order, OrderLine
 from shop.core.payments.errors import PaymentFailed, PaymentProviderUnreachable, ProviderUnavailable
 from shop.core.payments.manual import order_page_url
-from shop.core.payments.models import Payment, PaymentState, Refund, RefundState
-from shop.core.payments.providers import PaymentPage
+from shop.core.payments.models import Payment, Refund, RefundState
+from shop.core.payments.providers import PaymentPage, record_pending
 
 NAME = "stripe"
 # Stripe accepts session lifetimes between 30 minutes and 24 hours, counted from when the
@@ -183,22 +183,7 @@ class StripeProvider:
         )
 
     def record_page(self, session: Session, order: Order, page: PaymentPage) -> Payment:
-        payment = Payment(
-            order_id=order.id,
-            provider=self.name,
-            provider_reference=page.reference,
-            amount=order.total,
-            currency=order.currency,
-            status=PaymentState.PENDING,
-            redirect_url=page.redirect_url,
-            details=page.details,
-        )
-        session.add(payment)
-        session.flush()
-        return payment
-
-    def start_payment(self, session: Session, order: Order, *, idempotency_key: str) -> Payment:
-        return self.record_page(session, order, self.open_page(order, idempotency_key=idempotency_key))
+        return record_pending(session, order, self.name, page)
 
     def cancel_payment(self, reference: str) -> None:
         """Expire the Checkout Session, so a released order can no longer be paid."""
