@@ -14,7 +14,7 @@ from shop.core.audit.models import AuditLog
 from shop.core.carts.models import Cart
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.inventory.allocation import available_quantities
-from shop.core.inventory.models import StockMovement
+from shop.core.inventory.models import Location, MovementReason, StockMovement
 from shop.core.orders.models import Order, OrderStatus
 from shop.core.payments.models import Payment, PaymentState
 from shop.core.site.models import IdempotencyKey
@@ -105,7 +105,18 @@ def test_checkout_places_a_pending_order_with_stock_allocated(
             seeded.variant_ids["TEE"]: 8,
             seeded.variant_ids["MUG"]: 2,
         }
-        assert session.scalar(select(func.count()).select_from(StockMovement)) == 2
+        ledger = session.scalars(select(StockMovement).order_by(StockMovement.variant_id)).all()
+        assert [
+            (m.variant_id, m.delta, m.allocated_delta, m.reason, m.reference, m.order_id, m.actor, m.note)
+            for m in ledger
+        ] == [
+            (variant_id, 0, quantity, MovementReason.ALLOCATED, str(order.number), order.id, "checkout", "")
+            for variant_id, quantity in sorted(
+                [(seeded.variant_ids["TEE"], 2), (seeded.variant_ids["MUG"], 1)]
+            )
+        ]
+        location_id = session.scalars(select(Location.id)).one()
+        assert all(m.location_id == location_id and m.created_at is not None for m in ledger)
     _problem(client.get(f"/api/v1/carts/{token}"), 404, "token")  # the cart is closed
 
 

@@ -17,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, Integer, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, Integer, Select, bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from shop.core.catalog.models import InventoryPolicy, Variant
+from shop.core.db import utcnow
 from shop.core.errors import Conflict
 from shop.core.inventory.models import Location, MovementReason, StockLevel, StockMovement
 from shop.core.orders.models import Order
@@ -123,12 +124,15 @@ def allocate_lines(
     nested = session.begin_nested() if savepoint else None
     # Variants in id order: concurrent checkouts lock rows in the same order, so they
     # queue instead of deadlocking on PostgreSQL.
+    recorded = session.connection().dialect.name == "postgresql"  # the ledger row too, in one
     for variant_id in ids:
         sku, backorder = variants[variant_id]
-        first = _take_from_first_location(session, variant_id, wanted[variant_id])
+        movement = _movement(order_id, reference, variant_id, 0, wanted[variant_id], actor)
+        first = _take_from_first_location(session, movement, recorded=recorded)
         if first is not None:
             touched.append(first[0])
-            movements.append(_movement(order_id, reference, variant_id, first[1], wanted[variant_id], actor))
+            if not recorded:
+                movements.append({**movement, "location_id": first[1]})
             continue
         taken = _allocate_variant(
             session,
@@ -202,6 +206,32 @@ _ALLOCATE_AT_FIRST = (
     .values(allocated=StockLevel.allocated + _N)
     .returning(StockLevel.id, StockLevel.location_id)
 )
+
+
+# The ledger row's columns given as parameters (the location comes from the UPDATE).
+_RECORDED_COLUMNS = (
+    "variant_id",
+    "delta",
+    "allocated_delta",
+    "reason",
+    "reference",
+    "order_id",
+    "actor",
+    "created_at",
+)
+
+
+def _allocate_at_first_recorded() -> Select[tuple[int, int]]:
+    taken = _ALLOCATE_AT_FIRST.cte("taken")
+    table = StockMovement.__table__
+    values = [bindparam(f"movement_{name}", type_=table.c[name].type) for name in _RECORDED_COLUMNS]
+    ledger = insert(StockMovement).from_select(
+        [*_RECORDED_COLUMNS, "location_id", "note"], select(*values, taken.c.location_id, literal(""))
+    )
+    return select(taken.c.id, taken.c.location_id).add_cte(ledger.cte("ledger"))
+
+
+_ALLOCATE_AT_FIRST_RECORDED = _allocate_at_first_recorded()
 
 
 def _variants(session: Session, variant_ids: list[int]) -> dict[int, tuple[str, bool]]:
@@ -290,11 +320,20 @@ def _expire_levels(session: Session, level_ids: list[int]) -> None:
             session.expire(level, ["allocated"])
 
 
-def _take_from_first_location(session: Session, variant_id: int, n: int) -> tuple[int, int] | None:
-    """The common case in one statement: the first active location has all `n` units, and
-    they are taken there (what the general path would do too). (stock level id, location id),
-    or None when it has not (or the variant has no level yet): the general path decides."""
-    row = session.connection().execute(_ALLOCATE_AT_FIRST, {"of_variant": variant_id, "n": n}).first()
+def _take_from_first_location(
+    session: Session, movement: dict[str, object], *, recorded: bool
+) -> tuple[int, int] | None:
+    """The common case in one statement: the first active location has all the units
+    `movement` allocates, and they are taken there (what the general path would do too).
+    (stock level id, location id), or None when it has not (or the variant has no level
+    yet): the general path decides. `recorded` (PostgreSQL): the same statement writes the
+    ledger row, `movement` at that location (a data-modifying CTE; a statement less)."""
+    params = {"of_variant": movement["variant_id"], "n": movement["allocated_delta"]}
+    if recorded:
+        ledger = {**movement, "created_at": utcnow()}
+        params.update({f"movement_{name}": ledger[name] for name in _RECORDED_COLUMNS})
+    statement = _ALLOCATE_AT_FIRST_RECORDED if recorded else _ALLOCATE_AT_FIRST
+    row = session.connection().execute(statement, params).first()
     return (row[0], row[1]) if row is not None else None
 
 
