@@ -183,7 +183,8 @@ def place_order(
     page = (
         None if provider.remote else provider.open_page(order, idempotency_key=payment_key(idempotency_key))
     )
-    placed = _placed(order, provider.name, page.redirect_url if page else None, needs_payment_page=not page)
+    redirect_url = page.redirect_url if page is not None else None
+    placed = _placed(order, provider.name, redirect_url, needs_payment_page=page is None)
     # Written before the stock is taken: none of it waits on, or holds, a stock row's lock.
     write_order_rows(
         connection,
