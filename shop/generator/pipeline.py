@@ -31,7 +31,7 @@ from shop.generator.pages import Page, Site, plan
 from shop.generator.render import Rendered, RenderJob, discard, render_all
 from shop.generator.source import load_catalog
 from shop.generator.stamp import catalog_stamp
-from shop.generator.templating import BuildError, describe_template_error, make_environment
+from shop.generator.templating import BuildError, Memo, describe_template_error, make_environment
 from shop.generator.themes import (
     ThemeError,
     merged_settings,
@@ -163,7 +163,12 @@ def _build(
     live_shards = sorted(set(shard_by_path.values()))
 
     (work / "cache" / "templates").mkdir(parents=True, exist_ok=True)
-    env = make_environment(chain, currency=settings.currency, bytecode_dir=work / "cache" / "templates")
+    env = make_environment(
+        chain,
+        currency=settings.currency,
+        bytecode_dir=work / "cache" / "templates",
+        memo=Memo.for_catalog(len(catalog.products), sum(1 for p in pages if p.template == "listing.html")),
+    )
     env.globals.update(
         site={
             "name": settings.store_name,

@@ -27,6 +27,16 @@ def test_memo_makes_a_block_once_per_key_and_keeps_only_the_most_recently_used()
     assert made == ["a", "b", "c", "b"]
 
 
+def test_a_builds_memo_holds_every_card_of_a_catalog_up_to_its_limit() -> None:
+    def room(memo: Memo) -> int:
+        for i in range(Memo.LIMIT + 1):
+            memo(i, caller=lambda: "")
+        return sum(1 for i in range(Memo.LIMIT + 1) if memo._cache.get((i,)) is not None)
+
+    assert room(Memo.for_catalog(1_000, 30)) == 2 * 1_000 + 4 * 30 + 64
+    assert room(Memo.for_catalog(50_000, 1_100)) == Memo.LIMIT
+
+
 class _Html:
     def __html__(self) -> str:
         return "<i>mine</i>"
