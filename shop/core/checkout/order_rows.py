@@ -4,7 +4,7 @@ payment, the cart's closing, the audit entry and the idempotency key's answer.
 On PostgreSQL these are one statement (each a data-modifying CTE, the lines read from one
 JSON parameter with `json_to_recordset`); elsewhere one statement each. A statement costs
 the server about 135 µs of Python (SQLAlchemy and psycopg) and PostgreSQL about 45 µs
-beside its own work, and these were six of a two-line checkout's fourteen. None of them
+beside its own work, and these were six of a two-line checkout's fifteen. None of them
 reads another's rows (the CTEs of one statement share one snapshot); each refers only to
 rows that earlier statements wrote.
 """
