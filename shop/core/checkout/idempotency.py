@@ -147,12 +147,8 @@ def pending(claimed: Claim, *, order_id: int) -> KeyAnswer:
     return KeyAnswer(claimed.id, None, {_PENDING_ORDER: order_id})
 
 
-def store(session: Session, answer: KeyAnswer) -> None:
-    session.connection().execute(ANSWER, answer.params())
-
-
 def remember(session: Session, claimed: Claim, *, status_code: int, body: dict[str, Any]) -> None:
-    store(session, answered(claimed, status_code=status_code, body=body))
+    session.connection().execute(ANSWER, answered(claimed, status_code=status_code, body=body).params())
 
 
 def forget(session: Session, claimed: Claim) -> None:

@@ -51,13 +51,13 @@ class OrderRows:
     order_id: int
     lines: list[dict[str, Any]]  # LINE_COLUMNS
     payment: dict[str, Any] | None  # a local provider's pending Payment (pending_payment_row)
-    cart: dict[str, Any]  # CLOSE_CART's parameters
+    cart: dict[str, Any]  # _CLOSE_CART's parameters
     audit: dict[str, Any]  # audit_row
     answer: KeyAnswer
 
 
-INSERT_LINES = insert(OrderLine)
-CLOSE_CART = (
+_INSERT_LINES = insert(OrderLine)
+_CLOSE_CART = (
     update(Cart)
     .where(Cart.id == bindparam("cart_id"))
     .values(completed_at=bindparam("now"), email=bindparam("cart_email"), updated_at=bindparam("now"))
@@ -70,10 +70,10 @@ def write_order_rows(connection: Connection, rows: OrderRows) -> None:
         statement = _ONE_STATEMENT[rows.payment is not None]
         connection.execute(statement, _one_statement_params(rows))
         return
-    connection.execute(INSERT_LINES, rows.lines)
+    connection.execute(_INSERT_LINES, rows.lines)
     if rows.payment is not None:
         connection.execute(_INSERT_PAYMENT, rows.payment)
-    connection.execute(CLOSE_CART, rows.cart)
+    connection.execute(_CLOSE_CART, rows.cart)
     connection.execute(INSERT_ENTRY, rows.audit)
     connection.execute(ANSWER, rows.answer.params())
 
@@ -104,7 +104,7 @@ def _one_statement(with_payment: bool) -> Select[Any]:
     if with_payment:
         parts.append(_prefixed_insert(Payment, _PAYMENT_COLUMNS, "payment_").cte("payment"))
     parts += [
-        CLOSE_CART.cte("closed_cart"),
+        _CLOSE_CART.cte("closed_cart"),
         _prefixed_insert(AuditLog, _AUDIT_COLUMNS, "audit_").cte("audit"),
         ANSWER.cte("answer"),
     ]
@@ -119,7 +119,7 @@ _ONE_STATEMENT = {False: _one_statement(False), True: _one_statement(True)}
 def _one_statement_params(rows: OrderRows) -> dict[str, Any]:
     params: dict[str, Any] = {
         "order_id": rows.order_id,
-        "lines": [{name: line[name] for name in LINE_COLUMNS[1:]} for line in rows.lines],
+        "lines": rows.lines,  # json_to_recordset reads only the columns it names
         **rows.cart,
         **rows.answer.params(),
     }

@@ -124,9 +124,12 @@ def allocate_lines(
     nested = session.begin_nested() if savepoint else None
     # Variants in id order: concurrent checkouts lock rows in the same order, so they
     # queue instead of deadlocking on PostgreSQL.
-    recorded = session.connection().dialect.name == "postgresql"  # the ledger row too, in one
+    # On PostgreSQL the first location's guarded UPDATE writes its ledger row in the same
+    # statement; elsewhere the row joins `movements`, written after the loop.
+    recorded = session.connection().dialect.name == "postgresql"
     for variant_id in ids:
         sku, backorder = variants[variant_id]
+        # Its location (0 here) is the one the UPDATE took the units at.
         movement = _movement(order_id, reference, variant_id, 0, wanted[variant_id], actor)
         first = _take_from_first_location(session, movement, recorded=recorded)
         if first is not None:

@@ -17,14 +17,16 @@
   // or two (merged indexes reuse the first one's WebAssembly), and at 10,000 products there
   // are 20 of them.
   function load() {
-    loading = loading || (async () => {
-      if (!shards.length) throw new Error("this store has no search index yet");
-      const engine = await import(indexBase + shards[0] + "/pagefind.js");
-      await engine.options({ baseUrl: (document.body.dataset.base || "") + "/" });
-      await Promise.all(shards.slice(1).map((shard) => engine.mergeIndex(indexBase + shard + "/")));
-      return engine;
-    })();
-    loading.catch(() => { loading = null; }); // a failed load is tried again by the next search
+    if (!loading) {
+      loading = (async () => {
+        if (!shards.length) throw new Error("this store has no search index yet");
+        const engine = await import(indexBase + shards[0] + "/pagefind.js");
+        await engine.options({ baseUrl: (document.body.dataset.base || "") + "/" });
+        await Promise.all(shards.slice(1).map((shard) => engine.mergeIndex(indexBase + shard + "/")));
+        return engine;
+      })();
+      loading.catch(() => { loading = null; }); // a failed load is tried again by the next search
+    }
     return loading;
   }
 
