@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 import sys
 from collections.abc import Iterator
@@ -276,6 +277,10 @@ def main() -> None:
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(1)
+    # The process ends here. What a command made and left to the collector would be walked
+    # again by the interpreter's shutdown collections (after `shop build` of 10,000 products,
+    # 0.25 s of its 10). Frozen, it is simply dropped with the process.
+    gc.freeze()
     sys.exit(code if isinstance(code, int) else 0)
 
 
