@@ -6,14 +6,18 @@
 
 For each size: a synthetic catalog (3 variants per product, 60 categories in two levels,
 stock, one approved review per two products, two featured collections; images optional)
-in a fresh SQLite store under bench/out/; then, each build in its own process:
-full build (seconds, pages/s, peak memory), a no-op rebuild, and a rebuild after editing
+in a fresh SQLite store under bench/out/; then the `shop build` command, each run timed
+from its start to its exit (Python's start and imports included, as Hugo's own start is):
+a full build (seconds, pages/s, peak memory), a no-op rebuild, and a rebuild after editing
 one product. The full build is everything `shop build --full` does, the Pagefind index
 included. Peak memory is sampled from outside every 0.1 s over the build's whole process
 tree (the build, its forked render workers, Pagefind): the PSS sum is what the tree
 really occupies (a page shared copy-on-write by the workers counts once); the RSS sum
-(shared pages counted in every process) and the peak RSS of the main process and of its
-largest child are printed beside it. The same catalog is then written
+(shared pages counted in every process) and the peak RSS of the largest process are
+printed beside it. Full builds run `--repeat` times (3 by default), ours and Hugo's in
+turn, each making its site where none is; the medians are compared. The sites a run
+replaces are deleted at its end (see `discard_later`).
+The same catalog is then written
 as Hugo content with templates of equivalent content and built with Hugo (Debian's `hugo`,
 installed with apt-get if missing): the same head, header, footer and category nav, product
 pages with the same JSON-LD, breadcrumb, option picker, reviews and related products,
@@ -52,6 +56,27 @@ CHILDREN = 5
 SIZES = ("S", "M", "L")
 
 
+# -- deleting ---------------------------------------------------------------------------
+#
+# On the ext4 measured here (mounted without a journal), a file created within a minute or so
+# of many deletions costs several times the usual CPU: the kernel checks every freed inode
+# it considers for reuse against its deletion time (`recently_deleted`), and skips it. The
+# previous run's sites are therefore moved aside (a rename) and deleted once this run has
+# measured everything, not just before a build.
+
+TRASH = OUT / ".trash"
+
+
+def discard_later(path: Path) -> None:
+    if path.exists():
+        TRASH.mkdir(parents=True, exist_ok=True)
+        path.rename(TRASH / f"{path.name}-{time.time_ns()}")
+
+
+def empty_trash() -> None:
+    shutil.rmtree(TRASH, ignore_errors=True)
+
+
 # -- the catalog ------------------------------------------------------------------------
 
 
@@ -77,7 +102,7 @@ def make_store(n: int, *, images: bool) -> Path:
     from shop.core.shipping.models import ShippingMethod
 
     store = OUT / f"store-{n}{'-img' if images else ''}"
-    shutil.rmtree(store, ignore_errors=True)
+    discard_later(store)
     (store / "themes").mkdir(parents=True)
     engine = make_engine(f"sqlite:///{store / 'shop.db'}")
     Base.metadata.create_all(engine)
@@ -364,61 +389,43 @@ def edit_one_product(store: Path, n: int) -> None:
 # -- one build in its own process ---------------------------------------------------------
 
 
-def run_build(store: Path, full: bool, jobs: int | None) -> None:
-    """Child mode: build, print the summary and this process tree's peak memory as JSON."""
-
-    os.environ["SHOP_DIR"] = str(store)
-    from shop.config import get_settings
-    from shop.generator.pipeline import build_site
-
-    def cpu_seconds() -> float:
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-    cpu_before = cpu_seconds()  # not the imports
-    started = time.perf_counter()
-    summary = build_site(get_settings(), full=full, jobs=jobs)
-    elapsed = time.perf_counter() - started
-    cpu = cpu_seconds() - cpu_before
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(
-        json.dumps(
-            {
-                **summary.as_dict(),
-                "seconds": elapsed,
-                "own_kb": own.ru_maxrss,
-                "child_kb": children.ru_maxrss,
-                "cpu": cpu,
-            }
-        )
-    )
-
-
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
-    """Run one build in a child process; while it runs, sample the memory of its whole process
-    tree (the build, its forked render workers, Pagefind) every 0.1 s from here."""
+    """Run `shop build --json` for `store`, as a shopkeeper would, and time the command from
+    start to exit (the interpreter's start and imports included, as Hugo's are); meanwhile,
+    sample the memory of its whole process tree (the build, its forked render workers,
+    Pagefind) every 0.1 s. CPU seconds are those of the whole tree (every process in it is
+    waited for)."""
     import tempfile
 
-    args = [sys.executable, __file__, "--child", str(store)] + (["--full"] if full else [])
+    script = Path(sys.executable).with_name("shop")
+    command = (
+        [str(script)] if script.exists() else [sys.executable, "-c", "from shop.cli import main; main()"]
+    )
+    args = [*command, "build", "--json"] + (["--full"] if full else [])
     if jobs:
         args += ["--jobs", str(jobs)]
-    started = time.perf_counter()
+    env = {**os.environ, "SHOP_DIR": str(store)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_pss = peak_rss = 0
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        started = time.perf_counter()
+        child = subprocess.Popen(args, stdout=out, stderr=err, text=True, env=env)
         while child.poll() is None:
             pss, rss = tree_memory_kb(child.pid)
             peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
             time.sleep(0.1)
+        wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if child.returncode != 0:
         raise SystemExit(f"build failed:\n{stderr}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     data = json.loads(stdout.strip().splitlines()[-1])
-    data["wall"] = time.perf_counter() - started
+    data["inside"] = data["seconds"]  # build_site alone, as the command reports it
+    data["seconds"] = wall
+    data["cpu"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    data["largest_kb"] = after.ru_maxrss  # the largest single process so far
     data["tree_pss_kb"], data["tree_rss_kb"] = peak_pss, peak_rss
     return data
 
@@ -692,7 +699,7 @@ def hugo_site(store: Path) -> Path:
         return f"{amount / 100:.2f}" if amount else None
 
     site_dir = store.parent / f"{store.name}-hugo"
-    shutil.rmtree(site_dir, ignore_errors=True)
+    discard_later(site_dir)
     for folder in ("content/products", "layouts/_default", "layouts/partials", "data", "static"):
         (site_dir / folder).mkdir(parents=True)
     engine = make_engine(f"sqlite:///{store / 'shop.db'}")
@@ -837,7 +844,7 @@ def hugo_site(store: Path) -> Path:
 
 
 def hugo_build(hugo: str, site: Path) -> dict:
-    shutil.rmtree(site / "public", ignore_errors=True)
+    discard_later(site / "public")
     seconds, cpu, peak_kb = timed_child([hugo, "--quiet", "-s", str(site), "-d", str(site / "public")])
     pages = sum(1 for _ in (site / "public").rglob("*.html"))
     # What a Hugo-built shop runs next for its search page: Pagefind over the written
@@ -880,6 +887,36 @@ def average_product_page(public: Path) -> float:
 # -- main -------------------------------------------------------------------------------
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run of median wall time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda run: run["seconds"])[(len(runs) - 1) // 2]
+
+
+def print_shop_full(full: dict, label: str) -> None:
+    pages = full["pages_written"] + full["pages_unchanged"]
+    print(
+        f"{label}: {full['seconds']:.2f}s start to exit ({full['inside']:.2f}s in build_site), "
+        f"{pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
+        f"CPU {full['cpu']:.1f}s ({pages / full['cpu']:,.0f} pages per CPU-second), "
+        f"images {full['images_written']}; peak memory of the process tree "
+        f"{full['tree_pss_kb'] / 1024:,.0f} MB PSS ({full['tree_rss_kb'] / 1024:,.0f} MB RSS summed, "
+        f"counting shared pages in every process); peak RSS of the largest process "
+        f"{full['largest_kb'] / 1024:,.0f} MB",
+        flush=True,
+    )
+    print(f"  phases: {full['timings']}", flush=True)
+
+
+def print_hugo(h: dict, label: str) -> None:
+    print(
+        f"{label}: {h['seconds']:.2f}s, {h['pages']:,} pages, "
+        f"{h['pages'] / h['seconds']:,.0f} pages/s, CPU {h['cpu']:.1f}s "
+        f"({h['pages'] / h['cpu']:,.0f} pages per CPU-second), peak memory {h['peak_mb']:,.0f} MB; "
+        f"then Pagefind over its pages: {h['search_seconds']:.2f}s, CPU {h['search_cpu']:.1f}s",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -888,47 +925,48 @@ def main() -> None:
     parser.add_argument("--images", action="store_true", help="give every product an image")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--no-hugo", action="store_true")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="full builds of each side, ours and Hugo's in turn; the medians are compared",
+    )
     args = parser.parse_args()
-    if args.child:
-        run_build(args.child, args.full, args.jobs)
-        return
     hugo = None if args.no_hugo else ensure_hugo()
     rows = []
     for n in args.sizes:
         t = time.perf_counter()
         store = make_store(n, images=args.images)
+        site = hugo_site(store) if hugo else None
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"\n== {n:,} products (catalog made in {time.perf_counter() - t:.1f}s; load average {load})",
+            f"\n== {n:,} products (catalog and Hugo content made in {time.perf_counter() - t:.1f}s; "
+            f"load average {load})",
             flush=True,
         )
-        full = build(store, full=True, jobs=args.jobs)
+        fulls: list[dict] = []
+        hugos: list[dict] = []
+        for turn in range(1, args.repeat + 1):
+            discard_later(store / "public")  # each full build makes the site where none is
+            fulls.append(build(store, full=True, jobs=args.jobs))
+            print_shop_full(fulls[-1], f"[{turn}] shop build --full")
+            if hugo and site:
+                hugos.append(hugo_build(hugo, site))
+                print_hugo(hugos[-1], f"[{turn}] hugo")
+        full = median_run(fulls)
         pages = full["pages_written"] + full["pages_unchanged"]
-        peak = full["tree_pss_kb"] / 1024
-        print(
-            f"shop full build: {full['seconds']:.2f}s, {pages:,} pages, {pages / full['seconds']:,.0f} pages/s, "
-            f"CPU {full['cpu']:.1f}s ({pages / full['cpu']:,.0f} pages per CPU-second), "
-            f"images {full['images_written']}; peak memory of the process tree {peak:,.0f} MB PSS "
-            f"({full['tree_rss_kb'] / 1024:,.0f} MB RSS summed, counting shared pages in every process); "
-            f"peak RSS of the main process {full['own_kb'] / 1024:,.0f} MB, of the largest child "
-            f"{full['child_kb'] / 1024:,.0f} MB",
-            flush=True,
-        )
-        print(f"  phases: {full['timings']}", flush=True)
+        peak = max(run["tree_pss_kb"] for run in fulls) / 1024
         noop = build(store, jobs=args.jobs)
         print(
-            f"shop no-op rebuild: {noop['seconds']:.2f}s, CPU {noop['cpu']:.2f}s "
-            f"({noop['pages_written']} pages written); "
-            f"phases: {noop['timings']}",
+            f"shop no-op rebuild: {noop['seconds']:.2f}s ({noop['inside']:.2f}s in build_site), "
+            f"CPU {noop['cpu']:.2f}s ({noop['pages_written']} pages written); phases: {noop['timings']}",
             flush=True,
         )
         edit_one_product(store, n)
         edit = build(store, jobs=args.jobs)
         print(
-            f"shop one-product edit: {edit['seconds']:.2f}s, CPU {edit['cpu']:.2f}s, "
-            f"{edit['pages_written']} pages written, "
+            f"shop one-product edit: {edit['seconds']:.2f}s ({edit['inside']:.2f}s in build_site), "
+            f"CPU {edit['cpu']:.2f}s, {edit['pages_written']} pages written, "
             f"search re-indexed: {edit['search_indexed']}; phases: {edit['timings']}",
             flush=True,
         )
@@ -936,36 +974,36 @@ def main() -> None:
             "products": n,
             "pages": pages,
             "full_s": full["seconds"],
+            "full_s_runs": [run["seconds"] for run in fulls],
             "full_cpu_s": full["cpu"],
             "pages_per_s": pages / full["seconds"],
             "peak_mb": peak,
-            "peak_rss_sum_mb": full["tree_rss_kb"] / 1024,
-            "main_rss_mb": full["own_kb"] / 1024,
-            "child_rss_mb": full["child_kb"] / 1024,
+            "peak_rss_sum_mb": max(run["tree_rss_kb"] for run in fulls) / 1024,
+            "largest_rss_mb": max(run["largest_kb"] for run in fulls) / 1024,
+            "full_inside_s": full["inside"],
             "noop_s": noop["seconds"],
             "edit_s": edit["seconds"],
             "edit_pages": edit["pages_written"],
         }
-        if hugo:
-            site = hugo_site(store)
-            h = hugo_build(hugo, site)
+        print(
+            f"shop build --full, median of {len(fulls)}: {full['seconds']:.2f}s, "
+            f"{pages / full['seconds']:,.0f} pages/s; peak memory {peak:,.0f} MB PSS",
+            flush=True,
+        )
+        if hugos:
+            h = median_run(hugos)
             hugo_total = h["seconds"] + h["search_seconds"]
             row.update(
                 hugo_cpu_s=h["cpu"],
                 hugo_s=h["seconds"],
+                hugo_s_runs=[run["seconds"] for run in hugos],
                 hugo_pages=h["pages"],
                 hugo_pages_per_s=h["pages"] / h["seconds"],
                 hugo_pagefind_s=h["search_seconds"],
                 product_page_bytes=average_product_page(store / "public"),
                 hugo_product_page_bytes=h["product_page_bytes"],
             )
-            print(
-                f"hugo full build: {h['seconds']:.2f}s, {h['pages']:,} pages, "
-                f"{h['pages'] / h['seconds']:,.0f} pages/s, CPU {h['cpu']:.1f}s "
-                f"({h['pages'] / h['cpu']:,.0f} pages per CPU-second), peak memory {h['peak_mb']:,.0f} MB; "
-                f"then Pagefind over its pages: {h['search_seconds']:.2f}s, CPU {h['search_cpu']:.1f}s",
-                flush=True,
-            )
+            print_hugo(h, f"hugo, median of {len(hugos)}")
             print(
                 f"average product page: ours {row['product_page_bytes']:,.0f} bytes, "
                 f"Hugo's {h['product_page_bytes']:,.0f} bytes",
@@ -974,7 +1012,7 @@ def main() -> None:
             row["cpu_ratio"] = (pages / full["cpu"]) / (h["pages"] / h["cpu"])
             row["ratio_with_search"] = (pages / full["seconds"]) / (h["pages"] / hugo_total)
             print(
-                "pages/s ratios (shop ÷ hugo; above 1 is faster): "
+                "pages/s ratios of the medians (shop ÷ hugo; above 1 is faster): "
                 f"site with its search index, shop build --full vs hugo then pagefind: "
                 f"{row['ratio_with_search']:.2f}; "
                 f"shop build --full (search included) vs hugo alone (no search): "
@@ -983,6 +1021,7 @@ def main() -> None:
                 flush=True,
             )
         rows.append(row)
+    empty_trash()
     print("\n" + json.dumps(rows, indent=1))
 
 

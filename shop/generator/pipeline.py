@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -226,14 +227,19 @@ def _build(
         progress("pages", 0, len(dirty))
 
     stages = work / "search" / mpath.stem
+    # A site built where none is yet is built in a folder beside it, moved into place at the
+    # end: nobody can see it half-made, so its files are written under their own names.
+    fresh = not os.path.lexists(out)
+    site_dir = _building_folder(out) if fresh else out
     job = RenderJob(
         env=env,
         pages=pages,
-        out=out,
+        out=site_dir,
         previous=previous.files,
         roots=roots,
         search_stage=stages,
         shards=shards,
+        fresh=fresh,
     )
     manifest = Manifest(templates=templates, global_key=global_key)
     summary = BuildSummary(out=str(out))
@@ -246,14 +252,14 @@ def _build(
         started = time.perf_counter()
         with _collector_paused():  # the feed's cache of items is one large unpickling
             for name, data in _machine_files(site, pages):
-                _stage_if_changed(out, name, data, previous, manifest, staged_extra, summary)
-            _stage_feed(out, site, settings, previous, manifest, staged_extra, feed_cache, full)
+                _stage_if_changed(site_dir, name, data, previous, manifest, staged_extra, summary)
+            _stage_feed(site_dir, site, settings, previous, manifest, staged_extra, feed_cache, full)
         for asset in statics.values():
-            _stage_if_changed(out, asset.output, asset.data, previous, manifest, staged_extra, summary)
+            _stage_if_changed(site_dir, asset.output, asset.data, previous, manifest, staged_extra, summary)
         clock.laps["machine files (during render)"] = time.perf_counter() - started
 
     indexer = search.Indexer(
-        out,
+        site_dir,
         stages,
         pages,
         (pages[i].path for i in dirty),
@@ -281,20 +287,22 @@ def _build(
         discard(rendered)
         for _, tmp in staged_extra:
             os.unlink(tmp)
+        if fresh:
+            shutil.rmtree(site_dir, ignore_errors=True)
         raise
 
     try:
         # Commit: everything rendered; move it into place.
         for result in rendered:
             if result.staged:
-                os.replace(result.staged, out / result.path)
+                os.replace(result.staged, site_dir / result.path)
         for name, tmp in staged_extra:
-            os.replace(tmp, out / name)
+            os.replace(tmp, site_dir / name)
         clock.lap("write")
         summary.images_written, summary.images_reused = images.place_all(
             [i for p in catalog.products.values() for i in p.images],
             settings.media_path,
-            out,
+            site_dir,
             work / "cache",
             previous,
             manifest,
@@ -302,21 +310,35 @@ def _build(
             progress=progress,
         )
         clock.lap("images")
-        _delete_stale(out, previous, manifest, summary)
+        if not fresh:
+            _delete_stale(out, previous, manifest, summary)
     except BaseException:
         indexer.abort()
+        if fresh:
+            shutil.rmtree(site_dir, ignore_errors=True)
         raise
     manifest.image_sources = summary.images_written + summary.images_reused
     try:
         # What Pagefind has not finished while the pages rendered.
         summary.search_indexed = indexer.commit(manifest)
     except BaseException:
+        if fresh:  # nothing is in place yet
+            indexer.close()
+            shutil.rmtree(site_dir, ignore_errors=True)
+            raise
         # The pages are in place: record them (without the stamp, so the next build looks
         # again and re-indexes), then report the failure.
         manifest.search = {}
         manifest.save(mpath)
         indexer.close()
         raise
+    if fresh:
+        try:
+            site_dir.rename(out)
+        except OSError as exc:
+            indexer.close()
+            shutil.rmtree(site_dir, ignore_errors=True)
+            raise BuildError(f"{out}: could not move the new site into place ({exc.strerror})") from None
     clock.lap("search")
     manifest.stamp = stamp
     manifest.save(mpath)
@@ -352,6 +374,17 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
         settings.country,
         str(settings.media_path.resolve()),
     )
+
+
+def _building_folder(out: Path) -> Path:
+    """A fresh folder beside `out`, on the same file system (so it can be renamed to `out`);
+    one a killed build left behind is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.building-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = out.parent / f".{out.name}.building-{os.getpid()}"
+    folder.mkdir()
+    return folder
 
 
 def _outputs_intact(out: Path, previous: Manifest) -> bool:
@@ -423,7 +456,7 @@ def _record_pages(
             entry["body"] = result.body
         manifest.pages[page.path] = entry
         manifest.files[page.path] = {"sha256": result.sha256, "size": result.size}
-        if result.staged:
+        if result.written:
             summary.pages_written += 1
         else:
             summary.pages_unchanged += 1

@@ -19,7 +19,7 @@ from typing import Any
 from shop.generator import search
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
-from shop.generator.writer import sha256, stage
+from shop.generator.writer import sha256, stage, write_new
 
 CHUNK = 100
 POOL_THRESHOLD = 200  # below this many pages, forking costs more than it saves
@@ -33,6 +33,7 @@ class Rendered:
     templates: list[str]
     body: str
     staged: str | None  # temporary file to rename over the target; None when unchanged
+    written: bool  # staged, or written in place in a fresh site folder
 
 
 @dataclass
@@ -44,6 +45,9 @@ class RenderJob:
     roots: list[Path]  # template folders, to name the file of an error
     search_stage: Path | None = None  # where Pagefind's documents go, a folder per shard
     shards: int = 1
+    # `out` is a fresh folder that becomes the site only when the build is done: pages and
+    # search documents are written under their own names, not staged and renamed.
+    fresh: bool = False
 
 
 _JOB: RenderJob | None = None
@@ -63,18 +67,27 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
         used = sorted(env.recording or ())
         env.recording = None
     digest = sha256(data)
-    before = job.previous.get(page.path)
     staged = None
-    if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
-        staged = str(stage(job.out / page.path, data))
+    if job.fresh:
+        write_new(job.out / page.path, data)
+    else:
+        before = job.previous.get(page.path)
+        if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():
+            staged = str(stage(job.out / page.path, data))
     body = ""
     if page.searchable:
         document = search.staged_document(data, page.url)
         body = search.body_digest(document)
         if job.search_stage is not None:
             shard = search.shard_of(page.path, job.shards)
-            search.stage_document(job.search_stage / str(shard) / search.document_name(page.path), document)
-    return Rendered(page.path, digest, len(data), used, body, staged)
+            target = job.search_stage / str(shard) / search.document_name(page.path)
+            if job.fresh:
+                # Safe: should the build fail, its pages are never moved into place, so the
+                # next build renders them, and stages their documents, again.
+                write_new(target, document)
+            else:
+                search.stage_document(target, document)
+    return Rendered(page.path, digest, len(data), used, body, staged, job.fresh or staged is not None)
 
 
 def _render_chunk_with(job: RenderJob, indices: list[int]) -> list[Rendered] | str:

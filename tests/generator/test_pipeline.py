@@ -28,8 +28,10 @@ def changed(before: Manifest, after: Manifest) -> set[str]:
 def test_first_build_writes_every_page_and_the_manifest_lists_every_file(
     settings: Settings, catalog: FixtureCatalog
 ) -> None:
-    summary = build_site(settings, jobs=1)
     out = settings.output_path
+    assert not out.exists()  # built beside, then moved into place
+    summary = build_site(settings, jobs=1)
+    assert not list(out.parent.glob(f".{out.name}.building-*"))
     assert summary.pages_written > 10 and summary.pages_unchanged == 0
     assert summary.images_written == 2 and summary.search_indexed
     listed = manifest(settings).files

@@ -116,6 +116,8 @@ def test_a_runtime_error_names_file_and_line_and_leaves_no_temporary_files(
     out = settings.output_path
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
     assert not (settings.dir / ".shop" / "build-manifest.json").exists()
+    # The first build was made in a folder beside the output; it is gone with the failure.
+    assert not list(out.parent.glob(f".{out.name}.building-*"))
 
 
 def test_an_error_after_the_product_pages_leaves_the_last_index_and_no_fresh_one(
