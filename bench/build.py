@@ -406,13 +406,13 @@ def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
         args += ["--jobs", str(jobs)]
     env = {**os.environ, "SHOP_DIR": str(store)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak_pss = peak_rss = 0
+    peak_pss = peak_rss = largest = 0
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(args, stdout=out, stderr=err, text=True, env=env)
         while child.poll() is None:
-            pss, rss = tree_memory_kb(child.pid)
-            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            pss, rss, one = tree_memory_kb(child.pid)
+            peak_pss, peak_rss, largest = max(peak_pss, pss), max(peak_rss, rss), max(largest, one)
             time.sleep(0.1)
         wall = time.perf_counter() - started
         out.seek(0)
@@ -425,16 +425,17 @@ def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
     data["inside"] = data["seconds"]  # build_site alone, as the command reports it
     data["seconds"] = wall
     data["cpu"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    data["largest_kb"] = after.ru_maxrss  # the largest single process so far
+    data["largest_kb"] = largest
     data["tree_pss_kb"], data["tree_rss_kb"] = peak_pss, peak_rss
     return data
 
 
-def tree_memory_kb(pid: int) -> tuple[int, int]:
-    """(PSS, RSS) summed over `pid` and its descendants, in kB. PSS divides each page shared
-    by several processes (the workers' copy-on-write catalog) among them, so its sum is what
-    the tree really occupies; the RSS sum counts shared pages once per process."""
-    pss = rss = 0
+def tree_memory_kb(pid: int) -> tuple[int, int, int]:
+    """(PSS, RSS) summed over `pid` and its descendants, and the largest RSS of one of them,
+    in kB. PSS divides each page shared by several processes (the workers' copy-on-write
+    catalog) among them, so its sum is what the tree really occupies; the RSS sum counts
+    shared pages once per process."""
+    pss = rss = largest = 0
     todo = [pid]
     while todo:
         current = todo.pop()
@@ -444,11 +445,12 @@ def tree_memory_kb(pid: int) -> tuple[int, int]:
                     pss += int(line.split()[1])
                 elif line.startswith("Rss:"):
                     rss += int(line.split()[1])
+                    largest = max(largest, int(line.split()[1]))
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError):  # the process ended meanwhile
             continue
-    return pss, rss
+    return pss, rss, largest
 
 
 # -- Hugo -------------------------------------------------------------------------------
