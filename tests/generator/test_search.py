@@ -6,10 +6,15 @@ import gzip
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from shop.config import Settings
+from shop.core.db import make_session_factory, unit_of_work
+from shop.core.reviews.models import Review, ReviewStatus
 from shop.generator import search
 from shop.generator.pipeline import build_site
 from tests.generator.conftest import FixtureCatalog
@@ -56,7 +61,7 @@ def test_the_index_of_the_search_documents_equals_the_index_of_the_full_pages(
         (documents / search.document_name(relative.as_posix())).write_bytes(staged)
     from_pages = _records(full, tmp_path / "index-full")
     assert len(from_pages) == len(list(out.glob("products/*/index.html"))) > 1
-    assert all(record["word_count"] > 10 for record in from_pages.values())
+    assert all(record["word_count"] > 5 for record in from_pages.values())
     # Flat, hash-named documents with the URL as metadata index to the same records.
     assert _records(documents, tmp_path / "index-documents") == from_pages
     # And the build's own index holds those records too.
@@ -101,3 +106,30 @@ def test_a_page_talking_to_pagefind_outside_its_body_is_given_whole() -> None:
     assert search.search_document(no_body) == no_body
     unclosed = b"<html><body><main data-pagefind-body>a</body></html>"
     assert search.search_document(unclosed) == unclosed
+
+
+def test_reviews_show_on_the_product_page_but_are_not_searched(
+    settings: Settings, catalog: FixtureCatalog, engine: Engine
+) -> None:
+    with unit_of_work(make_session_factory(engine)) as s:
+        s.add(
+            Review(
+                product_id=catalog.mug,
+                author_name="Ann",
+                email="ann@example.com",
+                rating=2,
+                title="Chipped",
+                body="Arrived with a zigzag crack",
+                status=ReviewStatus.APPROVED,
+                created_at=datetime(2026, 1, 2, tzinfo=UTC),
+                updated_at=datetime(2026, 1, 2, tzinfo=UTC),
+            )
+        )
+    build_site(settings, jobs=1)
+    out = settings.output_path
+    assert "zigzag crack" in (out / "products" / "stoneware-mug" / "index.html").read_text()
+    records = _fragments(out / "pagefind" / "0")
+    mug = records["/products/stoneware-mug/"]["content"]
+    assert "Stoneware Mug" in mug and "stoneware mug" in mug  # its title and description
+    words = " ".join(record["content"] for record in records.values())
+    assert "zigzag" not in words and "Chipped" not in words and "Reviewer" not in words
