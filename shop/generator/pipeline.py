@@ -338,7 +338,8 @@ def _build(
         except OSError as exc:
             indexer.close()
             shutil.rmtree(site_dir, ignore_errors=True)
-            raise BuildError(f"{out}: could not move the new site into place ({exc.strerror})") from None
+            reason = exc.strerror or exc
+            raise BuildError(f"{out}: could not move the new site into place ({reason})") from None
     clock.lap("search")
     manifest.stamp = stamp
     manifest.save(mpath)

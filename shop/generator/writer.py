@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -16,12 +17,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 def stage(target: Path, data: bytes) -> Path:
     """Write `data` to a temporary file beside `target` and return its path (not renamed yet)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        handle = open(tmp, "wb")  # noqa: SIM115 - the folder usually exists: one syscall, not three
-    except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(tmp, "wb")  # noqa: SIM115
-    with handle:
+    with _create(tmp) as handle:
         handle.write(data)
     return tmp
 
@@ -30,13 +26,18 @@ def write_new(target: Path, data: bytes) -> None:
     """Write `data` as `target` directly, in a folder nobody reads until the build is done
     (a fresh site folder, moved into place at the end): a temporary name and a rename
     would only cost two more metadata updates a file."""
-    try:
-        handle = open(target, "wb")  # noqa: SIM115 - the folder usually exists: one syscall, not three
-    except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(target, "wb")  # noqa: SIM115
-    with handle:
+    with _create(target) as handle:
         handle.write(data)
+
+
+def _create(path: Path) -> BinaryIO:
+    """`path` opened for writing; its folder is made only when missing (it usually exists:
+    one system call, not three)."""
+    try:
+        return open(path, "wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb")
 
 
 def sha256(data: bytes) -> str:
