@@ -386,7 +386,7 @@ def edit_one_product(store: Path, n: int) -> None:
         )
 
 
-# -- one build in its own process ---------------------------------------------------------
+# -- one `shop build` command -------------------------------------------------------------
 
 
 def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
