@@ -111,7 +111,7 @@ def test_a_page_talking_to_pagefind_outside_its_body_is_given_whole() -> None:
     assert search.search_document(unclosed) == unclosed
 
 
-def test_reviews_show_on_the_product_page_but_are_not_searched(
+def test_reviews_rating_and_availability_show_on_the_product_page_but_are_not_searched(
     settings: Settings, catalog: FixtureCatalog, engine: Engine
 ) -> None:
     with unit_of_work(make_session_factory(engine)) as s:
@@ -130,12 +130,15 @@ def test_reviews_show_on_the_product_page_but_are_not_searched(
         )
     build_site(settings, jobs=1)
     out = settings.output_path
-    assert "zigzag crack" in (out / "products" / "stoneware-mug" / "index.html").read_text()
+    page = (out / "products" / "stoneware-mug" / "index.html").read_text()
+    assert "zigzag crack" in page and "out of 5" in page and "Sold out" in page
     records = _fragments(out / "pagefind" / "0")
     mug = records["/products/stoneware-mug/"]["content"]
     assert "Stoneware Mug" in mug and "stoneware mug" in mug  # its title and description
     words = " ".join(record["content"] for record in records.values())
     assert "zigzag" not in words and "Chipped" not in words and "Reviewer" not in words
+    # Words every product shares would make every product match them.
+    assert "out of 5" not in words and "In stock" not in words and "Sold out" not in words
 
 
 @pytest.mark.skipif(
