@@ -236,117 +236,110 @@ def _build(
     stages = work / "search" / mpath.stem
     # A site built where none is yet is built in a folder beside it, moved into place at the
     # end: nobody can see it half-made, so its files are written under their own names.
-    fresh = not os.path.lexists(out)
-    site_dir = _building_folder(out) if fresh else out
-    job = RenderJob(
-        env=env,
-        pages=pages,
-        out=site_dir,
-        previous=previous.files,
-        roots=roots,
-        search_stage=stages,
-        shards=shards,
-        fresh=fresh,
-    )
-    manifest = Manifest(templates=templates, global_key=global_key)
-    summary = BuildSummary(out=str(out))
-    staged_extra: list[tuple[str, str]] = []
-    feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
-
-    def machine_files() -> None:
-        """Sitemap, robots, feed and assets: staged by this process while the workers render
-        (after the pages when there are none, while Pagefind indexes their shards)."""
-        started = time.perf_counter()
-        with _collector_paused():  # the feed's cache of items is one large unpickling
-            for name, data in _machine_files(site, pages):
-                _stage_if_changed(site_dir, name, data, previous, manifest, staged_extra, summary)
-            _stage_feed(site_dir, site, settings, previous, manifest, staged_extra, feed_cache, full)
-        for asset in statics.values():
-            _stage_if_changed(site_dir, asset.output, asset.data, previous, manifest, staged_extra, summary)
-        clock.laps["machine files (during render)"] = time.perf_counter() - started
-
-    indexer = search.Indexer(
-        site_dir,
-        stages,
-        pages,
-        (pages[i].path for i in dirty),
-        previous,
-        shard_by_path,
-        full=full,
-        jobs=jobs,
-        progress=progress,
-    )
-    rendered: list[Rendered] = []  # render_all removes its own staged files when it fails
-    try:
-        rendered = render_all(
-            job,
-            dirty,
-            jobs=jobs,
-            progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
-            meanwhile=machine_files,
-            each=lambda result: indexer.rendered(result.path, result.body),
+    with _new_site(out) as (site_dir, fresh):
+        job = RenderJob(
+            env=env,
+            pages=pages,
+            out=site_dir,
+            previous=previous.files,
+            roots=roots,
+            search_stage=stages,
+            shards=shards,
+            fresh=fresh,
         )
-        clock.lap("render")
-        gc.freeze()  # render_all unfroze what it froze for its workers
-        _record_pages(manifest, previous, pages, rendered, summary)
-    except BaseException:
-        indexer.abort()
-        discard(rendered)
-        for _, tmp in staged_extra:
-            os.unlink(tmp)
-        if fresh:
-            shutil.rmtree(site_dir, ignore_errors=True)
-        raise
+        manifest = Manifest(templates=templates, global_key=global_key)
+        summary = BuildSummary(out=str(out))
+        staged_extra: list[tuple[str, str]] = []
+        feed_cache = work / "cache" / f"feed-{mpath.stem}.pickle"
 
-    try:
-        # Commit: everything rendered; move it into place.
-        for result in rendered:
-            if result.staged:
-                os.replace(result.staged, site_dir / result.path)
-        for name, tmp in staged_extra:
-            os.replace(tmp, site_dir / name)
-        clock.lap("write")
-        summary.images_written, summary.images_reused = images.place_all(
-            [i for p in catalog.products.values() for i in p.images],
-            settings.media_path,
+        def machine_files() -> None:
+            """Sitemap, robots, feed and assets: staged by this process while the workers render
+            (after the pages when there are none, while Pagefind indexes their shards)."""
+            started = time.perf_counter()
+            with _collector_paused():  # the feed's cache of items is one large unpickling
+                for name, data in _machine_files(site, pages):
+                    _stage_if_changed(site_dir, name, data, previous, manifest, staged_extra, summary)
+                _stage_feed(site_dir, site, settings, previous, manifest, staged_extra, feed_cache, full)
+            for asset in statics.values():
+                _stage_if_changed(
+                    site_dir, asset.output, asset.data, previous, manifest, staged_extra, summary
+                )
+            clock.laps["machine files (during render)"] = time.perf_counter() - started
+
+        indexer = search.Indexer(
             site_dir,
-            work / "cache",
+            stages,
+            pages,
+            (pages[i].path for i in dirty),
             previous,
-            manifest,
+            shard_by_path,
+            full=full,
             jobs=jobs,
             progress=progress,
         )
-        clock.lap("images")
-        if not fresh:
-            _delete_stale(out, previous, manifest, summary)
-    except BaseException:
-        indexer.abort()
-        if fresh:
-            shutil.rmtree(site_dir, ignore_errors=True)
-        raise
-    manifest.image_sources = summary.images_written + summary.images_reused
-    try:
-        # What Pagefind has not finished while the pages rendered.
-        summary.search_indexed = indexer.commit(manifest)
-    except BaseException:
-        if fresh:  # nothing is in place yet
-            indexer.close()
-            shutil.rmtree(site_dir, ignore_errors=True)
-            raise
-        # The pages are in place: record them (without the stamp, so the next build looks
-        # again and re-indexes), then report the failure.
-        manifest.search = {}
-        manifest.save(mpath)
-        indexer.close()
-        raise
-    if fresh:
+        rendered: list[Rendered] = []  # render_all removes its own staged files when it fails
         try:
-            site_dir.rename(out)
-        except OSError as exc:
+            rendered = render_all(
+                job,
+                dirty,
+                jobs=jobs,
+                progress=(lambda n: progress("pages", n, len(dirty))) if progress else None,
+                meanwhile=machine_files,
+                each=lambda result: indexer.rendered(result.path, result.body),
+            )
+            clock.lap("render")
+            gc.freeze()  # render_all unfroze what it froze for its workers
+            _record_pages(manifest, previous, pages, rendered, summary)
+        except BaseException:
+            indexer.abort()
+            discard(rendered)
+            for _, tmp in staged_extra:
+                os.unlink(tmp)
+            raise
+
+        try:
+            # Commit: everything rendered; move it into place.
+            for result in rendered:
+                if result.staged:
+                    os.replace(result.staged, site_dir / result.path)
+            for name, tmp in staged_extra:
+                os.replace(tmp, site_dir / name)
+            clock.lap("write")
+            summary.images_written, summary.images_reused = images.place_all(
+                [i for p in catalog.products.values() for i in p.images],
+                settings.media_path,
+                site_dir,
+                work / "cache",
+                previous,
+                manifest,
+                jobs=jobs,
+                progress=progress,
+            )
+            clock.lap("images")
+            if not fresh:
+                _delete_stale(out, previous, manifest, summary)
+        except BaseException:
+            indexer.abort()
+            raise
+        manifest.image_sources = summary.images_written + summary.images_reused
+        try:
+            # What Pagefind has not finished while the pages rendered.
+            summary.search_indexed = indexer.commit(manifest)
+        except BaseException:
+            if not fresh:
+                # The pages are in place: record them (without the stamp, so the next build
+                # looks again and re-indexes), then report the failure.
+                manifest.search = {}
+                manifest.save(mpath)
             indexer.close()
-            shutil.rmtree(site_dir, ignore_errors=True)
-            reason = exc.strerror or exc
-            raise BuildError(f"{out}: could not move the new site into place ({reason})") from None
+            raise
+        if fresh:
+            try:
+                site_dir.rename(out)
+            except OSError as exc:
+                indexer.close()
+                reason = exc.strerror or exc
+                raise BuildError(f"{out}: could not move the new site into place ({reason})") from None
     clock.lap("search")
     manifest.stamp = stamp
     manifest.save(mpath)
@@ -384,15 +377,24 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
     )
 
 
-def _building_folder(out: Path) -> Path:
-    """A fresh folder beside `out`, on the same file system (so it can be renamed to `out`);
-    one a killed build left behind is removed."""
+@contextmanager
+def _new_site(out: Path) -> Iterator[tuple[Path, bool]]:
+    """The folder to build in and whether it is fresh: `out` itself when it exists, else a
+    new folder beside it (on the same file system, so that the build can rename it to
+    `out`), removed if the build fails. One a killed build left behind is removed."""
+    if os.path.lexists(out):
+        yield out, False
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.building-*"):
         shutil.rmtree(stale, ignore_errors=True)
     folder = out.parent / f".{out.name}.building-{os.getpid()}"
     folder.mkdir()
-    return folder
+    try:
+        yield folder, True
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _outputs_intact(out: Path, previous: Manifest) -> bool:
