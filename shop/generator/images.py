@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 from shop.generator.data import ImageData
 from shop.generator.manifest import Manifest
 from shop.generator.templating import BuildError
-from shop.generator.writer import file_sha256, write_atomic
+from shop.generator.writer import file_digest, write_atomic
 
 WIDTHS = (320, 640, 1024, 1600)
 FORMATS = (
@@ -202,10 +202,8 @@ def place_all(
     for name in needed:
         if name in missing_in_out:
             place(cache / name, out / name)
-            manifest.files[name] = {
-                "sha256": file_sha256(out / name),
-                "size": (out / name).stat().st_size,
-            }
+            sha, size = file_digest(out / name)
+            manifest.files[name] = {"sha256": sha, "size": size}
         else:
             manifest.files[name] = previous.files[name]
     return made, len({i.sha256 for i in all_images}) - made

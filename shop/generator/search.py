@@ -32,7 +32,7 @@ from typing import Any
 from shop.generator.manifest import Manifest
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError
-from shop.generator.writer import file_sha256, prune_empty_dirs
+from shop.generator.writer import file_digest, prune_empty_dirs
 from shop.generator.writer import stage as stage_file
 
 SHARD_PAGES = 500
@@ -209,13 +209,16 @@ def make_shard(
         shutil.rmtree(fresh, ignore_errors=True)
         message = (result.stderr or result.stdout).strip().splitlines()
         raise BuildError(f"pagefind failed (exit {result.returncode}): {message[-1] if message else ''}")
-    final = Path("pagefind") / str(shard)
     files: dict[str, dict[str, Any]] = {}
-    for folder, _, names in os.walk(fresh):
-        for name in names:
-            path = Path(folder) / name
-            entry = {"sha256": file_sha256(path), "size": path.stat().st_size}
-            files[(final / path.relative_to(fresh)).as_posix()] = entry
+    folders = [(str(fresh), f"pagefind/{shard}")]
+    while folders:  # strings, not Paths: a shard holds about as many files as pages
+        folder, name = folders.pop()
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((entry.path, f"{name}/{entry.name}"))
+            else:
+                sha, size = file_digest(entry.path)
+                files[f"{name}/{entry.name}"] = {"sha256": sha, "size": size}
     return fresh, dict(sorted(files.items()))
 
 

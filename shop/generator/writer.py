@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import BinaryIO
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -17,8 +16,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 def stage(target: Path, data: bytes) -> Path:
     """Write `data` to a temporary file beside `target` and return its path (not renamed yet)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with _create(tmp) as handle:
-        handle.write(data)
+    _write(str(tmp), data)
     return tmp
 
 
@@ -26,30 +24,48 @@ def write_new(target: Path, data: bytes) -> None:
     """Write `data` as `target` directly, in a folder nobody reads until the build is done
     (a fresh site folder, moved into place at the end): a temporary name and a rename
     would only cost two more metadata updates a file."""
-    with _create(target) as handle:
-        handle.write(data)
+    _write(str(target), data)
 
 
-def _create(path: Path) -> BinaryIO:
-    """`path` opened for writing; its folder is made only when missing (it usually exists:
-    one system call, not three)."""
+# Raw descriptors: Python's buffered file objects cost three more system calls a file (to
+# size their buffer, ask whether it is a terminal and find their position) and a few
+# objects, about a fifth of writing a page and its search document.
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _write(path: str, data: bytes) -> None:
+    """Write `data` to `path`; its folder is made only when missing (it usually exists: one
+    system call, not three)."""
     try:
-        return open(path, "wb")
+        fd = os.open(path, _WRITE, 0o666)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "wb")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, _WRITE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_sha256(path: Path) -> str:
+def file_digest(path: Path | str) -> tuple[str, int]:
+    """The sha256 and size of a file, read through a raw descriptor (a buffered file object
+    and a separate stat cost four times as much for the small files of a search index)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    size = 0
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        while block := os.read(fd, 1 << 20):
             digest.update(block)
-    return digest.hexdigest()
+            size += len(block)
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), size
 
 
 def prune_empty_dirs(root: Path, start: Path) -> None:
