@@ -353,12 +353,17 @@ def _build(
 def _collector_paused() -> Iterator[None]:
     """Reading the catalog and planning the pages make a few objects per row and page and no
     reference cycles to collect, yet the cyclic garbage collector would walk the growing
-    heap again and again (a third of the read time at 10,000 products)."""
+    heap again and again (a third of the read time at 10,000 products).
+
+    What was made meanwhile is then frozen (`build_site` unfreezes it when the build ends):
+    left young, it was walked whole by the next collections, 0.13 s of a one-product edit at
+    10,000 products. Freezing keeps nothing alive; it only keeps the collector away."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, delete, select
 
 from shop.config import Settings
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.db import make_session_factory, unit_of_work
+from shop.generator import feeds
 from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pipeline import build_site
+from shop.generator.templating import BuildError
 from tests.generator.conftest import FixtureCatalog
 
 
@@ -52,6 +56,26 @@ def test_first_build_writes_every_page_and_the_manifest_lists_every_file(
     # The manifest lives beside, not inside, the output folder.
     assert not any(name.endswith("manifest.json") for name in listed)
     assert (settings.dir / ".shop" / "build-manifest.json").exists()
+
+
+def test_every_build_hands_what_it_froze_back_to_the_collector(
+    settings: Settings, catalog: FixtureCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog and the pages are frozen while a build runs, so that no collection walks
+    them; a long-running process (the preview) must get them back after every build, a no-op
+    and a failed one included, or it would keep each build's catalog for ever."""
+    build_site(settings, jobs=1)
+    assert gc.get_freeze_count() == 0
+    build_site(settings, jobs=1)  # nothing changed
+    assert gc.get_freeze_count() == 0
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise BuildError("robots.txt: broken on purpose")
+
+    monkeypatch.setattr(feeds, "robots_txt", broken)  # made after the pages render
+    with pytest.raises(BuildError, match="on purpose"):
+        build_site(settings, jobs=1, full=True)
+    assert gc.get_freeze_count() == 0
 
 
 def test_nothing_changed_writes_nothing(settings: Settings, catalog: FixtureCatalog) -> None:
