@@ -211,9 +211,8 @@ def _build(
     _compile(env, pages, roots)
 
     clock.lap("plan")
-    # From here on the catalog and the pages only live until the build ends: frozen, they are
-    # left out of every collection the rest of the build triggers (which would otherwise walk
-    # millions of objects each time, a third of a second when saving the manifest).
+    # The catalog and the pages were frozen as they were made (`_collector_paused`); the
+    # environment and its compiled templates, made since, also live until the build ends.
     gc.freeze()
     everything = full or previous.global_key != global_key
     if everything:  # every page is rendered: the last build's page entries are not needed
