@@ -15,6 +15,7 @@ from shop.core.money import Money, exponent
 from shop.generator.data import ProductData
 from shop.generator.images import image_set
 from shop.generator.pages import Page, Site, plain_text
+from shop.generator.writer import replace_if_changed
 
 SITEMAP_LIMIT = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -173,13 +174,13 @@ def stage_merchant_feed(
         if old is not None:
             old.close()
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    cache_tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
     sha = digest.hexdigest()
-    with open(cache_tmp, "wb") as out:
-        pickle.dump(
-            {"key": cache_key, "sha256": sha, "spans": written}, out, protocol=pickle.HIGHEST_PROTOCOL
-        )
-    os.replace(cache_tmp, cache_file)
+    # Unchanged after a build that changed no product's place in the feed (a no-op, a
+    # `--full` build of the same catalog): left as it is rather than replaced (0.3 s seen).
+    replace_if_changed(
+        cache_file,
+        pickle.dumps({"key": cache_key, "sha256": sha, "spans": written}, protocol=pickle.HIGHEST_PROTOCOL),
+    )
     return tmp, sha, size
 
 

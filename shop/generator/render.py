@@ -81,12 +81,9 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
         if job.search_stage is not None:
             shard = search.shard_of(page.path, job.shards)
             target = job.search_stage / str(shard) / search.document_name(page.path)
-            if job.fresh:
-                # Safe: should the build fail, its pages are never moved into place, so the
-                # next build renders them, and stages their documents, again.
-                write_new(target, document)
-            else:
-                search.stage_document(target, document)
+            # In place in a fresh site: should the build fail, its pages are never moved
+            # into place, so the next build renders them, and stages their documents, again.
+            search.stage_document(target, document, in_place=job.fresh)
     return Rendered(page.path, digest, len(data), used, body, staged, job.fresh or staged is not None)
 
 

@@ -13,6 +13,20 @@ def write_atomic(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
+def replace_if_changed(target: Path, data: bytes) -> bool:
+    """`write_atomic` unless `target` already holds `data`; returns whether it wrote. Replacing
+    a file frees the old one's blocks, which a file system mounted with `discard` and no
+    journal (seen here) discards there and then, stalling every writer of the disk."""
+    try:
+        with open(target, "rb") as handle:
+            if handle.read() == data:
+                return False
+    except FileNotFoundError:
+        pass
+    write_atomic(target, data)
+    return True
+
+
 def stage(target: Path, data: bytes) -> Path:
     """Write `data` to a temporary file beside `target` and return its path (not renamed yet)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

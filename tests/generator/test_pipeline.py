@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, select
 from shop.config import Settings
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.db import make_session_factory, unit_of_work
-from shop.generator import feeds
+from shop.generator import feeds, render, search
 from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pipeline import build_site
 from shop.generator.templating import BuildError
@@ -164,6 +164,29 @@ def test_full_ignores_the_manifest_but_reuses_derived_images(
     assert summary.pages_unchanged + summary.pages_written == len(manifest(settings).pages)
     assert summary.images_written == 0 and summary.images_reused == 2
     assert summary.search_indexed
+
+
+def test_a_full_build_into_a_fresh_folder_leaves_unchanged_search_documents_unwritten(
+    settings: Settings, catalog: FixtureCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewriting a file frees its blocks, which some disks pay for there and then; the
+    search documents a `--full` build makes again are mostly what is already staged."""
+    build_site(settings, jobs=1)
+    stage = settings.dir / ".shop" / "search"
+    staged = {p: p.read_bytes() for p in stage.rglob("*.html")}
+    assert staged
+    settings.output_path.rename(settings.dir / "old-site")  # the next build makes a fresh folder
+    written = render.write_new
+
+    def pages_only(target: Path, data: bytes) -> None:
+        assert stage not in target.parents, f"{target} written again"
+        written(target, data)
+
+    monkeypatch.setattr(render, "write_new", pages_only)
+    monkeypatch.setattr(search, "write_new", pages_only)
+    summary = build_site(settings, jobs=1, full=True)
+    assert summary.search_indexed and (settings.output_path / "pagefind/0/pagefind.js").exists()
+    assert {p: p.read_bytes() for p in stage.rglob("*.html")} == staged
 
 
 def test_a_deleted_output_file_is_restored(settings: Settings, catalog: FixtureCatalog) -> None:

@@ -152,3 +152,37 @@ def test_pagefind_is_started_on_one_cpu_and_the_thread_gets_its_cpus_back() -> N
         seen = subprocess.run(child, capture_output=True, text=True, check=True).stdout
     assert seen.strip() == str([sorted(before)[3 % len(before)]])
     assert os.sched_getaffinity(0) == before
+
+
+def _fail(*args: object, **kwargs: object) -> None:
+    raise AssertionError("an unchanged search document was written again")
+
+
+def test_an_unchanged_search_document_is_touched_not_written_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "doc.html"
+    target.write_bytes(b"<html>same</html>")
+    os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+    monkeypatch.setattr(search, "write_new", _fail)
+    monkeypatch.setattr(search, "stage_file", _fail)
+    for in_place in (True, False):
+        search.stage_document(target, b"<html>same</html>", in_place=in_place)
+        assert target.read_bytes() == b"<html>same</html>"
+        assert target.stat().st_mtime_ns > 1_000_000_000  # newer than the page again
+        os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_a_changed_search_document_is_written_in_place_only_when_asked(
+    tmp_path: Path, in_place: bool
+) -> None:
+    target = tmp_path / "doc.html"
+    target.write_bytes(b"<html>old</html>")
+    inode = target.stat().st_ino
+    search.stage_document(target, b"<html>new</html>", in_place=in_place)
+    assert target.read_bytes() == b"<html>new</html>"
+    assert (target.stat().st_ino == inode) is in_place  # else a new file renamed over it
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.html"]
+    search.stage_document(tmp_path / "missing.html", b"<html>made</html>", in_place=in_place)
+    assert (tmp_path / "missing.html").read_bytes() == b"<html>made</html>"

@@ -1,0 +1,27 @@
+"""Writing output files: never half-written, and not written again when unchanged."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shop.generator.writer import replace_if_changed
+
+
+def test_a_file_holding_the_same_bytes_is_left_as_it_is(tmp_path: Path) -> None:
+    target = tmp_path / "cache.pickle"
+    target.write_bytes(b"spans")
+    os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+    before = target.stat()
+    assert replace_if_changed(target, b"spans") is False
+    after = target.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_changed_or_missing_file_is_replaced_whole(tmp_path: Path) -> None:
+    target = tmp_path / "cache.pickle"
+    assert replace_if_changed(target, b"first") is True
+    assert target.read_bytes() == b"first"
+    assert replace_if_changed(target, b"second, longer") is True
+    assert target.read_bytes() == b"second, longer"
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.pickle"]  # no temporary file left
