@@ -68,6 +68,16 @@ def executable() -> Path:
     return Path(get_executable())
 
 
+# Pagefind's binary allocates with jemalloc, which reads its settings from this variable.
+# By default it caches freed blocks of up to 32 KB per thread; larger ones (a compressor's
+# state, a document's buffers) go back to the arena and its pages are returned and faulted
+# in again, document after document. Caching blocks up to 1 MB cut its page faults from
+# about 25,000 to 8,000 a shard of 485 documents and its CPU time by 7 %; a 10,000-product
+# build took 2 to 3 % less (alternating full builds). Another allocator would ignore it; a
+# setting of the user's own wins.
+PAGEFIND_MALLOC_CONF = "tcache_max:1048576"
+
+
 def shard_count(searchable: int) -> int:
     return min(MAX_SHARDS, max(1, math.ceil(searchable / SHARD_PAGES)))
 
@@ -204,6 +214,7 @@ def make_shard(
             text=True,
             timeout=600,
             check=False,
+            env={"_RJEM_MALLOC_CONF": PAGEFIND_MALLOC_CONF, **os.environ},
         )
     if result.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
