@@ -19,7 +19,7 @@ from typing import Any
 from shop.generator import search
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError, TrackingEnvironment, describe_template_error
-from shop.generator.writer import sha256, stage, write_new
+from shop.generator.writer import sha256, stage, write_new_page
 
 CHUNK = 100
 POOL_THRESHOLD = 200  # below this many pages, forking costs more than it saves
@@ -69,7 +69,7 @@ def render_page(job: RenderJob, page: Page) -> Rendered:
     digest = sha256(data)
     staged = None
     if job.fresh:
-        write_new(job.out / page.path, data)
+        write_new_page(job.out / page.path, data)
     else:
         before = job.previous.get(page.path)
         if before is None or before.get("sha256") != digest or not (job.out / page.path).exists():

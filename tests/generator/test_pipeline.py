@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, select
 from shop.config import Settings
 from shop.core.catalog.models import Product, ProductStatus, Variant
 from shop.core.db import make_session_factory, unit_of_work
-from shop.generator import feeds, render, search
+from shop.generator import feeds, writer
 from shop.generator.manifest import Manifest, manifest_path
 from shop.generator.pipeline import build_site
 from shop.generator.templating import BuildError
@@ -176,14 +176,13 @@ def test_a_full_build_into_a_fresh_folder_leaves_unchanged_search_documents_unwr
     staged = {p: p.read_bytes() for p in stage.rglob("*.html")}
     assert staged
     settings.output_path.rename(settings.dir / "old-site")  # the next build makes a fresh folder
-    written = render.write_new
+    write = writer._write  # what every page, document and staged file is written with
 
-    def pages_only(target: Path, data: bytes) -> None:
-        assert stage not in target.parents, f"{target} written again"
-        written(target, data)
+    def pages_only(path: str, data: bytes) -> None:
+        assert stage not in Path(path).parents, f"{path} written again"
+        write(path, data)
 
-    monkeypatch.setattr(render, "write_new", pages_only)
-    monkeypatch.setattr(search, "write_new", pages_only)
+    monkeypatch.setattr(writer, "_write", pages_only)
     summary = build_site(settings, jobs=1, full=True)
     assert summary.search_indexed and (settings.output_path / "pagefind/0/pagefind.js").exists()
     assert {p: p.read_bytes() for p in stage.rglob("*.html")} == staged

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shop.generator.writer import replace_if_changed
+from shop.generator.writer import replace_if_changed, write_new_page
 
 
 def test_a_file_holding_the_same_bytes_is_left_as_it_is(tmp_path: Path) -> None:
@@ -25,3 +25,13 @@ def test_a_changed_or_missing_file_is_replaced_whole(tmp_path: Path) -> None:
     assert replace_if_changed(target, b"second, longer") is True
     assert target.read_bytes() == b"second, longer"
     assert [p.name for p in tmp_path.iterdir()] == ["cache.pickle"]  # no temporary file left
+
+
+def test_a_new_page_gets_its_folder_and_its_parents_made(tmp_path: Path) -> None:
+    write_new_page(tmp_path / "index.html", b"home")  # the site folder itself exists
+    write_new_page(tmp_path / "products/tee/index.html", b"tee")  # neither folder exists
+    write_new_page(tmp_path / "products/mug/index.html", b"mug")  # its parent exists
+    write_new_page(tmp_path / "products/mug/index.html", b"mug, again")  # so does its own
+    assert (tmp_path / "index.html").read_bytes() == b"home"
+    assert (tmp_path / "products/tee/index.html").read_bytes() == b"tee"
+    assert (tmp_path / "products/mug/index.html").read_bytes() == b"mug, again"
