@@ -32,7 +32,7 @@ from typing import Any
 from shop.generator.manifest import Manifest
 from shop.generator.pages import Page
 from shop.generator.templating import BuildError
-from shop.generator.writer import file_digest, prune_empty_dirs, write_new
+from shop.generator.writer import file_digest, prune_empty_dirs, read_existing, write_new
 from shop.generator.writer import stage as stage_file
 
 SHARD_PAGES = 500
@@ -282,11 +282,7 @@ def stage_document(target: Path, document: bytes, *, in_place: bool = False) -> 
     old by rename, after removing it: on ext4, renaming over an existing file forces its
     data to disk first, which costs milliseconds a file on a busy disk, and a missing
     document is simply made again."""
-    try:
-        with open(target, "rb") as handle:
-            current: bytes | None = handle.read()
-    except FileNotFoundError:
-        current = None
+    current = read_existing(target)
     if current == document:
         os.utime(target)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shop.generator.writer import replace_if_changed, write_new_page
+from shop.generator.writer import read_existing, replace_if_changed, write_new_page
 
 
 def test_a_file_holding_the_same_bytes_is_left_as_it_is(tmp_path: Path) -> None:
@@ -35,3 +35,12 @@ def test_a_new_page_gets_its_folder_and_its_parents_made(tmp_path: Path) -> None
     assert (tmp_path / "index.html").read_bytes() == b"home"
     assert (tmp_path / "products/tee/index.html").read_bytes() == b"tee"
     assert (tmp_path / "products/mug/index.html").read_bytes() == b"mug, again"
+
+
+def test_what_is_there_is_read_whole_and_a_missing_file_is_none(tmp_path: Path) -> None:
+    assert read_existing(tmp_path / "missing.html") is None
+    big = bytes(range(256)) * 5000  # more than one read's worth
+    (tmp_path / "big.bin").write_bytes(big)
+    assert read_existing(tmp_path / "big.bin") == big
+    (tmp_path / "empty.html").write_bytes(b"")
+    assert read_existing(str(tmp_path / "empty.html")) == b""
