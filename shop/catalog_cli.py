@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 # Commands import shop.cli's helpers when they run: shop.cli imports this module first.
 catalog_app = typer.Typer()
@@ -35,6 +34,8 @@ def import_command(
 
     The whole file is imported in one transaction; if any row is bad, nothing is.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from shop.cli import _database_hint, fail, load_settings, unit_of_work
     from shop.core.catalog.csv_export import media_base_url
     from shop.core.catalog.csv_import import FileRejected, apply_import
@@ -130,6 +131,8 @@ def export_command(
     file: Annotated[str, typer.Argument(help="Where to write the CSV, or - for standard output.")],
 ) -> None:
     """Export every product as a Shopify product CSV (re-importable as it is)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from shop.cli import _database_hint, fail, load_settings
     from shop.core.catalog.csv_export import export_products, media_base_url
     from shop.core.db import make_engine, make_session_factory

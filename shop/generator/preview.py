@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from shop.config import Settings
-from shop.core.db import make_engine
+from shop.generator.snapshot import open_snapshot
 from shop.generator.stamp import catalog_stamp
 
 RELOAD_SCRIPT = """<script>(() => {
@@ -85,20 +85,20 @@ def watch(
     *,
     interval: float = 0.5,
 ) -> None:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        last = (theme_stamp(settings), catalog_stamp(engine))
-        while not stop.wait(interval):
-            try:
-                now = (theme_stamp(settings), catalog_stamp(engine))
-            except Exception:
-                continue
-            if now == last:
-                continue
-            last = now
-            rebuild()
-    finally:
-        engine.dispose()
+    def stamps() -> tuple[Any, ...]:
+        with open_snapshot(settings.resolved_database_url) as db:
+            return theme_stamp(settings), catalog_stamp(db)
+
+    last = stamps()
+    while not stop.wait(interval):
+        try:
+            now = stamps()
+        except Exception:
+            continue
+        if now == last:
+            continue
+        last = now
+        rebuild()
 
 
 def run_preview(

@@ -1,39 +1,21 @@
-"""Read every source of the storefront in one read transaction, into plain dataclasses.
+"""Read every source of the storefront in one read snapshot, into plain dataclasses.
 
-Nothing here is an ORM object: rows come back as tuples from Core selects (much cheaper
-than mapped instances, which matters at 50,000 products) and are folded into the
-dataclasses templates receive. Fingerprints of each product's inputs are computed here
-too, from row versions and derived state, so a rebuild can tell what changed without
+Nothing here is an ORM object, nor an SQLAlchemy one: the SQL is our own and goes through
+the database driver (`snapshot.py` says why), rows come back as plain tuples and are folded
+into the dataclasses templates receive. Fingerprints of each product's inputs are computed
+here too, from row versions and derived state, so a rebuild can tell what changed without
 rendering anything.
+
+Every column is named with its table (`products.id`): `tests/generator/test_source.py`
+checks each such name, and each enum value below, against the models.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, String, func, select, type_coerce
-
-from shop.core.catalog.models import (
-    Category,
-    Collection,
-    CollectionProduct,
-    InventoryPolicy,
-    Product,
-    ProductImage,
-    ProductOption,
-    ProductOptionValue,
-    ProductStatus,
-    Variant,
-    product_categories,
-    variant_option_values,
-)
-from shop.core.db import make_session_factory
-from shop.core.inventory.models import Location, StockLevel
-from shop.core.reviews.models import Review, ReviewStatus
-from shop.core.shipping.models import ShippingMethod
 from shop.generator.data import (
     Catalog,
     CategoryData,
@@ -47,40 +29,31 @@ from shop.generator.data import (
     digest,
     fingerprint,
 )
+from shop.generator.snapshot import Snapshot
 
 REVIEWS_SHOWN = 20
 _T = TypeVar("_T")
-CONTINUE = InventoryPolicy.CONTINUE.value
+# Stored enum values (ProductStatus.ACTIVE, ReviewStatus.APPROVED, InventoryPolicy.CONTINUE).
+ACTIVE = "active"
+APPROVED = "approved"
+CONTINUE = "continue"
 
 
-def load_catalog(engine: Engine) -> Catalog:
+def load_catalog(db: Snapshot) -> Catalog:
     """Everything the storefront shows, read in one consistent snapshot."""
-    with make_session_factory(engine, read_only=True)() as session, session.begin():
-        # Core rows through the session's connection: the same snapshot, without the ORM's
-        # per-row bookkeeping (several times faster at 50,000 products).
-        return _load(session.connection())
-
-
-def _load(session: Connection) -> Catalog:
-    products = _products(session)
-    _variants(session, products)
-    _images(session, products)
-    _reviews(session, products)
-    categories = _categories(session, products)
-    collections = _collections(session, products)
+    products = _products(db)
+    _variants(db, products)
+    _images(db, products)
+    _reviews(db, products)
+    categories = _categories(db, products)
+    collections = _collections(db, products)
     shipping = [
         ShippingData(name=row[0], price=row[1], free_over=row[2], delivery_estimate=row[3], countries=row[4])
-        for row in _rows(
-            session,
-            select(
-                ShippingMethod.name,
-                ShippingMethod.price,
-                ShippingMethod.free_over,
-                ShippingMethod.delivery_estimate,
-                ShippingMethod.countries,
-            )
-            .where(ShippingMethod.active.is_(True))
-            .order_by(ShippingMethod.position, ShippingMethod.id),
+        for row in db.rows(
+            "SELECT shipping_methods.name, shipping_methods.price, shipping_methods.free_over,"
+            " shipping_methods.delivery_estimate, shipping_methods.countries"
+            " FROM shipping_methods WHERE shipping_methods.active"
+            " ORDER BY shipping_methods.position, shipping_methods.id"
         )
     ]
     for product in products.values():
@@ -97,13 +70,8 @@ def _load(session: Connection) -> Catalog:
     )
 
 
-def _raw(column: Any) -> Any:
-    """The column as the driver returns it, skipping SQLAlchemy's per-row conversion (dates
-    parsed by regex on SQLite, enum lookups); `_when` turns dates into datetimes cheaply."""
-    return type_coerce(column, String).label(column.key)
-
-
 def _when(value: Any) -> datetime:
+    """SQLite gives dates as the text SQLAlchemy stored (UTC), psycopg as aware datetimes."""
     when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -120,45 +88,13 @@ class _Shared(dict[Any, Any]):
         return self.setdefault(tuple(values), [self(v) for v in values])
 
 
-def _rows(conn: Connection, statement: Any) -> Sequence[Any]:
-    """Plain tuples straight from the driver, inside the session's transaction.
-
-    SQLAlchemy's result rows cost several microseconds each, which is most of a no-change
-    rebuild at 50,000 products; the statement is still built and compiled by SQLAlchemy
-    (with its few constants inlined), only the row objects are skipped."""
-    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def _named(conn: Connection, statement: Any) -> Sequence[Any]:
-    """Rows with attribute access, for the small tables."""
-    return conn.execute(statement).all()
-
-
-def _products(session: Connection) -> dict[int, ProductData]:
-    rows = _rows(
-        session,
-        select(
-            Product.id,
-            Product.slug,
-            Product.title,
-            Product.description,
-            Product.vendor,
-            Product.product_type,
-            Product.tags,
-            Product.seo_title,
-            Product.seo_description,
-            _raw(Product.published_at),
-            _raw(Product.updated_at),
-            Product.version,
-        )
-        .where(Product.status == ProductStatus.ACTIVE)
-        .order_by(Product.published_at.desc().nulls_last(), Product.id.desc()),
+def _products(db: Snapshot) -> dict[int, ProductData]:
+    rows = db.rows(
+        "SELECT products.id, products.slug, products.title, products.description, products.vendor,"
+        " products.product_type, products.tags, products.seo_title, products.seo_description,"
+        " products.published_at, products.updated_at, products.version"
+        f" FROM products WHERE products.status = '{ACTIVE}'"
+        " ORDER BY products.published_at DESC NULLS LAST, products.id DESC"
     )
     products: dict[int, ProductData] = {}
     same = _Shared()
@@ -193,28 +129,16 @@ def _products(session: Connection) -> dict[int, ProductData]:
     return products
 
 
-def _variants(session: Connection, products: dict[int, ProductData]) -> None:
-    active = Product.status == ProductStatus.ACTIVE
+def _variants(db: Snapshot, products: dict[int, ProductData]) -> None:
     variants: dict[int, VariantData] = {}
     same = _Shared()
-    for vid, pid, sku, title, price, compare_at, barcode, weight, version, policy, image_id in _rows(
-        session,
-        select(
-            Variant.id,
-            Variant.product_id,
-            Variant.sku,
-            Variant.title,
-            Variant.price,
-            Variant.compare_at_price,
-            Variant.barcode,
-            Variant.weight_grams,
-            Variant.version,
-            _raw(Variant.inventory_policy),
-            Variant.image_id,
-        )
-        .join(Product, Product.id == Variant.product_id)
-        .where(active)
-        .order_by(Variant.product_id, Variant.position, Variant.id),
+    for vid, pid, sku, title, price, compare_at, barcode, weight, version, policy, image_id in db.rows(
+        "SELECT variants.id, variants.product_id, variants.sku, variants.title, variants.price,"
+        " variants.compare_at_price, variants.barcode, variants.weight_grams, variants.version,"
+        " variants.inventory_policy, variants.image_id"
+        " FROM variants JOIN products ON products.id = variants.product_id"
+        f" WHERE products.status = '{ACTIVE}'"
+        " ORDER BY variants.product_id, variants.position, variants.id"
     ):
         # Positional: this runs once per variant (150,000 times at 50,000 products).
         variant = VariantData(
@@ -232,29 +156,24 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
         variants[vid] = variant
         products[pid].variants.append(variant)
 
-    for vid, available, threshold in _rows(
-        session,
-        select(
-            StockLevel.variant_id,
-            func.sum(StockLevel.on_hand - StockLevel.allocated),
-            func.max(StockLevel.low_stock_threshold),
-        )
-        .join(Location, Location.id == StockLevel.location_id)
-        .where(Location.active.is_(True))
-        .group_by(StockLevel.variant_id),
+    for vid, available, threshold in db.rows(
+        "SELECT stock_levels.variant_id, SUM(stock_levels.on_hand - stock_levels.allocated),"
+        " MAX(stock_levels.low_stock_threshold)"
+        " FROM stock_levels JOIN locations ON locations.id = stock_levels.location_id"
+        " WHERE locations.active GROUP BY stock_levels.variant_id"
     ):
         if vid in variants:
             variants[vid].available = int(available or 0)
             variants[vid].low_threshold = int(threshold or 0)
 
     options: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for pid, name, value in _rows(
-        session,
-        select(ProductOption.product_id, ProductOption.name, ProductOptionValue.value)
-        .join(ProductOptionValue, ProductOptionValue.option_id == ProductOption.id)
-        .join(Product, Product.id == ProductOption.product_id)
-        .where(active)
-        .order_by(ProductOption.product_id, ProductOption.position, ProductOptionValue.position),
+    for pid, name, value in db.rows(
+        "SELECT product_options.product_id, product_options.name, product_option_values.value"
+        " FROM product_options"
+        " JOIN product_option_values ON product_option_values.option_id = product_options.id"
+        " JOIN products ON products.id = product_options.product_id"
+        f" WHERE products.status = '{ACTIVE}'"
+        " ORDER BY product_options.product_id, product_options.position, product_option_values.position"
     ):
         options[pid].setdefault(same(name), []).append(same(value))
     shared_options: dict[tuple[str, tuple[str, ...]], OptionData] = {}
@@ -264,12 +183,12 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
             for name, values in by_name.items()
         ]
 
-    for vid, name, value in _rows(
-        session,
-        select(variant_option_values.c.variant_id, ProductOption.name, ProductOptionValue.value)
-        .join(ProductOptionValue, ProductOptionValue.id == variant_option_values.c.option_value_id)
-        .join(ProductOption, ProductOption.id == ProductOptionValue.option_id)
-        .order_by(ProductOption.position),
+    for vid, name, value in db.rows(
+        "SELECT variant_option_values.variant_id, product_options.name, product_option_values.value"
+        " FROM variant_option_values"
+        " JOIN product_option_values ON product_option_values.id = variant_option_values.option_value_id"
+        " JOIN product_options ON product_options.id = product_option_values.option_id"
+        " ORDER BY product_options.position"
     ):
         if vid in variants:
             variants[vid].options[same(name)] = same(value)
@@ -280,64 +199,37 @@ def _variants(session: Connection, products: dict[int, ProductData]) -> None:
         variant.options = shared.setdefault(tuple(variant.options.items()), variant.options)
 
 
-def _images(session: Connection, products: dict[int, ProductData]) -> None:
-    for iid, pid, sha, file, alt, width, height, version in _rows(
-        session,
-        select(
-            ProductImage.id,
-            ProductImage.product_id,
-            ProductImage.sha256,
-            ProductImage.file,
-            ProductImage.alt,
-            ProductImage.width,
-            ProductImage.height,
-            ProductImage.version,
-        )
-        .where(ProductImage.file.is_not(None), ProductImage.sha256.is_not(None))
-        .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id),
+def _images(db: Snapshot, products: dict[int, ProductData]) -> None:
+    for iid, pid, sha, file, alt, width, height, version in db.rows(
+        "SELECT product_images.id, product_images.product_id, product_images.sha256,"
+        " product_images.file, product_images.alt, product_images.width, product_images.height,"
+        " product_images.version"
+        " FROM product_images"
+        " WHERE product_images.file IS NOT NULL AND product_images.sha256 IS NOT NULL"
+        " ORDER BY product_images.product_id, product_images.position, product_images.id"
     ):
         # Images known only by a remote URL are not shown: a page never loads a remote host.
         if pid in products and width and height:
             products[pid].images.append(ImageData(iid, sha, file, alt or "", width, height, version))
 
 
-def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
-    approved = Review.status == ReviewStatus.APPROVED
-    for pid, count, average in _rows(
-        session,
-        select(Review.product_id, func.count(Review.id), func.avg(Review.rating))
-        .where(approved)
-        .group_by(Review.product_id),
+def _reviews(db: Snapshot, products: dict[int, ProductData]) -> None:
+    for pid, count, average in db.rows(
+        "SELECT reviews.product_id, COUNT(reviews.id), AVG(reviews.rating) FROM reviews"
+        f" WHERE reviews.status = '{APPROVED}' GROUP BY reviews.product_id"
     ):
         if pid in products:
             products[pid].rating_count = int(count)
             products[pid].rating_average = round(float(average), 1)
-    ranked = (
-        select(
-            Review.id,
-            Review.product_id,
-            Review.author_name,
-            Review.rating,
-            Review.title,
-            Review.body,
-            Review.verified_purchase,
-            _raw(Review.created_at),
-            _raw(Review.updated_at),
-            func.row_number()
-            .over(
-                partition_by=Review.product_id,
-                order_by=(Review.created_at.desc(), Review.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(approved)
-        .subquery()
-    )
-    for row in _rows(
-        session,
-        select(ranked).where(ranked.c.rank <= REVIEWS_SHOWN).order_by(ranked.c.product_id, ranked.c.rank),
+    # The newest REVIEWS_SHOWN approved reviews of each product.
+    for rid, pid, author, rating, title, body, verified, created_at, updated_at, _rank in db.rows(
+        "SELECT * FROM (SELECT reviews.id, reviews.product_id, reviews.author_name, reviews.rating,"
+        " reviews.title, reviews.body, reviews.verified_purchase, reviews.created_at,"
+        " reviews.updated_at, ROW_NUMBER() OVER (PARTITION BY reviews.product_id"
+        " ORDER BY reviews.created_at DESC, reviews.id DESC) AS rank"
+        f" FROM reviews WHERE reviews.status = '{APPROVED}') AS ranked"
+        f" WHERE ranked.rank <= {REVIEWS_SHOWN} ORDER BY ranked.product_id, ranked.rank"
     ):
-        rid, pid, author, rating, title, body, verified, created_at, updated_at, _rank = row
         if pid in products:
             products[pid].reviews.append(
                 ReviewData(
@@ -353,42 +245,32 @@ def _reviews(session: Connection, products: dict[int, ProductData]) -> None:
             )
 
 
-def _categories(session: Connection, products: dict[int, ProductData]) -> dict[int, CategoryData]:
+def _categories(db: Snapshot, products: dict[int, ProductData]) -> dict[int, CategoryData]:
     categories: dict[int, CategoryData] = {}
-    for row in _named(
-        session,
-        select(
-            Category.id,
-            Category.parent_id,
-            Category.name,
-            Category.slug,
-            Category.description,
-            Category.position,
-            Category.seo_title,
-            Category.seo_description,
-            Category.version,
-        ).order_by(Category.position, Category.name, Category.id),
+    for cid, parent_id, name, slug, description, position, seo_title, seo_description, version in db.rows(
+        "SELECT categories.id, categories.parent_id, categories.name, categories.slug,"
+        " categories.description, categories.position, categories.seo_title,"
+        " categories.seo_description, categories.version"
+        " FROM categories ORDER BY categories.position, categories.name, categories.id"
     ):
-        categories[row.id] = CategoryData(
-            id=row.id,
-            parent_id=row.parent_id,
-            name=row.name,
-            slug=row.slug,
-            description=row.description or "",
-            position=row.position,
-            seo_title=row.seo_title or "",
-            seo_description=row.seo_description or "",
-            version=row.version,
+        categories[cid] = CategoryData(
+            id=cid,
+            parent_id=parent_id,
+            name=name,
+            slug=slug,
+            description=description or "",
+            position=position,
+            seo_title=seo_title or "",
+            seo_description=seo_description or "",
+            version=version,
         )
     for category in categories.values():
         if category.parent_id in categories:
             categories[category.parent_id].children.append(category.id)
     members: dict[int, set[int]] = defaultdict(set)
-    for pid, cid in _rows(
-        session,
-        select(product_categories.c.product_id, product_categories.c.category_id).order_by(
-            product_categories.c.product_id, product_categories.c.category_id
-        ),
+    for pid, cid in db.rows(
+        "SELECT product_categories.product_id, product_categories.category_id FROM product_categories"
+        " ORDER BY product_categories.product_id, product_categories.category_id"
     ):
         if pid in products and cid in categories:
             products[pid].category_ids.append(cid)
@@ -404,40 +286,29 @@ def _categories(session: Connection, products: dict[int, ProductData]) -> dict[i
     return categories
 
 
-def _collections(session: Connection, products: dict[int, ProductData]) -> list[CollectionData]:
+def _collections(db: Snapshot, products: dict[int, ProductData]) -> list[CollectionData]:
     collections: dict[int, CollectionData] = {}
-    for row in _named(
-        session,
-        select(
-            Collection.id,
-            Collection.title,
-            Collection.slug,
-            Collection.description,
-            Collection.featured,
-            Collection.position,
-            Collection.seo_title,
-            Collection.seo_description,
-            Collection.version,
-        ).order_by(Collection.position, Collection.id),
+    for cid, title, slug, description, featured, position, seo_title, seo_description, version in db.rows(
+        "SELECT collections.id, collections.title, collections.slug, collections.description,"
+        " collections.featured, collections.position, collections.seo_title,"
+        " collections.seo_description, collections.version"
+        " FROM collections ORDER BY collections.position, collections.id"
     ):
-        collections[row.id] = CollectionData(
-            id=row.id,
-            title=row.title,
-            slug=row.slug,
-            description=row.description or "",
-            featured=bool(row.featured),
-            position=row.position,
-            seo_title=row.seo_title or "",
-            seo_description=row.seo_description or "",
-            version=row.version,
+        collections[cid] = CollectionData(
+            id=cid,
+            title=title,
+            slug=slug,
+            description=description or "",
+            featured=bool(featured),
+            position=position,
+            seo_title=seo_title or "",
+            seo_description=seo_description or "",
+            version=version,
         )
-    for cid, pid in _rows(
-        session,
-        select(CollectionProduct.collection_id, CollectionProduct.product_id).order_by(
-            CollectionProduct.collection_id,
-            CollectionProduct.position,
-            CollectionProduct.product_id,
-        ),
+    for cid, pid in db.rows(
+        "SELECT collection_products.collection_id, collection_products.product_id FROM collection_products"
+        " ORDER BY collection_products.collection_id, collection_products.position,"
+        " collection_products.product_id"
     ):
         if pid in products and cid in collections:
             collections[cid].product_ids.append(pid)

@@ -9,7 +9,7 @@ preview polls it to know when to rebuild. `shop build --full` ignores it.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from shop.generator.snapshot import Snapshot
 
 # table -> aggregates; every expression works on SQLite and PostgreSQL.
 AGGREGATES = {
@@ -30,10 +30,5 @@ AGGREGATES = {
 }
 
 
-def catalog_stamp(engine: Engine) -> str:
-    with engine.execution_options(shop_read_only=True).connect() as conn:
-        rows = [
-            tuple(conn.execute(text(f"SELECT {aggregates} FROM {table}")).one())
-            for table, aggregates in AGGREGATES.items()
-        ]
-    return repr(rows)
+def catalog_stamp(db: Snapshot) -> str:
+    return repr([db.rows(f"SELECT {aggregates} FROM {table}") for table, aggregates in AGGREGATES.items()])
