@@ -693,8 +693,8 @@ def ensure_hugo() -> str | None:
 def hugo_site(store: Path) -> Path:
     """The store's catalog as Hugo content, read with our own catalog loader (so related
     products, prices and ratings are the ones our pages show)."""
-    from shop.core.db import make_engine
     from shop.generator.pages import SCHEMA_AVAILABILITY, Site, _related
+    from shop.generator.snapshot import open_snapshot
     from shop.generator.source import load_catalog
     from shop.generator.templating import format_money
     from shop.generator.themes import merged_settings, theme_chain
@@ -706,9 +706,8 @@ def hugo_site(store: Path) -> Path:
     discard_later(site_dir)
     for folder in ("content/products", "layouts/_default", "layouts/partials", "data", "static"):
         (site_dir / folder).mkdir(parents=True)
-    engine = make_engine(f"sqlite:///{store / 'shop.db'}")
-    catalog = load_catalog(engine)
-    engine.dispose()
+    with open_snapshot(f"sqlite:///{store / 'shop.db'}") as db:
+        catalog = load_catalog(db)
     site = Site(catalog, site_url="https://bench.example", base="", per_page=48, currency="EUR")
     shipping = [
         f"{s.name}: {format_money(s.price, 'EUR')}"
