@@ -50,7 +50,7 @@ class _Cursor:
 def open_snapshot(url: str) -> Iterator[Snapshot]:
     """A snapshot of the database at `url` (a SQLAlchemy URL, as in the settings)."""
     scheme, _, rest = url.partition("://")
-    if scheme == "sqlite":
+    if scheme in ("sqlite", "sqlite+pysqlite"):
         conn = _sqlite(url, rest)
         try:
             conn.execute("BEGIN")
