@@ -68,11 +68,14 @@ class Manifest:
             image_sources=data.get("image_sources", 0),
         )
 
-    def save(self, path: Path) -> None:
+    def pages_json(self) -> str:
+        return json.dumps(self.pages, separators=(",", ":"))
+
+    def save(self, path: Path, *, pages_json: str | None = None) -> None:
+        """`pages_json`: `pages_json()` made earlier, when the pages were final."""
         data = {
             "format": FORMAT,
             "files": dict(sorted(self.files.items())),
-            "pages": self.pages,
             "templates": self.templates,
             "global": self.global_key,
             "derived": self.derived,
@@ -80,4 +83,6 @@ class Manifest:
             "stamp": self.stamp,
             "image_sources": self.image_sources,
         }
-        write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
+        head = json.dumps(data, separators=(",", ":"))
+        pages = self.pages_json() if pages_json is None else pages_json
+        write_atomic(path, f'{head[:-1]},"pages":{pages}}}'.encode())

@@ -318,6 +318,10 @@ def _build(
             indexer.abort()
             raise
         manifest.image_sources = summary.images_written + summary.images_reused
+        # The pages are recorded: their part of the manifest, its largest, is serialized
+        # now, while Pagefind finishes, rather than after it (when the old index is being
+        # removed by a thread this would hold the interpreter from).
+        pages_json = manifest.pages_json()
         try:
             # What Pagefind has not finished while the pages rendered.
             summary.search_indexed = indexer.commit(manifest)
@@ -326,7 +330,7 @@ def _build(
                 # The pages are in place: record them (without the stamp, so the next build
                 # looks again and re-indexes), then report the failure.
                 manifest.search = {}
-                manifest.save(mpath)
+                manifest.save(mpath, pages_json=pages_json)
             indexer.close()
             raise
         if fresh:
@@ -338,7 +342,7 @@ def _build(
                 raise BuildError(f"{out}: could not move the new site into place ({reason})") from None
     clock.lap("search")
     manifest.stamp = stamp
-    manifest.save(mpath)
+    manifest.save(mpath, pages_json=pages_json)
     indexer.close()
     summary.seconds = time.perf_counter() - started
     summary.timings = clock.laps
