@@ -25,7 +25,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -197,17 +197,24 @@ def shard_key(entries: Iterable[tuple[str, str]]) -> str:
 
 
 def make_shard(
-    out: Path, shard: int, pages: list[tuple[str, str]], stage: Path, rendered: frozenset[str]
+    out: Path,
+    shard: int,
+    pages: list[tuple[str, str]],
+    stage: Path,
+    rendered: frozenset[str],
+    *,
+    pinned: bool = True,
 ) -> tuple[Path, dict[str, dict[str, Any]]]:
     """Index `pages` (path, URL) into a fresh folder beside `out/pagefind/<shard>/`; returns
     it with the files it holds (named as they will be once in place, with their sha256 and
     size). `place_shard` puts it in place once the pages are. The documents of the pages in
-    `rendered` were staged by this build's render workers."""
+    `rendered` were staged by this build's render workers. `pinned`: Pagefind runs on one
+    CPU (`_on_one_cpu`)."""
     sync_stage(out, stage, pages, rendered)
     fresh = out / "pagefind" / f".{shard}.tmp"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
-    with _on_one_cpu(shard):
+    with _on_one_cpu(shard) if pinned else nullcontext():
         result = subprocess.run(
             [str(executable()), "--site", str(stage), "--output-path", str(fresh), "--silent"],
             capture_output=True,
@@ -419,7 +426,13 @@ class Indexer:
             return
         pages = [(page.path, page.url) for page in group]
         stage = self._stages / str(shard)
-        self._made[shard] = self._pool.submit(make_shard, self._out, shard, pages, stage, self._rendering)
+        # The shard settled last is the one the build may wait for once the pages are rendered:
+        # it gets every CPU (a wait of 0.11 against 0.17 s at 1,000 products, eight
+        # alternating builds; no difference measured at 10,000, where the listings still render).
+        last = not any(self._waiting.values())
+        self._made[shard] = self._pool.submit(
+            make_shard, self._out, shard, pages, stage, self._rendering, pinned=not last
+        )
 
     def commit(self, manifest: Manifest) -> bool:
         """Wait for Pagefind, put every fresh shard in place and record the index in the

@@ -186,3 +186,22 @@ def test_a_changed_search_document_is_written_in_place_only_when_asked(
     assert [p.name for p in tmp_path.iterdir()] == ["doc.html"]
     search.stage_document(tmp_path / "missing.html", b"<html>made</html>", in_place=in_place)
     assert (tmp_path / "missing.html").read_bytes() == b"<html>made</html>"
+
+
+def test_only_the_shard_indexed_last_runs_on_every_cpu(
+    settings: Settings, catalog: FixtureCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build may wait for the last shard once its pages are rendered; the others run
+    while pages still render, each on one CPU."""
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)  # four products, several shards
+    calls: list[tuple[int, bool]] = []
+    make_shard = search.make_shard
+
+    def recording(*args: Any, pinned: bool = True) -> Any:
+        calls.append((args[1], pinned))
+        return make_shard(*args, pinned=pinned)
+
+    monkeypatch.setattr(search, "make_shard", recording)
+    build_site(settings, jobs=1)
+    assert len(calls) > 1
+    assert [pinned for _, pinned in calls] == [True] * (len(calls) - 1) + [False]
