@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 
 from shop.config import Settings
 from shop.core.catalog.models import InventoryPolicy, Product, ProductStatus
-from shop.core.db import make_session_factory, unit_of_work
+from shop.core.db import SQLITE_BUSY_TIMEOUT_MS, make_session_factory, unit_of_work
 from shop.core.models import Base
 from shop.core.reviews.models import ReviewStatus
 from shop.generator import source
-from shop.generator.snapshot import open_snapshot
+from shop.generator.snapshot import SQLITE_TIMEOUT_S, open_snapshot
 from shop.generator.stamp import AGGREGATES, catalog_stamp
 from shop.generator.templating import BuildError
 from tests.generator.conftest import FixtureCatalog
@@ -86,6 +86,11 @@ def test_a_snapshot_does_not_see_what_is_committed_while_it_is_open(
         assert db.rows(count) == before
     with open_snapshot(settings.resolved_database_url) as db:
         assert db.rows(count)[0][0] == before[0][0] + 1
+
+
+def test_the_snapshot_waits_for_sqlite_as_long_as_the_application_does() -> None:
+    # snapshot.py cannot import shop.core.db (SQLAlchemy) for the constant: held equal here.
+    assert SQLITE_TIMEOUT_S * 1000 == SQLITE_BUSY_TIMEOUT_MS
 
 
 def test_a_missing_sqlite_file_is_named_and_not_created(tmp_path: Path) -> None:
