@@ -415,9 +415,11 @@ def build(store: Path, *, full: bool = False, jobs: int | None = None) -> dict:
         child = subprocess.Popen(args, stdout=out, stderr=err, text=True, env=env)
         done = threading.Event()
 
-        def sample() -> None:
-            while not done.wait(0.1 if peak[0] else 0.02):
+        def sample() -> None:  # at once, then every 0.1 s until the command exits
+            while True:
                 peak[:] = map(max, peak, tree_memory_kb(child.pid))
+                if done.wait(0.1):
+                    return
 
         # Sampled beside the wait, not in its loop: polling every 0.1 s made the command
         # look up to 0.1 s slower than it was, while Hugo is timed to its exit.
