@@ -106,6 +106,11 @@ def _build(
     mpath = manifest_path(settings.dir, out, settings.output_path)
     with _collector_paused():
         previous = Manifest.load(mpath)
+        if full:
+            # Every page is rendered, so the last build's page entries are never read. Dropped
+            # now, before the catalog is read, the catalog reuses their memory (about 25 MB at
+            # 50,000 products) instead of adding to it, in this process and so in its workers.
+            previous.pages = {}
 
     clock = _Clock()
     try:
