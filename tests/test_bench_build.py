@@ -9,8 +9,11 @@ installed; the figures are the benchmark's business, not this test's.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -53,3 +56,49 @@ def test_the_benchmark_builds_edits_and_writes_hugo_content(bench: ModuleType) -
     if hugo:
         built = bench.hugo_build(hugo, site)
         assert built["pages"] > PRODUCTS and built["product_page_bytes"] > 0
+
+
+CHILD = """
+import subprocess, sys
+held = bytearray(200 * 1024 * 1024)
+held[::4096] = b"x" * len(held[::4096])  # touched: resident
+print("ready", flush=True)
+while sys.stdin.readline():  # one command started (with vfork, as subprocess does) per line
+    subprocess.run(["true"])
+    print("started", flush=True)
+"""
+
+
+def test_a_child_in_its_parents_memory_is_not_counted_again(bench: ModuleType) -> None:
+    """A process that starts commands (as the build starts Pagefind) holds 200 MB. Between
+    vfork and exec the command runs in its parent's memory, and /proc reports that memory
+    for it too: every sample must count it once."""
+    if not bench._shares_memory(os.getpid(), os.getpid()):
+        pytest.skip("kcmp(2) is not available here, so the benchmark cannot tell")
+    parent = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdin and parent.stdout
+    try:
+        assert parent.stdout.readline() == "ready\n"
+        alone = bench.tree_memory_kb(parent.pid)[0]
+        samples: list[int] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                samples.append(bench.tree_memory_kb(parent.pid)[0])
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        while len(samples) < 300 and sampler.is_alive():
+            parent.stdin.write("\n")
+            parent.stdin.flush()
+            parent.stdout.readline()
+        stop.set()
+        sampler.join()
+    finally:
+        parent.kill()
+        parent.wait()
+    assert alone > 200 * 1024
+    assert max(samples) < alone * 1.25, (alone, sorted(samples)[-5:])
