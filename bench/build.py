@@ -12,8 +12,9 @@ a full build (seconds, pages/s, peak memory), a no-op rebuild, and a rebuild aft
 one product. The full build is everything `shop build --full` does, the Pagefind index
 included. Peak memory is sampled from outside every 0.1 s over the build's whole process
 tree (the build, its forked render workers, Pagefind): the PSS sum is what the tree
-really occupies (a page shared copy-on-write by the workers counts once); the RSS sum
-(shared pages counted in every process) and the peak RSS of the largest process are
+really occupies (a page shared copy-on-write by the workers counts once; a command the
+build has just started, still in the build's memory until it execs, is not counted); the
+RSS sum (shared pages counted in every process) and the peak RSS of the largest process are
 printed beside it. Full builds run `--repeat` times (3 by default), ours and Hugo's in
 turn, each making its site where none is; the medians are compared. The sites a run
 replaces are deleted at its end (see `discard_later`).
